@@ -1,0 +1,37 @@
+using System;
+
+namespace BatchStats.Fast;
+
+/// <summary>
+/// Settings of a batch statistics tracker. Immutable once the tracker is constructed.
+/// </summary>
+public sealed class BatchStatsOptions
+{
+    /// <summary>
+    /// Number of most recent samples (across all writer threads, in timestamp order) that the
+    /// windowed figures cover. At least 1. Default 1000.
+    /// </summary>
+    public int WindowSize { get; init; } = 1000;
+
+    /// <summary>
+    /// How old a cached snapshot may be before <c>GetStats</c> recomputes it. A snapshot is never
+    /// recomputed while nothing was recorded since it was taken; <see cref="TimeSpan.Zero"/> makes every
+    /// read reflect every completed update. Default one second.
+    /// </summary>
+    public TimeSpan CacheValidTime { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// When set, samples whose timestamp is older than this at read time are left out of the window
+    /// (a time-based window on top of <see cref="WindowSize"/>). Default <see langword="null"/>: no age limit.
+    /// </summary>
+    public TimeSpan? MaxSampleAge { get; init; }
+
+    /// <summary>What happens to bad input. Default <see cref="InvalidSamplePolicy.Throw"/>.</summary>
+    public InvalidSamplePolicy InvalidSamplePolicy { get; init; } = InvalidSamplePolicy.Throw;
+
+    /// <summary>
+    /// The clock for self-stamped samples, sample age and cache age. Default <see cref="TimeProvider.System"/>
+    /// (<see cref="System.Diagnostics.Stopwatch"/> ticks). Caller-supplied timestamps must come from the same clock.
+    /// </summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}

@@ -1,0 +1,163 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Numerics;
+
+namespace BatchStats.Fast.Internal.Kernels;
+
+/// <summary>
+/// In-place multi-order-statistic selection: after <see cref="Select{T, TComparer}"/>, every requested index
+/// <c>k</c> holds the element a full ascending sort would put there, the elements before it are not greater and
+/// those after it are not smaller.
+/// </summary>
+/// <remarks>
+/// Quickselect with a median-of-three pivot and a three-way (Dutch flag) partition, so runs of equal values cost
+/// O(n); one partition serves every requested index on each side (several percentiles share partitions). The
+/// recursion depth is bounded by 2·log2(n); past it the remaining range is sorted with the BCL's introsort, which
+/// bounds the worst case at O(n log n) (introselect). No full sort of the input otherwise.
+/// </remarks>
+internal static class Introselect
+{
+    private const int InsertionSortThreshold = 16;
+
+    /// <param name="values">The series to partially order in place.</param>
+    /// <param name="sortedIndices">Requested indices, ascending, each in [0, values.Length).</param>
+    public static void Select<T, TComparer>(Span<T> values, ReadOnlySpan<int> sortedIndices)
+        where TComparer : struct, IComparer<T>
+    {
+        if (values.Length <= 1 || sortedIndices.IsEmpty)
+        {
+            return;
+        }
+
+        Debug.Assert(sortedIndices[0] >= 0 && sortedIndices[^1] < values.Length, "indices must be in range");
+        int depthLimit = 2 * BitOperations.Log2((uint)values.Length);
+        SelectRange<T, TComparer>(values, 0, values.Length, sortedIndices, depthLimit);
+    }
+
+    private static void SelectRange<T, TComparer>(Span<T> values, int lo, int hi, ReadOnlySpan<int> ks, int depthLimit)
+        where TComparer : struct, IComparer<T>
+    {
+        TComparer cmp = default;
+        while (!ks.IsEmpty && hi - lo > InsertionSortThreshold)
+        {
+            if (depthLimit-- == 0)
+            {
+                values[lo..hi].Sort(cmp);
+                return;
+            }
+
+            T pivot = MedianOfThree(values, lo, lo + ((hi - lo) >> 1), hi - 1, cmp);
+            (int lt, int gt) = Partition(values, lo, hi, pivot, cmp);
+
+            // ks[..left] fall below the pivot run, ks[right..] above it; those in between are already in place.
+            int left = LowerBound(ks, lt);
+            int right = LowerBound(ks, gt);
+            ReadOnlySpan<int> below = ks[..left];
+            ReadOnlySpan<int> above = ks[right..];
+
+            // Recurse into the smaller side, loop on the larger (stack depth O(log n)).
+            if (lt - lo < hi - gt)
+            {
+                SelectRange<T, TComparer>(values, lo, lt, below, depthLimit);
+                lo = gt;
+                ks = above;
+            }
+            else
+            {
+                SelectRange<T, TComparer>(values, gt, hi, above, depthLimit);
+                hi = lt;
+                ks = below;
+            }
+        }
+
+        if (!ks.IsEmpty)
+        {
+            InsertionSort(values, lo, hi, cmp);
+        }
+    }
+
+    /// <summary>Three-way partition of [lo, hi): [lo, lt) &lt; pivot, [lt, gt) == pivot, [gt, hi) &gt; pivot.</summary>
+    private static (int Lt, int Gt) Partition<T, TComparer>(Span<T> values, int lo, int hi, T pivot, TComparer cmp)
+        where TComparer : struct, IComparer<T>
+    {
+        int lt = lo, i = lo, gt = hi;
+        while (i < gt)
+        {
+            int c = cmp.Compare(values[i], pivot);
+            if (c < 0)
+            {
+                (values[lt], values[i]) = (values[i], values[lt]);
+                lt++;
+                i++;
+            }
+            else if (c > 0)
+            {
+                gt--;
+                (values[gt], values[i]) = (values[i], values[gt]);
+            }
+            else
+            {
+                i++;
+            }
+        }
+
+        return (lt, gt);
+    }
+
+    private static T MedianOfThree<T, TComparer>(Span<T> values, int a, int b, int c, TComparer cmp)
+        where TComparer : struct, IComparer<T>
+    {
+        T x = values[a], y = values[b], z = values[c];
+        if (cmp.Compare(x, y) > 0)
+        {
+            (x, y) = (y, x);
+        }
+
+        if (cmp.Compare(y, z) > 0)
+        {
+            y = z;
+            if (cmp.Compare(x, y) > 0)
+            {
+                y = x;
+            }
+        }
+
+        return y;
+    }
+
+    private static void InsertionSort<T, TComparer>(Span<T> values, int lo, int hi, TComparer cmp)
+        where TComparer : struct, IComparer<T>
+    {
+        for (int i = lo + 1; i < hi; i++)
+        {
+            T item = values[i];
+            int j = i - 1;
+            while (j >= lo && cmp.Compare(values[j], item) > 0)
+            {
+                values[j + 1] = values[j];
+                j--;
+            }
+
+            values[j + 1] = item;
+        }
+    }
+
+    /// <summary>First position in ascending <paramref name="ks"/> whose value is at least <paramref name="bound"/>.</summary>
+    private static int LowerBound(ReadOnlySpan<int> ks, int bound)
+    {
+        int i = 0;
+        while (i < ks.Length && ks[i] < bound)
+        {
+            i++;
+        }
+
+        return i;
+    }
+}
+
+/// <summary>Ascending order of doubles that contain no NaN (validated input).</summary>
+internal readonly struct DoubleAscending : IComparer<double>
+{
+    public int Compare(double x, double y) => x < y ? -1 : (x > y ? 1 : 0);
+}

@@ -1,0 +1,71 @@
+using System;
+using System.Diagnostics;
+
+namespace BatchStats.Fast.Internal.Kernels;
+
+/// <summary>numpy.percentile(x, p) with the default "linear" method, reproduced operation for operation.</summary>
+internal static class Percentiles
+{
+    /// <summary>The two order-statistic indices that percentile <paramref name="p"/> of n values reads, and its weight.</summary>
+    public static (int Lower, int Upper, double Gamma) Position(int n, double p)
+    {
+        Debug.Assert(n > 0, "no percentile of an empty series");
+        double q = p / 100.0; // numpy divides first: q = p / 100
+        double h = (n - 1) * q; // virtual index
+        double floor = Math.Floor(h);
+        int lower = (int)floor;
+        return (lower, Math.Min(lower + 1, n - 1), h - floor);
+    }
+
+    /// <summary>numpy's _lerp: a + (b - a)·g when g &lt; 0.5, else b - (b - a)·(1 - g).</summary>
+    public static double Lerp(double a, double b, double gamma)
+    {
+        double d = b - a;
+        return gamma < 0.5 ? a + (d * gamma) : b - (d * (1 - gamma));
+    }
+
+    /// <summary>
+    /// Computes several percentiles of <paramref name="values"/> with one multi-selection (the span is reordered).
+    /// </summary>
+    /// <param name="values">The series (no NaN); reordered in place.</param>
+    /// <param name="ps">Percentiles in [0, 100].</param>
+    /// <param name="results">Receives one result per entry of <paramref name="ps"/>.</param>
+    public static void Compute(Span<double> values, ReadOnlySpan<double> ps, Span<double> results)
+    {
+        Debug.Assert(results.Length >= ps.Length, "one result per percentile");
+        int n = values.Length;
+        if (n == 0)
+        {
+            results[..ps.Length].Clear();
+            return;
+        }
+
+        // At most 2 order statistics per percentile; ps is small (a handful), so a stack buffer suffices.
+        Span<int> ks = stackalloc int[2 * ps.Length];
+        int count = 0;
+        foreach (double p in ps)
+        {
+            (int lower, int upper, _) = Position(n, p);
+            ks[count++] = lower;
+            ks[count++] = upper;
+        }
+
+        ks = ks[..count];
+        ks.Sort();
+        int distinct = 0;
+        for (int i = 0; i < ks.Length; i++)
+        {
+            if (i == 0 || ks[i] != ks[distinct - 1])
+            {
+                ks[distinct++] = ks[i];
+            }
+        }
+
+        Introselect.Select<double, DoubleAscending>(values, ks[..distinct]);
+        for (int i = 0; i < ps.Length; i++)
+        {
+            (int lower, int upper, double gamma) = Position(n, ps[i]);
+            results[i] = Lerp(values[lower], values[upper], gamma);
+        }
+    }
+}

@@ -1,0 +1,258 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using BatchStats.Fast.Internal.Kernels;
+using CommunityToolkit.HighPerformance.Buffers;
+
+namespace BatchStats.Fast.Internal;
+
+/// <summary>Where the reader rents its scratch spans (tests inject counting pools).</summary>
+internal sealed class ReaderPools
+{
+    public static ReaderPools Shared { get; } = new(ArrayPool<Slot>.Shared, ArrayPool<double>.Shared, ArrayPool<SelectionKey>.Shared);
+
+    public ReaderPools(ArrayPool<Slot> slots, ArrayPool<double> doubles, ArrayPool<SelectionKey> keys)
+    {
+        Slots = slots;
+        Doubles = doubles;
+        Keys = keys;
+    }
+
+    public ArrayPool<Slot> Slots { get; }
+
+    public ArrayPool<double> Doubles { get; }
+
+    public ArrayPool<SelectionKey> Keys { get; }
+}
+
+/// <summary>Orders merged candidates for the window: newer timestamp first, ties by merge position (a fixed order).</summary>
+internal readonly record struct SelectionKey(long Timestamp, int Position);
+
+internal readonly struct SelectionKeyAscending : IComparer<SelectionKey>
+{
+    public int Compare(SelectionKey x, SelectionKey y) =>
+        x.Timestamp != y.Timestamp ? x.Timestamp.CompareTo(y.Timestamp) : x.Position.CompareTo(y.Position);
+}
+
+/// <summary>Everything one snapshot computation produces besides the public figures.</summary>
+internal readonly record struct SnapshotFigures(BatchStatsSnapshot Snapshot, long OldestTimestamp, double Throughput);
+
+/// <summary>
+/// The read path: merges every ring's recent samples into pooled spans, forms the window, and computes the figures
+/// with the fused SIMD kernel and one multi-percentile introselect per series. Never writes to a ring.
+/// </summary>
+internal static class SnapshotReader
+{
+    private static ReadOnlySpan<double> ProcessingPercentiles => [50.0, 95.0, 99.0];
+
+    private static ReadOnlySpan<double> LatencyPercentiles => [95.0, 99.0];
+
+    /// <param name="rings">The registry as published.</param>
+    /// <param name="windowSize">Samples in the window at most.</param>
+    /// <param name="oldestAllowed">Timestamps below this are left out (<see cref="long.MinValue"/>: no age limit).</param>
+    /// <param name="peakSoFar">The tracker's peak throughput before this snapshot.</param>
+    /// <param name="pools">Scratch pools.</param>
+    public static SnapshotFigures Compute(WriterRing[] rings, int windowSize, long oldestAllowed, double peakSoFar, ReaderPools pools)
+    {
+        using SpanOwner<Slot> windowOwner = GatherWindow(rings, windowSize, oldestAllowed, pools, out RingCounters totals, out int n);
+        double errorRate = (double)totals.Errors / Math.Max(1, totals.TotalProcessed);
+        if (n == 0)
+        {
+            return new SnapshotFigures(
+                new BatchStatsSnapshot
+                {
+                    PeakThroughput = peakSoFar,
+                    ErrorRate = errorRate,
+                    TotalErrors = totals.Errors,
+                    TotalProcessed = totals.TotalProcessed,
+                    BatchCount = totals.BatchCount,
+                    RejectedSamples = totals.Rejected,
+                },
+                long.MaxValue,
+                0);
+        }
+
+        return ComputeWindow(windowOwner.Span[..n], pools, peakSoFar, errorRate, totals);
+    }
+
+    /// <summary>
+    /// Copies the window's samples into <paramref name="destination"/> in timestamp order, newest last; when the
+    /// window holds more than fits, the newest ones.
+    /// </summary>
+    /// <returns>The number of samples written.</returns>
+    public static int CopyRecent(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools, Span<BatchSample> destination)
+    {
+        using SpanOwner<Slot> windowOwner = GatherWindow(rings, windowSize, oldestAllowed, pools, out _, out int n);
+        Span<Slot> window = windowOwner.Span[..n];
+        using SpanOwner<SelectionKey> keysOwner = SpanOwner<SelectionKey>.Allocate(n, pools.Keys, AllocationMode.Default);
+        Span<SelectionKey> keys = keysOwner.Span;
+        for (int i = 0; i < n; i++)
+        {
+            keys[i] = new SelectionKey(window[i].Timestamp, i);
+        }
+
+        keys.Sort(default(SelectionKeyAscending)); // off the read path of GetStats: exporters only
+        int count = Math.Min(n, destination.Length);
+        for (int i = 0; i < count; i++)
+        {
+            ref readonly Slot s = ref window[keys[n - count + i].Position];
+            destination[i] = new BatchSample(s.ProcessingTime, s.BatchSize, s.QueueTime, s.Latency, s.QueueLength, s.Timestamp);
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// The timestamp below which no sample can be in the window now or later: the oldest timestamp of a full window
+    /// (adding samples never lowers the window's W-th newest timestamp), or the age limit when the window is not full.
+    /// </summary>
+    public static long WindowCutoff(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools)
+    {
+        using SpanOwner<Slot> windowOwner = GatherWindow(rings, windowSize, oldestAllowed, pools, out _, out int n);
+        if (n < windowSize)
+        {
+            return oldestAllowed;
+        }
+
+        long oldest = long.MaxValue;
+        foreach (ref readonly Slot s in windowOwner.Span[..n])
+        {
+            oldest = Math.Min(oldest, s.Timestamp);
+        }
+
+        return Math.Max(oldest, oldestAllowed);
+    }
+
+    /// <summary>
+    /// Merges every ring's recent samples into one pooled span and cuts it down to the window (age limit, then the
+    /// newest <paramref name="windowSize"/>). The caller disposes the returned lease.
+    /// </summary>
+    private static SpanOwner<Slot> GatherWindow(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools, out RingCounters totals, out int count)
+    {
+        long batchCount = 0, totalProcessed = 0, errors = 0, rejected = 0;
+        SpanOwner<Slot> owner = SpanOwner<Slot>.Allocate(checked(rings.Length * windowSize), pools.Slots, AllocationMode.Default);
+        Span<Slot> candidates = owner.Span;
+        int n = 0;
+        foreach (WriterRing ring in rings)
+        {
+            int copied = ring.CopyRecent(candidates[n..], windowSize, out RingCounters c);
+            n += oldestAllowed == long.MinValue ? copied : DropOlderThan(candidates.Slice(n, copied), oldestAllowed);
+            batchCount += c.BatchCount;
+            totalProcessed += c.TotalProcessed;
+            errors += c.Errors;
+            rejected += c.Rejected;
+        }
+
+        totals = new RingCounters(batchCount, totalProcessed, errors, rejected);
+        count = n > windowSize ? KeepNewest(candidates[..n], windowSize, pools) : n;
+        return owner;
+    }
+
+    private static SnapshotFigures ComputeWindow(ReadOnlySpan<Slot> window, ReaderPools pools, double peakSoFar, double errorRate, RingCounters totals)
+    {
+        int n = window.Length;
+        using SpanOwner<double> columnsOwner = SpanOwner<double>.Allocate(3 * n, pools.Doubles, AllocationMode.Default);
+        Span<double> processing = columnsOwner.Span[..n];
+        Span<double> queue = columnsOwner.Span.Slice(n, n);
+        Span<double> latency = columnsOwner.Span.Slice(2 * n, n);
+
+        // One scalar pass splits the structs into columns and does the integer figures exactly (long sums).
+        long batchSum = 0, queueLengthSum = 0, oldest = long.MaxValue;
+        int minBatch = int.MaxValue, maxBatch = int.MinValue, maxQueueLength = int.MinValue;
+        for (int i = 0; i < window.Length; i++)
+        {
+            ref readonly Slot s = ref window[i];
+            processing[i] = s.ProcessingTime;
+            queue[i] = s.QueueTime;
+            latency[i] = s.Latency;
+            batchSum += s.BatchSize;
+            queueLengthSum += s.QueueLength;
+            minBatch = Math.Min(minBatch, s.BatchSize);
+            maxBatch = Math.Max(maxBatch, s.BatchSize);
+            maxQueueLength = Math.Max(maxQueueLength, s.QueueLength);
+            oldest = Math.Min(oldest, s.Timestamp);
+        }
+
+        Aggregate pt = FusedAggregate.Compute(processing);
+        Aggregate qt = FusedAggregate.Compute(queue);
+        Aggregate lat = FusedAggregate.Compute(latency);
+
+        Span<double> ptPercentiles = stackalloc double[3];
+        Span<double> latPercentiles = stackalloc double[2];
+        Percentiles.Compute(processing, ProcessingPercentiles, ptPercentiles);
+        Percentiles.Compute(latency, LatencyPercentiles, latPercentiles);
+
+        double throughput = pt.Sum > 0 ? batchSum / pt.Sum : 0;
+        var snapshot = new BatchStatsSnapshot
+        {
+            AvgProcessingTime = pt.Sum / n,
+            MedianProcessingTime = ptPercentiles[0],
+            P95ProcessingTime = ptPercentiles[1],
+            P99ProcessingTime = ptPercentiles[2],
+            MinProcessingTime = pt.Min,
+            MaxProcessingTime = pt.Max,
+            AvgBatchSize = (double)batchSum / n,
+            MinBatchSize = minBatch,
+            MaxBatchSize = maxBatch,
+            AvgQueueTime = qt.Sum / n,
+            AvgLatency = lat.Sum / n,
+            P95Latency = latPercentiles[0],
+            P99Latency = latPercentiles[1],
+            AvgQueueLength = (double)queueLengthSum / n,
+            MaxQueueLength = maxQueueLength,
+            Throughput = throughput,
+            PeakThroughput = Math.Max(peakSoFar, throughput),
+            ErrorRate = errorRate,
+            TotalErrors = totals.Errors,
+            TotalProcessed = totals.TotalProcessed,
+            BatchCount = totals.BatchCount,
+            WindowCount = n,
+            RejectedSamples = totals.Rejected,
+        };
+        return new SnapshotFigures(snapshot, oldest, throughput);
+    }
+
+    /// <summary>Compacts <paramref name="slots"/> to those stamped at or after <paramref name="oldestAllowed"/>.</summary>
+    private static int DropOlderThan(Span<Slot> slots, long oldestAllowed)
+    {
+        int kept = 0;
+        for (int i = 0; i < slots.Length; i++)
+        {
+            if (slots[i].Timestamp >= oldestAllowed)
+            {
+                slots[kept++] = slots[i];
+            }
+        }
+
+        return kept;
+    }
+
+    /// <summary>
+    /// Keeps the <paramref name="windowSize"/> candidates with the greatest (timestamp, position) keys, in their merge
+    /// order, using one quickselect on a pooled key array (no sort).
+    /// </summary>
+    private static int KeepNewest(Span<Slot> candidates, int windowSize, ReaderPools pools)
+    {
+        using SpanOwner<SelectionKey> keysOwner = SpanOwner<SelectionKey>.Allocate(candidates.Length, pools.Keys, AllocationMode.Default);
+        Span<SelectionKey> keys = keysOwner.Span;
+        for (int i = 0; i < candidates.Length; i++)
+        {
+            keys[i] = new SelectionKey(candidates[i].Timestamp, i);
+        }
+
+        int cut = candidates.Length - windowSize;
+        Introselect.Select<SelectionKey, SelectionKeyAscending>(keys, [cut]);
+        SelectionKey threshold = keys[cut];
+        SelectionKeyAscending cmp = default;
+        int kept = 0;
+        for (int i = 0; i < candidates.Length; i++)
+        {
+            if (cmp.Compare(new SelectionKey(candidates[i].Timestamp, i), threshold) >= 0)
+            {
+                candidates[kept++] = candidates[i];
+            }
+        }
+
+        return kept;
+    }
+}

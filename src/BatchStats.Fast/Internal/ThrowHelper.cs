@@ -1,0 +1,14 @@
+using System;
+using System.Diagnostics.CodeAnalysis;
+
+namespace BatchStats.Fast.Internal;
+
+internal static class ThrowHelper
+{
+    [DoesNotReturn]
+    public static void ArgumentOutOfRange(string paramName, object? actualValue, string message) =>
+        throw new ArgumentOutOfRangeException(paramName, actualValue, message);
+
+    [DoesNotReturn]
+    public static void ArgumentNull(string paramName) => throw new ArgumentNullException(paramName);
+}

@@ -1,0 +1,234 @@
+using System;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace BatchStats.Fast.Internal;
+
+/// <summary>
+/// A single-writer ring of <see cref="Slot"/>s plus the all-time counters of the thread that owns it.
+/// </summary>
+/// <remarks>
+/// Design:
+/// - The owner thread is the only writer of <see cref="_slots"/> and of every field of <see cref="_state"/>.
+///   It publishes a sample by storing the slot's fields (each a release store), then a release store of
+///   <c>Head</c> (the number of samples ever published). <c>UpdateMany</c> first release-stores <c>Claim</c>
+///   (the end of the sequence range it is about to write) so that readers know which slots are in flight.
+/// - Readers never write. They copy slots seqlock-style (<see cref="CopyRecent"/>): acquire <c>Head</c>, copy,
+///   full fence, re-read <c>Head</c>/<c>Claim</c>, and drop every copied sequence that may have been overwritten.
+/// - <see cref="OwnerThread"/> is written only under the registry lock (registration and adoption of a ring
+///   whose thread has exited); it is read by the owner thread itself on its slow lookup path.
+/// - Invariants: <c>Head</c> and the counters only grow; slot <c>s &amp; mask</c> holds sequence <c>s</c> for
+///   <c>Head - capacity &lt;= s &lt; Head</c>; capacity is a power of two larger than the window.
+/// </remarks>
+internal sealed class WriterRing
+{
+    private readonly Slot[] _slots;
+    private readonly long _mask;
+    private PaddedState _state;
+
+    public WriterRing(object owner, int capacity, Thread ownerThread)
+    {
+        Debug.Assert(capacity > 0 && (capacity & (capacity - 1)) == 0, "capacity must be a power of two");
+        Owner = owner;
+        _slots = new Slot[capacity];
+        _mask = capacity - 1;
+        OwnerThread = ownerThread;
+    }
+
+    /// <summary>The tracker this ring belongs to (identity check of the per-thread cache).</summary>
+    public object Owner { get; }
+
+    /// <summary>The thread that may write; replaced only under the registry lock when that thread has exited.</summary>
+    public Thread OwnerThread { get; private set; }
+
+    public int Capacity => _slots.Length;
+
+    /// <summary>Hands a ring whose owner has exited to the calling thread (under the registry lock).</summary>
+    public void Adopt(Thread newOwner)
+    {
+        Debug.Assert(!OwnerThread.IsAlive, "only a dead thread's ring can be adopted");
+        // Full fence: the new owner's later plain reads of its own fields must observe the dead owner's last
+        // stores (its Head/counter stores were releases; this fence gives the adopter the matching acquire).
+        Interlocked.MemoryBarrier();
+        OwnerThread = newOwner;
+    }
+
+    // ---- writer side (owner thread only) ----
+
+    /// <summary>Last timestamp written, for strictly increasing self-stamps on this ring.</summary>
+    public long LastStamp
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _state.LastStamp; // owner-only field: a plain read sees the owner's own last write
+    }
+
+    /// <summary>The coarse tick at which the owner last read the precise clock.</summary>
+    public long LastCoarseTick
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _state.LastCoarseTick; // owner-only field
+    }
+
+    /// <summary>Publishes one sample. Owner thread only; no allocation, no shared writes but this ring's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Write(double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
+    {
+        long head = _state.Head; // owner-only field: a plain read sees the owner's own last write
+        ref Slot slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slots), (nint)(head & _mask));
+        StoreSlot(ref slot, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
+        _state.TotalProcessed += batchSize; // plain: published to readers by the release store of Head below
+        _state.LastStamp = Math.Max(_state.LastStamp, timestamp); // owner-only field
+        Volatile.Write(ref _state.Head, head + 1); // release: the slot and counter stores above are visible before the new Head
+    }
+
+    /// <summary>Publishes samples[..] as one step: readers see all of them or none. Owner thread only.</summary>
+    /// <param name="samples">Samples to write (already validated), oldest first.</param>
+    /// <param name="skipInvalid">Skip samples that fail validation (the drop policy); false when all are known valid.</param>
+    /// <param name="count">How many samples are written (pass validation).</param>
+    /// <param name="selfStamp">First self-stamp to use for samples whose timestamp is 0 (each next one adds 1 tick).</param>
+    public void WriteMany(ReadOnlySpan<BatchSample> samples, bool skipInvalid, int count, long selfStamp)
+    {
+        long head = _state.Head; // owner-only field
+        // Release: Claim is visible before any slot store below (each is a release store ordered after it), so a
+        // reader that sees an overwritten slot also sees that the whole range [Head, Claim) is in flight.
+        Volatile.Write(ref _state.Claim, head + count);
+        long firstKept = head + count - _slots.Length; // earlier sequences would be overwritten within this call
+        long seq = head;
+        long sum = 0;
+        long lastStamp = _state.LastStamp;
+        ref Slot slots = ref MemoryMarshal.GetArrayDataReference(_slots);
+        foreach (ref readonly BatchSample s in samples)
+        {
+            if (skipInvalid && !SampleValidation.IsValid(s.ProcessingTime, s.BatchSize, s.QueueTime, s.Latency, s.QueueLength, s.Timestamp))
+            {
+                continue;
+            }
+
+            long ts = s.Timestamp != 0 ? s.Timestamp : selfStamp++;
+            lastStamp = Math.Max(lastStamp, ts);
+            sum += s.BatchSize;
+            if (seq >= firstKept)
+            {
+                StoreSlot(ref Unsafe.Add(ref slots, (nint)(seq & _mask)), s.ProcessingTime, s.BatchSize, s.QueueTime, s.Latency, s.QueueLength, ts);
+            }
+
+            seq++;
+        }
+
+        Debug.Assert(seq == head + count, "count must match the filter");
+        _state.TotalProcessed += sum; // plain: published by the release store of Head below
+        _state.LastStamp = lastStamp; // owner-only field
+        Volatile.Write(ref _state.Head, seq); // release: every slot of the batch and the counter are visible before the new Head
+    }
+
+    /// <summary>Notes the coarse tick at which the owner last read the precise clock.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void SetCoarseTick(long coarseTick) => _state.LastCoarseTick = coarseTick; // owner-only field
+
+    public void AddErrors(int count)
+    {
+        // Release store of an owner-only counter: readers' acquire loads see a whole, current value.
+        Volatile.Write(ref _state.Errors, _state.Errors + count);
+    }
+
+    public void AddRejected(long count)
+    {
+        Volatile.Write(ref _state.Rejected, _state.Rejected + count); // release, as in AddErrors
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreSlot(ref Slot slot, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
+    {
+        // Each store is a release: none can become visible before the previous release of Head (or Claim). That is
+        // what lets a reader that copied a half-overwritten slot detect it by re-reading Head/Claim after a full fence.
+        Volatile.Write(ref slot.Timestamp, timestamp);
+        Volatile.Write(ref slot.ProcessingTime, processingTime);
+        Volatile.Write(ref slot.QueueTime, queueTime);
+        Volatile.Write(ref slot.Latency, latency);
+        Volatile.Write(ref slot.BatchSize, batchSize);
+        Volatile.Write(ref slot.QueueLength, queueLength);
+    }
+
+    // ---- reader side (any thread) ----
+
+    /// <summary>True when no sample was ever published on this ring.</summary>
+    public bool IsEmpty => Volatile.Read(ref _state.Head) == 0; // acquire
+
+    /// <summary>The greatest timestamp ever written to this ring (read by the registrar after the owner exited).</summary>
+    public long MaxStamp => Volatile.Read(ref _state.LastStamp); // acquire; written before the owner's last Head release
+
+    /// <summary>A cheap change detector: grows with every completed record, error or rejection on this ring.</summary>
+    public long Version =>
+        Volatile.Read(ref _state.Head) + Volatile.Read(ref _state.Errors) + Volatile.Read(ref _state.Rejected); // acquire loads of monotonic counters
+
+    /// <summary>
+    /// Copies up to <paramref name="max"/> of the most recent samples (oldest first) into <paramref name="destination"/>,
+    /// never a torn one, and reads this ring's counters consistently with them.
+    /// </summary>
+    /// <returns>The number of samples copied.</returns>
+    public int CopyRecent(Span<Slot> destination, int max, out RingCounters counters)
+    {
+        Debug.Assert(max <= _slots.Length && destination.Length >= max, "destination must hold max samples");
+        const int Attempts = 4;
+        for (int attempt = 1; ; attempt++)
+        {
+            long head = Volatile.Read(ref _state.Head); // acquire: every slot below head and the counters are fully written
+            int count = (int)Math.Min(head, max);
+            long from = head - count;
+            CopySequences(from, count, destination);
+
+            // Full fence: the slot copies above must complete before Head/Claim are read again (an acquire load
+            // alone would let the earlier plain loads move after it).
+            Interlocked.MemoryBarrier();
+            long head2 = Volatile.Read(ref _state.Head); // acquire
+            long claim = Volatile.Read(ref _state.Claim); // acquire
+            long firstIntact = Math.Max(head2 + 1, claim) - _slots.Length; // sequences below this may be overwritten or in flight
+
+            counters = new RingCounters(
+                head,
+                Volatile.Read(ref _state.TotalProcessed), // acquire after the Head acquire: at least the value published with head
+                Volatile.Read(ref _state.Errors), // acquire
+                Volatile.Read(ref _state.Rejected)); // acquire
+
+            if (from >= firstIntact)
+            {
+                return count;
+            }
+
+            if (attempt == Attempts)
+            {
+                // The writer lapped the slack Attempts times in a row: keep only the intact, newest part.
+                int dropped = (int)Math.Min(count, firstIntact - from);
+                destination.Slice(dropped, count - dropped).CopyTo(destination);
+                return count - dropped;
+            }
+        }
+    }
+
+    private void CopySequences(long from, int count, Span<Slot> destination)
+    {
+        int start = (int)(from & _mask);
+        int first = Math.Min(count, _slots.Length - start);
+        _slots.AsSpan(start, first).CopyTo(destination);
+        _slots.AsSpan(0, count - first).CopyTo(destination.Slice(first));
+    }
+
+    /// <summary>Writer-owned state, padded to its own cache lines so rings never false-share.</summary>
+    /// <remarks>Mutable struct: do not make readonly.</remarks>
+    [StructLayout(LayoutKind.Explicit, Size = 192)]
+    private struct PaddedState
+    {
+        [FieldOffset(64)] public long Head;
+        [FieldOffset(72)] public long Claim;
+        [FieldOffset(80)] public long TotalProcessed;
+        [FieldOffset(88)] public long Errors;
+        [FieldOffset(96)] public long Rejected;
+        [FieldOffset(104)] public long LastStamp;
+        [FieldOffset(112)] public long LastCoarseTick;
+    }
+}
+
+/// <summary>One ring's all-time counters as read by a snapshot.</summary>
+internal readonly record struct RingCounters(long BatchCount, long TotalProcessed, long Errors, long Rejected);

@@ -1,0 +1,474 @@
+using System;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using BatchStats.Fast.Internal;
+
+namespace BatchStats.Fast;
+
+/// <summary>
+/// Lock-free rolling statistics of batch processing: many threads record, any thread reads, nobody waits.
+/// </summary>
+/// <remarks>
+/// <para><b>Recording</b> (<see cref="Update(double, int, double, double, int)"/>, <see cref="Update(in BatchSample)"/>,
+/// <see cref="UpdateMany"/>, <see cref="RecordError"/>) writes only to a ring buffer owned by the calling thread:
+/// no lock, no interlocked operation on shared state, no allocation after the thread's first record. The first
+/// record of a thread registers its ring under a lock (once per thread and tracker). The ring of a thread that has
+/// exited keeps its samples until all of them have left the window, and is then handed to the next new thread
+/// (its all-time counters carry on), so thread churn cannot grow memory without bound: each ring takes
+/// (window size plus slack, rounded up to a power of two) × 40 bytes, and there are at most (live writer threads)
+/// plus (dead threads with a sample still in the window) rings.</para>
+/// <para><b>Reading</b> (<see cref="GetStats"/>) copies each ring seqlock-style and never blocks or slows a writer;
+/// a sample the writer overwrote during the copy is discarded, never returned torn.</para>
+/// <para><b>Window and time.</b> The window is the <see cref="BatchStatsOptions.WindowSize"/> samples with the
+/// greatest timestamps across all threads (ties: ring registration order, then record order). With one writer this
+/// is exactly the last WindowSize updates. Each ring contributes its own last WindowSize records, so if one thread
+/// supplies timestamps that go backwards, its contribution is still its last WindowSize records.
+/// Caller-supplied timestamps (<see cref="BatchSample.Timestamp"/>) are used as given and the clock is not read.
+/// Self-stamped samples (the other overloads, or Timestamp 0) read the precise clock
+/// (<see cref="Stopwatch.GetTimestamp"/>) at most once per tick of the coarse clock
+/// (<see cref="Environment.TickCount64"/>, 1–16 ms depending on the OS) per thread; in between, each sample is
+/// stamped one tick after the thread's previous one. Stamps of one thread therefore strictly increase and stay in
+/// the <see cref="Stopwatch"/> timebase (so they order consistently with caller-supplied stamps), and across threads
+/// they are ordered correctly to within one coarse-clock tick.</para>
+/// <para>Every member is thread-safe.</para>
+/// </remarks>
+public sealed class LockFreeBatchStats : IBatchStats
+{
+    [ThreadStatic]
+    private static WriterRing? t_lastRing;
+
+    [ThreadStatic]
+    private static WriterRing?[]? t_recentRings;
+
+    private const int RecentRingCacheSize = 4;
+
+    private readonly int _windowSize;
+    private readonly int _ringCapacity;
+    private readonly long _cacheValidTicks;
+    private readonly long _maxAgeTicks; // long.MaxValue: no age limit
+    private readonly bool _dropInvalid;
+    private readonly TimeProvider? _customClock; // null: the system clock (Stopwatch), read directly
+    private readonly ReaderPools _pools;
+    private readonly Lock _registryLock = new();
+    private WriterRing[] _rings = [];
+    private CacheEntry? _cache;
+    private long _peakThroughputBits; // double bits; only grows (compare-exchange on the read path)
+
+    /// <summary>Creates a tracker.</summary>
+    /// <param name="windowSize">Samples in the rolling window; at least 1.</param>
+    /// <param name="cacheValidTime">Seconds a snapshot may be served from cache; 0 = always current. Finite, non-negative.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
+    public LockFreeBatchStats(int windowSize = 1000, double cacheValidTime = 1.0)
+        : this(CreateOptions(windowSize, cacheValidTime))
+    {
+    }
+
+    /// <summary>Creates a tracker from options.</summary>
+    /// <param name="options">The settings.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> or its time provider is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    public LockFreeBatchStats(BatchStatsOptions options)
+        : this(options, ReaderPools.Shared)
+    {
+    }
+
+    internal LockFreeBatchStats(BatchStatsOptions options, ReaderPools pools)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.TimeProvider, "options.TimeProvider");
+        if (options.WindowSize < 1 || options.WindowSize > MaxWindowSize)
+        {
+            ThrowHelper.ArgumentOutOfRange("options.WindowSize", options.WindowSize, $"The window size must be between 1 and {MaxWindowSize}.");
+        }
+
+        if (options.CacheValidTime < TimeSpan.Zero)
+        {
+            ThrowHelper.ArgumentOutOfRange("options.CacheValidTime", options.CacheValidTime, "The cache valid time must not be negative.");
+        }
+
+        if (options.MaxSampleAge is { } age && age <= TimeSpan.Zero)
+        {
+            ThrowHelper.ArgumentOutOfRange("options.MaxSampleAge", age, "The maximum sample age must be positive (or null for none).");
+        }
+
+        Options = options;
+        _windowSize = options.WindowSize;
+        // Slack beyond the window lets a reader copy the newest WindowSize samples while the writer keeps going.
+        _ringCapacity = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(_windowSize + Math.Max(64, _windowSize / 4)));
+        _customClock = ReferenceEquals(options.TimeProvider, TimeProvider.System) ? null : options.TimeProvider;
+        double frequency = _customClock?.TimestampFrequency ?? Stopwatch.Frequency;
+        _cacheValidTicks = ToTicks(options.CacheValidTime, frequency);
+        _maxAgeTicks = options.MaxSampleAge is { } maxAge ? ToTicks(maxAge, frequency) : long.MaxValue;
+        _dropInvalid = options.InvalidSamplePolicy == InvalidSamplePolicy.Drop;
+        _pools = pools;
+    }
+
+    /// <summary>The largest supported window (2^24 samples).</summary>
+    public const int MaxWindowSize = 1 << 24;
+
+    /// <summary>The settings this tracker was created with.</summary>
+    public BatchStatsOptions Options { get; }
+
+    /// <inheritdoc />
+    /// <remarks>Self-stamped; see the type's remarks for how stamps are taken. Lock-free, allocation-free.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Update(double processingTime, int batchSize, double queueTime, double latency = 0, int queueLength = 0)
+    {
+        WriterRing ring = CurrentRing();
+        if (!SampleValidation.IsValid(processingTime, batchSize, queueTime, latency, queueLength, 0))
+        {
+            Reject(ring, null, processingTime, batchSize, queueTime, latency, queueLength, 0);
+            return;
+        }
+
+        ring.Write(processingTime, batchSize, queueTime, latency, queueLength, SelfStamp(ring));
+    }
+
+    /// <inheritdoc />
+    /// <remarks>With a non-zero <see cref="BatchSample.Timestamp"/> the clock is not read. Lock-free, allocation-free.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Update(in BatchSample sample)
+    {
+        WriterRing ring = CurrentRing();
+        if (!SampleValidation.IsValid(sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp))
+        {
+            Reject(ring, nameof(sample), sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp);
+            return;
+        }
+
+        long timestamp = sample.Timestamp != 0 ? sample.Timestamp : SelfStamp(ring);
+        ring.Write(sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, timestamp);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The lock-free counterpart of "hold the lock and append many": one publication makes the whole span visible
+    /// at once. Samples with Timestamp 0 get consecutive self-stamps from one clock read. Lock-free, allocation-free.
+    /// </remarks>
+    public void UpdateMany(ReadOnlySpan<BatchSample> samples)
+    {
+        if (samples.IsEmpty)
+        {
+            return;
+        }
+
+        WriterRing ring = CurrentRing();
+        int invalid = 0;
+        for (int i = 0; i < samples.Length; i++)
+        {
+            ref readonly BatchSample s = ref samples[i];
+            if (!SampleValidation.IsValid(s.ProcessingTime, s.BatchSize, s.QueueTime, s.Latency, s.QueueLength, s.Timestamp))
+            {
+                if (!_dropInvalid)
+                {
+                    ThrowInvalid($"{nameof(samples)}[{i}].", s.ProcessingTime, s.BatchSize, s.QueueTime, s.Latency, s.QueueLength, s.Timestamp, nameof(samples));
+                }
+
+                invalid++;
+            }
+        }
+
+        int count = samples.Length - invalid;
+        if (count > 0)
+        {
+            ring.WriteMany(samples, skipInvalid: invalid > 0, count, SelfStampMany(ring));
+        }
+
+        if (invalid > 0)
+        {
+            ring.AddRejected(invalid);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Lock-free, allocation-free: adds to the calling thread's own counter.</remarks>
+    public void RecordError(int count = 1)
+    {
+        WriterRing ring = CurrentRing();
+        if (count < 1)
+        {
+            if (!_dropInvalid)
+            {
+                ThrowHelper.ArgumentOutOfRange(nameof(count), count, "The error count must be at least 1.");
+            }
+
+            ring.AddRejected(1);
+            return;
+        }
+
+        ring.AddErrors(count);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Returns the cached snapshot when nothing was recorded since it was taken (and, with
+    /// <see cref="BatchStatsOptions.MaxSampleAge"/>, none of its samples has aged out), or when it is younger than
+    /// <see cref="BatchStatsOptions.CacheValidTime"/>; otherwise merges all rings and computes a new one. Never
+    /// blocks or slows a writer. Allocates only the new snapshot (scratch space is pooled).
+    /// </remarks>
+    public BatchStatsSnapshot GetStats()
+    {
+        WriterRing[] rings = Volatile.Read(ref _rings); // acquire: every ring in the published array is fully constructed
+        long version = 0;
+        foreach (WriterRing ring in rings)
+        {
+            version += ring.Version;
+        }
+
+        long now = Now();
+        CacheEntry? cached = Volatile.Read(ref _cache); // acquire: the entry's snapshot is fully built
+        if (cached is not null)
+        {
+            bool unchanged = cached.Version == version && (_maxAgeTicks == long.MaxValue || cached.OldestTimestamp - now >= -_maxAgeTicks);
+            if (unchanged || now - cached.ComputedAt < _cacheValidTicks)
+            {
+                return cached.Snapshot;
+            }
+        }
+
+        long oldestAllowed = OldestAllowed(now);
+        double peak = BitConverter.Int64BitsToDouble(Volatile.Read(ref _peakThroughputBits)); // acquire
+        SnapshotFigures figures = SnapshotReader.Compute(rings, _windowSize, oldestAllowed, peak, _pools);
+        RaisePeak(figures.Throughput);
+        Publish(new CacheEntry(figures.Snapshot, version, now, figures.OldestTimestamp));
+        return figures.Snapshot;
+    }
+
+    /// <summary>
+    /// Copies the window's samples into <paramref name="destination"/> in timestamp order, newest last (the newest
+    /// ones when the window holds more than fits), e.g. for exporters that feed histograms.
+    /// </summary>
+    /// <param name="destination">Where the samples go; its length caps how many are copied.</param>
+    /// <returns>The number of samples written to the start of <paramref name="destination"/>.</returns>
+    /// <remarks>Never blocks or slows a writer; sorts the copied window, so it costs more than a cached <see cref="GetStats"/>.</remarks>
+    public int CopyRecentSamples(Span<BatchSample> destination)
+    {
+        WriterRing[] rings = Volatile.Read(ref _rings); // acquire, as in GetStats
+        return SnapshotReader.CopyRecent(rings, _windowSize, OldestAllowed(Now()), _pools, destination);
+    }
+
+    /// <summary>Number of writer rings (for tests: thread churn must not grow it without bound).</summary>
+    internal int RingCount => Volatile.Read(ref _rings).Length; // acquire
+
+    private long OldestAllowed(long now) => _maxAgeTicks == long.MaxValue ? long.MinValue : now - _maxAgeTicks;
+
+    private static BatchStatsOptions CreateOptions(int windowSize, double cacheValidTime)
+    {
+        if (!SampleValidation.IsValidTime(cacheValidTime))
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(cacheValidTime), cacheValidTime, "The cache valid time must be a finite, non-negative number of seconds.");
+        }
+
+        if (windowSize < 1 || windowSize > MaxWindowSize)
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(windowSize), windowSize, $"The window size must be between 1 and {MaxWindowSize}.");
+        }
+
+        return new BatchStatsOptions { WindowSize = windowSize, CacheValidTime = TimeSpan.FromSeconds(cacheValidTime) };
+    }
+
+    private static long ToTicks(TimeSpan span, double frequency) =>
+        (long)Math.Min(span.TotalSeconds * frequency, long.MaxValue / 4);
+
+    private long Now() => _customClock?.GetTimestamp() ?? Stopwatch.GetTimestamp();
+
+    /// <summary>A self-stamp: the precise clock at most once per coarse tick, otherwise one tick after the last stamp.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long SelfStamp(WriterRing ring)
+    {
+        if (_customClock is null)
+        {
+            long coarse = Environment.TickCount64;
+            if (coarse == ring.LastCoarseTick)
+            {
+                return ring.LastStamp + 1;
+            }
+        }
+
+        return SelfStampSlow(ring);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private long SelfStampSlow(WriterRing ring)
+    {
+        if (_customClock is not null)
+        {
+            return Math.Max(ring.LastStamp + 1, _customClock.GetTimestamp());
+        }
+
+        ring.SetCoarseTick(Environment.TickCount64);
+        return Math.Max(ring.LastStamp + 1, Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>The first of consecutive self-stamps for a batch: one precise clock read per call.</summary>
+    private long SelfStampMany(WriterRing ring)
+    {
+        if (_customClock is null)
+        {
+            ring.SetCoarseTick(Environment.TickCount64);
+        }
+
+        return Math.Max(ring.LastStamp + 1, Now());
+    }
+
+    // ---- per-thread ring lookup ----
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private WriterRing CurrentRing()
+    {
+        WriterRing? ring = t_lastRing;
+        return ring is not null && ReferenceEquals(ring.Owner, this) ? ring : CurrentRingSlow();
+    }
+
+    /// <summary>
+    /// The calling thread's ring when the one-entry cache missed: a few recently used rings of this thread, then this
+    /// tracker's registry (a ring whose owner is this thread), then registration.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private WriterRing CurrentRingSlow()
+    {
+        WriterRing?[] recent = t_recentRings ??= new WriterRing?[RecentRingCacheSize];
+        WriterRing? ring = null;
+        foreach (WriterRing? r in recent)
+        {
+            if (r is not null && ReferenceEquals(r.Owner, this))
+            {
+                ring = r;
+                break;
+            }
+        }
+
+        if (ring is null)
+        {
+            Thread current = Thread.CurrentThread;
+            foreach (WriterRing r in Volatile.Read(ref _rings)) // acquire, as in GetStats
+            {
+                if (ReferenceEquals(r.OwnerThread, current)) // this thread set it itself, under the lock
+                {
+                    ring = r;
+                    break;
+                }
+            }
+
+            ring ??= Register(current);
+            Array.Copy(recent, 0, recent, 1, recent.Length - 1);
+            recent[0] = ring;
+        }
+
+        t_lastRing = ring;
+        return ring;
+    }
+
+    private WriterRing Register(Thread current)
+    {
+        lock (_registryLock) // the one lock: taken once per thread and tracker, never on the steady-state paths
+        {
+            WriterRing[] rings = _rings;
+            WriterRing? reusable = FindReusableRing(rings);
+            if (reusable is not null)
+            {
+                reusable.Adopt(current); // its samples are all out of the window; its counters carry on
+                return reusable;
+            }
+
+            var ring = new WriterRing(this, _ringCapacity, current);
+            var grown = new WriterRing[rings.Length + 1];
+            rings.CopyTo(grown, 0);
+            grown[^1] = ring;
+            Volatile.Write(ref _rings, grown); // release: the new ring is fully constructed before readers can see it
+            return ring;
+        }
+    }
+
+    /// <summary>
+    /// A ring whose thread has exited and none of whose samples can be in the window any more (all older than the
+    /// window's cutoff), or null. Dead rings that still hold in-window samples are kept, so at most about
+    /// WindowSize dead rings exist at once, whatever the thread churn.
+    /// </summary>
+    private WriterRing? FindReusableRing(WriterRing[] rings)
+    {
+        long? cutoff = null;
+        foreach (WriterRing r in rings)
+        {
+            if (r.OwnerThread.IsAlive)
+            {
+                continue;
+            }
+
+            if (r.IsEmpty)
+            {
+                return r;
+            }
+
+            cutoff ??= SnapshotReader.WindowCutoff(rings, _windowSize, OldestAllowed(Now()), _pools);
+            if (r.MaxStamp < cutoff)
+            {
+                return r;
+            }
+        }
+
+        return null;
+    }
+
+    // ---- bad input ----
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Reject(WriterRing ring, string? sampleName, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
+    {
+        if (!_dropInvalid)
+        {
+            string prefix = sampleName is null ? string.Empty : sampleName + ".";
+            ThrowInvalid(prefix, processingTime, batchSize, queueTime, latency, queueLength, timestamp, sampleName);
+        }
+
+        ring.AddRejected(1);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowInvalid(string prefix, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp, string? paramName)
+    {
+        var (field, value, message) = SampleValidation.Describe(processingTime, batchSize, queueTime, latency, queueLength, timestamp)
+            ?? throw new UnreachableException("validation failed but no field is invalid");
+        // Update(double, ...) names its own parameter; Update(in sample)/UpdateMany name theirs and the field in the message.
+        string name = paramName ?? field;
+        string fieldName = char.ToUpperInvariant(field[0]) + field[1..];
+        ThrowHelper.ArgumentOutOfRange(name, value, paramName is null ? message : $"{prefix}{fieldName}: {message}");
+    }
+
+    // ---- snapshot cache ----
+
+    private void RaisePeak(double throughput)
+    {
+        long current = Volatile.Read(ref _peakThroughputBits); // acquire
+        while (throughput > BitConverter.Int64BitsToDouble(current))
+        {
+            // Full fence (Interlocked): readers racing to raise the peak agree on one maximum.
+            long seen = Interlocked.CompareExchange(ref _peakThroughputBits, BitConverter.DoubleToInt64Bits(throughput), current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    private void Publish(CacheEntry entry)
+    {
+        CacheEntry? current = Volatile.Read(ref _cache); // acquire
+        while (current is null || current.Version <= entry.Version)
+        {
+            // Full fence (Interlocked): the entry is published whole, and an older computation never replaces a newer one.
+            CacheEntry? seen = Interlocked.CompareExchange(ref _cache, entry, current);
+            if (ReferenceEquals(seen, current))
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    private sealed record CacheEntry(BatchStatsSnapshot Snapshot, long Version, long ComputedAt, long OldestTimestamp);
+}

@@ -1,0 +1,147 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using BatchStats.Fast.Internal;
+using Xunit;
+
+namespace BatchStats.Fast.Tests;
+
+public sealed class CachingAndTimeTests
+{
+    [Fact]
+    public void GetStats_NothingRecorded_ReturnsSameInstanceEvenWithZeroCacheTime()
+    {
+        var stats = new LockFreeBatchStats(10, 0);
+        stats.Update(0.1, 1, 0);
+        BatchStatsSnapshot a = stats.GetStats();
+        Assert.Same(a, stats.GetStats());
+        stats.Update(0.2, 1, 0);
+        BatchStatsSnapshot b = stats.GetStats();
+        Assert.NotSame(a, b);
+        Assert.Equal(2, b.WindowCount);
+        stats.RecordError();
+        Assert.Equal(1, stats.GetStats().TotalErrors); // an error alone invalidates the cache too
+    }
+
+    [Fact]
+    public void GetStats_WithinCacheValidTime_ServesCachedThenRecomputes()
+    {
+        var clock = new ManualTimeProvider();
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 10, CacheValidTime = TimeSpan.FromSeconds(1), TimeProvider = clock });
+        stats.Update(0.1, 1, 0);
+        BatchStatsSnapshot first = stats.GetStats();
+        stats.Update(0.2, 1, 0);
+        clock.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.Same(first, stats.GetStats()); // bounded staleness
+        clock.Advance(TimeSpan.FromMilliseconds(2));
+        Assert.Equal(2, stats.GetStats().WindowCount);
+    }
+
+    [Fact]
+    public void MaxSampleAge_LeavesOutOldSamplesAtReadTime()
+    {
+        var clock = new ManualTimeProvider();
+        var stats = new LockFreeBatchStats(new BatchStatsOptions
+        {
+            WindowSize = 100,
+            CacheValidTime = TimeSpan.Zero,
+            MaxSampleAge = TimeSpan.FromSeconds(10),
+            TimeProvider = clock,
+        });
+        long t0 = clock.Now;
+        stats.Update(new BatchSample(1.0, 1, 0, Timestamp: t0));
+        stats.Update(new BatchSample(2.0, 1, 0, Timestamp: t0 + 5_000_000)); // +5 s
+        Assert.Equal(2, stats.GetStats().WindowCount);
+        clock.Advance(TimeSpan.FromSeconds(12)); // the first is 12 s old, the second 7 s
+        BatchStatsSnapshot s = stats.GetStats(); // nothing recorded, but a sample aged out: recomputed
+        Assert.Equal(1, s.WindowCount);
+        Assert.Equal(2.0, s.MaxProcessingTime);
+        Assert.Equal(2, s.BatchCount); // all-time counters are not windowed
+        clock.Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal(0, stats.GetStats().WindowCount);
+    }
+
+    [Fact]
+    public void SelfStamps_UseTheConfiguredClock_AndOrderAfterCallerStamps()
+    {
+        var clock = new ManualTimeProvider();
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 10, CacheValidTime = TimeSpan.Zero, TimeProvider = clock });
+        stats.Update(new BatchSample(0.1, 1, 0, Timestamp: clock.Now + 100));
+        stats.Update(0.2, 2, 0); // the clock reads Now, below the previous stamp: this ring's stamps still increase
+        stats.UpdateMany([new(0.3, 3, 0), new(0.4, 4, 0)]);
+        var samples = new BatchSample[10];
+        int n = stats.CopyRecentSamples(samples);
+        Assert.Equal(4, n);
+        Assert.Equal([0.1, 0.2, 0.3, 0.4], samples[..n].Select(s => s.ProcessingTime));
+        Assert.Equal(clock.Now + 100, samples[0].Timestamp);
+        Assert.True(samples[1].Timestamp > samples[0].Timestamp && samples[3].Timestamp > samples[2].Timestamp);
+    }
+
+    [Fact]
+    public void SelfStamps_SystemClock_StrictlyIncreasePerThreadAndTrackStopwatch()
+    {
+        var stats = new LockFreeBatchStats(10_000, 0);
+        long before = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int i = 0; i < 5000; i++)
+        {
+            stats.Update(0.001, 1, 0);
+        }
+
+        long after = System.Diagnostics.Stopwatch.GetTimestamp();
+        var samples = new BatchSample[5000];
+        Assert.Equal(5000, stats.CopyRecentSamples(samples));
+        for (int i = 1; i < samples.Length; i++)
+        {
+            Assert.True(samples[i].Timestamp > samples[i - 1].Timestamp);
+        }
+
+        Assert.InRange(samples[0].Timestamp, before, after);
+        Assert.InRange(samples[^1].Timestamp, before, after + 5000);
+    }
+
+    [Fact]
+    public void GetStats_RentsScratch_ReturnsEveryArray()
+    {
+        var slots = new CountingPool<Slot>();
+        var doubles = new CountingPool<double>();
+        var keys = new CountingPool<SelectionKey>();
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 50, CacheValidTime = TimeSpan.Zero }, new ReaderPools(slots, doubles, keys));
+        var t = new Thread(() =>
+        {
+            for (int i = 0; i < 80; i++)
+            {
+                stats.Update(new BatchSample(0.1, 1, 0, Timestamp: (2 * i) + 1));
+            }
+        });
+        t.Start();
+        t.Join();
+        for (int i = 0; i < 80; i++)
+        {
+            stats.Update(new BatchSample(0.2, 1, 0, Timestamp: (2 * i) + 2)); // a second ring: the merge must select
+        }
+
+        Assert.Equal(50, stats.GetStats().WindowCount);
+        Assert.Equal(50, stats.CopyRecentSamples(new BatchSample[100]));
+        Assert.True(slots.Rented > 0 && doubles.Rented > 0 && keys.Rented > 0);
+        Assert.Equal(slots.Rented, slots.Returned);
+        Assert.Equal(doubles.Rented, doubles.Returned);
+        Assert.Equal(keys.Rented, keys.Returned);
+    }
+
+    private sealed class CountingPool<T> : ArrayPool<T>
+    {
+        public int Rented { get; private set; }
+
+        public int Returned { get; private set; }
+
+        public override T[] Rent(int minimumLength)
+        {
+            Rented++;
+            return new T[minimumLength];
+        }
+
+        public override void Return(T[] array, bool clearArray = false) => Returned++;
+    }
+}

@@ -1,0 +1,152 @@
+using System;
+using System.Linq;
+using BatchStats.Fast.Internal.Kernels;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Xunit;
+
+namespace BatchStats.Fast.Tests;
+
+/// <summary>
+/// The fused SIMD kernel and the introselect, on every length 0..300 and special values, for each instruction path.
+/// .ci/run runs this class again with DOTNET_EnableAVX2=0 and DOTNET_EnableHWIntrinsic=0, so the dispatching
+/// entry point is checked on the Vector128 and scalar paths too.
+/// </summary>
+public sealed class KernelTests
+{
+    /// <summary>SIMD and scalar sums may differ by summation order: at most this, relative (DESIGN §3 allows 1e-12).</summary>
+    private const double SumTolerance = 1e-13;
+
+    /// <summary>Instruction paths as ints (the enum is internal): 0 scalar, 1 Vector128, 2 Vector256.</summary>
+    public static TheoryData<int> Paths() => new(0, 1, 2);
+
+    private static double[] Series(int length, int seed, Func<Random, double> next)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, length).Select(_ => next(rng)).ToArray();
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Compute_EveryLength0To300_AgreesWithSequentialReference(int pathId)
+    {
+        var path = (FusedAggregate.Path)pathId;
+        for (int length = 0; length <= 300; length++)
+        {
+            double[] x = Series(length, length, r => r.NextDouble() * 10);
+            Aggregate a = FusedAggregate.Compute(x, path);
+            Aggregate dispatched = FusedAggregate.Compute(x);
+            double exact = ReferenceStats.ExactSum(x);
+            double exactSquares = ReferenceStats.ExactSum(x.Select(v => v * v));
+            Assert.True(SnapshotAssert.RelativelyClose(exact, a.Sum, SumTolerance), $"length {length}: sum {a.Sum:R} vs {exact:R}");
+            Assert.True(SnapshotAssert.RelativelyClose(exactSquares, a.SumOfSquares, SumTolerance), $"length {length}: squares");
+            Assert.True(SnapshotAssert.RelativelyClose(a.Sum, dispatched.Sum, SumTolerance), $"length {length}: dispatched");
+            Assert.Equal(length == 0 ? double.PositiveInfinity : x.Min(), a.Min);
+            Assert.Equal(length == 0 ? double.NegativeInfinity : x.Max(), a.Max);
+            Assert.Equal(a.Min, dispatched.Min);
+            Assert.Equal(a.Max, dispatched.Max);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Compute_SpecialValues_MinMaxExactOnEveryPath(int pathId)
+    {
+        var path = (FusedAggregate.Path)pathId;
+        double[][] inputs =
+        [
+            [0.0, -0.0, 0.0, -0.0, 0.0, -0.0, 0.0, -0.0, 0.0],
+            [-0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, 0.0],
+            [double.Epsilon, double.Epsilon * 2, 0, 1e-300, 1e300, double.MaxValue, 5e-324, 1, 2, 3, 4],
+            Enumerable.Repeat(7.0, 33).ToArray(),
+            [double.MaxValue, double.MaxValue, double.MaxValue, double.MaxValue, double.MaxValue, 1, 1, 1, 1],
+        ];
+        foreach (double[] x in inputs)
+        {
+            Aggregate a = FusedAggregate.Compute(x, path);
+            Aggregate scalar = FusedAggregate.Compute(x, FusedAggregate.Path.Scalar);
+            Assert.Equal(BitConverter.DoubleToInt64Bits(scalar.Min), BitConverter.DoubleToInt64Bits(a.Min));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(scalar.Max), BitConverter.DoubleToInt64Bits(a.Max));
+            Assert.Equal(x.Min(), a.Min);
+            Assert.Equal(x.Max(), a.Max);
+        }
+
+        // IEEE minimum: -0.0 is below +0.0 on every path.
+        Assert.True(double.IsNegative(FusedAggregate.Compute(inputs[0], path).Min));
+        Assert.False(double.IsNegative(FusedAggregate.Compute(inputs[1], path).Max));
+        // Overflow of the sum is an honest +inf on every path, never NaN.
+        Assert.Equal(double.PositiveInfinity, FusedAggregate.Compute(inputs[4], path).Sum);
+    }
+
+    [Fact]
+    public void Compute_LargeSeries_MeanWithin1e12OfExact()
+    {
+        double[] x = Series(250_003, 42, r => Math.Exp(r.NextDouble() * 20) * 1e-6);
+        double exact = ReferenceStats.ExactSum(x) / x.Length;
+        foreach (FusedAggregate.Path path in new[] { FusedAggregate.Path.Scalar, FusedAggregate.Path.Vector128, FusedAggregate.Path.Vector256 })
+        {
+            Assert.True(SnapshotAssert.RelativelyClose(exact, FusedAggregate.Compute(x, path).Sum / x.Length, 1e-12));
+        }
+    }
+
+    [Fact]
+    public void Select_EveryLength0To300_OrderStatisticsMatchSort()
+    {
+        for (int length = 1; length <= 300; length++)
+        {
+            foreach (Func<Random, double> next in new Func<Random, double>[] { r => r.NextDouble(), r => r.Next(3), _ => 1.0 })
+            {
+                double[] x = Series(length, length, next);
+                double[] sorted = x.OrderBy(v => v).ToArray();
+                int[] ks = new[] { 0, length / 3, length / 2, length - 1 }.Distinct().Order().ToArray();
+                Introselect.Select<double, DoubleAscending>(x, ks);
+                foreach (int k in ks)
+                {
+                    Assert.Equal(sorted[k], x[k]);
+                    Assert.All(x[..k], v => Assert.True(v <= x[k]));
+                    Assert.All(x[(k + 1)..], v => Assert.True(v >= x[k]));
+                }
+
+                Assert.Equal(sorted, x.OrderBy(v => v).ToArray()); // a permutation of the input
+            }
+        }
+    }
+
+    [Fact]
+    public void Select_AdversarialInputs_StillCorrect()
+    {
+        // Sorted, reversed, organ-pipe and all-equal inputs: the depth limit falls back to introsort if needed.
+        int n = 20_000;
+        double[][] inputs =
+        [
+            Enumerable.Range(0, n).Select(i => (double)i).ToArray(),
+            Enumerable.Range(0, n).Select(i => (double)(n - i)).ToArray(),
+            Enumerable.Range(0, n).Select(i => (double)Math.Min(i, n - i)).ToArray(),
+            Enumerable.Repeat(3.0, n).ToArray(),
+        ];
+        foreach (double[] x in inputs)
+        {
+            double[] sorted = x.OrderBy(v => v).ToArray();
+            int[] ks = [n / 2, (n * 95) / 100, (n * 99) / 100, n - 1];
+            Introselect.Select<double, DoubleAscending>(x, ks);
+            foreach (int k in ks)
+            {
+                Assert.Equal(sorted[k], x[k]);
+            }
+        }
+    }
+
+    [Property(MaxTest = 200)]
+    public Property Percentiles_RandomSeries_MatchSortedReference() =>
+        Prop.ForAll(
+            Gen.Choose(0, 1_000_000).Select(i => i / 1000.0).NonEmptyListOf().Select(l => l.ToArray()).ToArbitrary(),
+            Gen.Choose(0, 100_000).Select(i => i / 1000.0).ArrayOf().Where(a => a.Length > 0).ToArbitrary(),
+            (values, ps) =>
+            {
+                double[] sorted = values.OrderBy(v => v).ToArray();
+                double[] results = new double[ps.Length];
+                Percentiles.Compute((double[])values.Clone(), ps, results);
+                return ps.Select((p, i) => BitConverter.DoubleToInt64Bits(ReferenceStats.NumpyPercentile(sorted, p)) == BitConverter.DoubleToInt64Bits(results[i])).All(ok => ok);
+            });
+}
