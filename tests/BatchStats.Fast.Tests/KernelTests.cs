@@ -80,6 +80,24 @@ public sealed class KernelTests
     }
 
     [Fact]
+    public void InstructionSetSwitches_WhenSet_TurnOffTheVectorPaths()
+    {
+        // Proves the .ci/run reruns really exercise the fallbacks: the runtime honours the switches.
+        if (Environment.GetEnvironmentVariable("DOTNET_EnableHWIntrinsic") == "0")
+        {
+            Assert.False(System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated);
+        }
+
+        if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX2") == "0")
+        {
+            Assert.False(System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated);
+        }
+
+        double[] x = Series(1000, 7, r => r.NextDouble());
+        Assert.Equal(x.Max(), FusedAggregate.Compute(x).Max);
+    }
+
+    [Fact]
     public void Compute_LargeSeries_MeanWithin1e12OfExact()
     {
         double[] x = Series(250_003, 42, r => Math.Exp(r.NextDouble() * 20) * 1e-6);

@@ -11,8 +11,9 @@ namespace BatchStats.Fast.Internal.Kernels;
 /// those after it are not smaller.
 /// </summary>
 /// <remarks>
-/// Quickselect with a median-of-three pivot and a three-way (Dutch flag) partition, so runs of equal values cost
-/// O(n); one partition serves every requested index on each side (several percentiles share partitions). The
+/// Quickselect with a median-of-three pivot and a Hoare partition (equal values split evenly, so runs of equal
+/// values do not degrade it); one partition serves every requested index on each side (several percentiles share
+/// partitions). The
 /// recursion depth is bounded by 2·log2(n); past it the remaining range is sorted with the BCL's introsort, which
 /// bounds the worst case at O(n log n) (introselect). No full sort of the input otherwise.
 /// </remarks>
@@ -48,25 +49,24 @@ internal static class Introselect
             }
 
             T pivot = MedianOfThree(values, lo, lo + ((hi - lo) >> 1), hi - 1, cmp);
-            (int lt, int gt) = Partition(values, lo, hi, pivot, cmp);
+            int split = Partition(values, lo, hi, pivot, cmp);
 
-            // ks[..left] fall below the pivot run, ks[right..] above it; those in between are already in place.
-            int left = LowerBound(ks, lt);
-            int right = LowerBound(ks, gt);
+            // ks[..left] lie in [lo, split), the rest in [split, hi).
+            int left = LowerBound(ks, split);
             ReadOnlySpan<int> below = ks[..left];
-            ReadOnlySpan<int> above = ks[right..];
+            ReadOnlySpan<int> above = ks[left..];
 
             // Recurse into the smaller side, loop on the larger (stack depth O(log n)).
-            if (lt - lo < hi - gt)
+            if (split - lo < hi - split)
             {
-                SelectRange<T, TComparer>(values, lo, lt, below, depthLimit);
-                lo = gt;
+                SelectRange<T, TComparer>(values, lo, split, below, depthLimit);
+                lo = split;
                 ks = above;
             }
             else
             {
-                SelectRange<T, TComparer>(values, gt, hi, above, depthLimit);
-                hi = lt;
+                SelectRange<T, TComparer>(values, split, hi, above, depthLimit);
+                hi = split;
                 ks = below;
             }
         }
@@ -77,32 +77,36 @@ internal static class Introselect
         }
     }
 
-    /// <summary>Three-way partition of [lo, hi): [lo, lt) &lt; pivot, [lt, gt) == pivot, [gt, hi) &gt; pivot.</summary>
-    private static (int Lt, int Gt) Partition<T, TComparer>(Span<T> values, int lo, int hi, T pivot, TComparer cmp)
+    /// <summary>
+    /// Hoare partition of [lo, hi) around a pivot value taken from the range: returns split with every element of
+    /// [lo, split) not greater than the pivot and every element of [split, hi) not smaller. Runs of values equal to
+    /// the pivot stop both scans, so they are divided evenly (all-equal input splits in the middle).
+    /// </summary>
+    private static int Partition<T, TComparer>(Span<T> values, int lo, int hi, T pivot, TComparer cmp)
         where TComparer : struct, IComparer<T>
     {
-        int lt = lo, i = lo, gt = hi;
-        while (i < gt)
+        int i = lo - 1, j = hi;
+        while (true)
         {
-            int c = cmp.Compare(values[i], pivot);
-            if (c < 0)
-            {
-                (values[lt], values[i]) = (values[i], values[lt]);
-                lt++;
-                i++;
-            }
-            else if (c > 0)
-            {
-                gt--;
-                (values[gt], values[i]) = (values[i], values[gt]);
-            }
-            else
+            do
             {
                 i++;
             }
-        }
+            while (cmp.Compare(values[i], pivot) < 0);
 
-        return (lt, gt);
+            do
+            {
+                j--;
+            }
+            while (cmp.Compare(pivot, values[j]) < 0);
+
+            if (i >= j)
+            {
+                return j + 1;
+            }
+
+            (values[i], values[j]) = (values[j], values[i]);
+        }
     }
 
     private static T MedianOfThree<T, TComparer>(Span<T> values, int a, int b, int c, TComparer cmp)

@@ -1,0 +1,39 @@
+using BenchmarkDotNet.Attributes;
+
+namespace BatchStats.Fast.Benchmarks;
+
+/// <summary>The record path on the benchmark thread itself (no team): for the disassembly and tight loops.</summary>
+[MemoryDiagnoser]
+[DisassemblyDiagnoser(maxDepth: 3, exportGithubMarkdown: true)]
+public class SingleThreadRecordBenchmarks
+{
+    private const int N = 1024;
+    private LockFreeBatchStats _stats = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _stats = new LockFreeBatchStats(1000, 1.0);
+        _stats.Update(0.1, 1, 0);
+    }
+
+    [Benchmark(OperationsPerInvoke = N)]
+    public void CallerStamped()
+    {
+        LockFreeBatchStats stats = _stats;
+        for (int i = 0; i < N; i++)
+        {
+            stats.Update(new BatchSample(0.001, i, 0.0001, 0.002, 3, i + 1));
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = N)]
+    public void SelfStamped()
+    {
+        LockFreeBatchStats stats = _stats;
+        for (int i = 0; i < N; i++)
+        {
+            stats.Update(0.001, i, 0.0001, 0.002, 3);
+        }
+    }
+}
