@@ -26,11 +26,13 @@ namespace BatchStats.Fast;
 /// supplies timestamps that go backwards, its contribution is still its last WindowSize records.
 /// Caller-supplied timestamps (<see cref="BatchSample.Timestamp"/>) are used as given and the clock is not read.
 /// Self-stamped samples (the other overloads, or Timestamp 0) read the precise clock
-/// (<see cref="Stopwatch.GetTimestamp"/>) at most once per tick of the coarse clock
-/// (<see cref="Environment.TickCount64"/>, 1–16 ms depending on the OS) per thread; in between, each sample is
-/// stamped one tick after the thread's previous one. Stamps of one thread therefore strictly increase and stay in
-/// the <see cref="Stopwatch"/> timebase (so they order consistently with caller-supplied stamps), and across threads
-/// they are ordered correctly to within one coarse-clock tick.</para>
+/// (<see cref="Stopwatch.GetTimestamp"/>, about 25 ns) at most once per millisecond per thread: a background clock
+/// thread (started on first use, stopped after two idle seconds) publishes a tick about every millisecond, and a
+/// writer re-reads the precise clock only when that tick changed; in between, each sample is stamped one
+/// Stopwatch tick after the thread's previous one. Stamps of one thread therefore strictly increase and stay in the
+/// <see cref="Stopwatch"/> timebase (so they order consistently with caller-supplied stamps), and across threads
+/// they are ordered correctly to within one clock tick (about 1 ms; longer only while the clock thread is starved
+/// of CPU).</para>
 /// <para>Every member is thread-safe.</para>
 /// </remarks>
 public sealed class LockFreeBatchStats : IBatchStats
@@ -155,9 +157,11 @@ public sealed class LockFreeBatchStats : IBatchStats
 
         WriterRing ring = CurrentRing();
         int invalid = 0;
+        bool needsStamp = false;
         for (int i = 0; i < samples.Length; i++)
         {
             ref readonly BatchSample s = ref samples[i];
+            needsStamp |= s.Timestamp == 0;
             if (!SampleValidation.IsValid(s.ProcessingTime, s.BatchSize, s.QueueTime, s.Latency, s.QueueLength, s.Timestamp))
             {
                 if (!_dropInvalid)
@@ -172,7 +176,7 @@ public sealed class LockFreeBatchStats : IBatchStats
         int count = samples.Length - invalid;
         if (count > 0)
         {
-            ring.WriteMany(samples, skipInvalid: invalid > 0, count, SelfStampMany(ring));
+            ring.WriteMany(samples, skipInvalid: invalid > 0, count, needsStamp ? SelfStampSlow(ring) : 0);
         }
 
         if (invalid > 0)
@@ -273,17 +277,13 @@ public sealed class LockFreeBatchStats : IBatchStats
 
     private long Now() => _customClock?.GetTimestamp() ?? Stopwatch.GetTimestamp();
 
-    /// <summary>A self-stamp: the precise clock at most once per coarse tick, otherwise one tick after the last stamp.</summary>
+    /// <summary>A self-stamp: the precise clock at most once per clock tick, otherwise one tick after the last stamp.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private long SelfStamp(WriterRing ring)
     {
-        if (_customClock is null)
+        if (_customClock is null && CoarseClock.Read() == ring.LastCoarseTick)
         {
-            long coarse = Environment.TickCount64;
-            if (coarse == ring.LastCoarseTick)
-            {
-                return ring.LastStamp + 1;
-            }
+            return ring.LastStamp + 1; // time has not moved by a clock tick since this thread's last precise read
         }
 
         return SelfStampSlow(ring);
@@ -297,19 +297,11 @@ public sealed class LockFreeBatchStats : IBatchStats
             return Math.Max(ring.LastStamp + 1, _customClock.GetTimestamp());
         }
 
-        ring.SetCoarseTick(Environment.TickCount64);
-        return Math.Max(ring.LastStamp + 1, Stopwatch.GetTimestamp());
-    }
-
-    /// <summary>The first of consecutive self-stamps for a batch: one precise clock read per call.</summary>
-    private long SelfStampMany(WriterRing ring)
-    {
-        if (_customClock is null)
-        {
-            ring.SetCoarseTick(Environment.TickCount64);
-        }
-
-        return Math.Max(ring.LastStamp + 1, Now());
+        long tick = CoarseClock.Read();
+        long now = Stopwatch.GetTimestamp();
+        ring.SetCoarseTick(tick == CoarseClock.Stopped ? long.MaxValue : tick); // never match Stopped: no ticker, no shortcut
+        CoarseClock.NoteDemand(now);
+        return Math.Max(ring.LastStamp + 1, now);
     }
 
     // ---- per-thread ring lookup ----
@@ -402,7 +394,7 @@ public sealed class LockFreeBatchStats : IBatchStats
             }
 
             cutoff ??= SnapshotReader.WindowCutoff(rings, _windowSize, OldestAllowed(Now()), _pools);
-            if (r.MaxStamp < cutoff)
+            if (r.MaxStoredStamp() < cutoff)
             {
                 return r;
             }

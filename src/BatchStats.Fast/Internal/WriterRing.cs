@@ -57,11 +57,16 @@ internal sealed class WriterRing
 
     // ---- writer side (owner thread only) ----
 
-    /// <summary>Last timestamp written, for strictly increasing self-stamps on this ring.</summary>
+    /// <summary>The timestamp of the last sample written (0 when none), for strictly increasing self-stamps.</summary>
+    /// <remarks>Read back from the newest slot rather than kept in a field, so caller-stamped records store nothing extra.</remarks>
     public long LastStamp
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => _state.LastStamp; // owner-only field: a plain read sees the owner's own last write
+        get
+        {
+            long head = _state.Head; // owner-only field: a plain read sees the owner's own last write
+            return head == 0 ? 0 : Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slots), (nint)((head - 1) & _mask)).Timestamp; // own write
+        }
     }
 
     /// <summary>The coarse tick at which the owner last read the precise clock.</summary>
@@ -79,7 +84,6 @@ internal sealed class WriterRing
         ref Slot slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slots), (nint)(head & _mask));
         StoreSlot(ref slot, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
         _state.TotalProcessed += batchSize; // plain: published to readers by the release store of Head below
-        _state.LastStamp = Math.Max(_state.LastStamp, timestamp); // owner-only field
         Volatile.Write(ref _state.Head, head + 1); // release: the slot and counter stores above are visible before the new Head
     }
 
@@ -87,7 +91,7 @@ internal sealed class WriterRing
     /// <param name="samples">Samples to write (already validated), oldest first.</param>
     /// <param name="skipInvalid">Skip samples that fail validation (the drop policy); false when all are known valid.</param>
     /// <param name="count">How many samples are written (pass validation).</param>
-    /// <param name="selfStamp">First self-stamp to use for samples whose timestamp is 0 (each next one adds 1 tick).</param>
+    /// <param name="selfStamp">First self-stamp for samples whose timestamp is 0 (each next one adds 1 tick); unused when none is 0.</param>
     public void WriteMany(ReadOnlySpan<BatchSample> samples, bool skipInvalid, int count, long selfStamp)
     {
         long head = _state.Head; // owner-only field
@@ -97,7 +101,6 @@ internal sealed class WriterRing
         long firstKept = head + count - _slots.Length; // earlier sequences would be overwritten within this call
         long seq = head;
         long sum = 0;
-        long lastStamp = _state.LastStamp;
         ref Slot slots = ref MemoryMarshal.GetArrayDataReference(_slots);
         foreach (ref readonly BatchSample s in samples)
         {
@@ -107,7 +110,6 @@ internal sealed class WriterRing
             }
 
             long ts = s.Timestamp != 0 ? s.Timestamp : selfStamp++;
-            lastStamp = Math.Max(lastStamp, ts);
             sum += s.BatchSize;
             if (seq >= firstKept)
             {
@@ -119,7 +121,6 @@ internal sealed class WriterRing
 
         Debug.Assert(seq == head + count, "count must match the filter");
         _state.TotalProcessed += sum; // plain: published by the release store of Head below
-        _state.LastStamp = lastStamp; // owner-only field
         Volatile.Write(ref _state.Head, seq); // release: every slot of the batch and the counter are visible before the new Head
     }
 
@@ -156,8 +157,21 @@ internal sealed class WriterRing
     /// <summary>True when no sample was ever published on this ring.</summary>
     public bool IsEmpty => Volatile.Read(ref _state.Head) == 0; // acquire
 
-    /// <summary>The greatest timestamp ever written to this ring (read by the registrar after the owner exited).</summary>
-    public long MaxStamp => Volatile.Read(ref _state.LastStamp); // acquire; written before the owner's last Head release
+    /// <summary>
+    /// The greatest timestamp among the samples still stored in this ring. Only for a ring whose owner has exited
+    /// (the registrar, under the registry lock): nobody writes the slots meanwhile.
+    /// </summary>
+    public long MaxStoredStamp()
+    {
+        long head = Volatile.Read(ref _state.Head); // acquire: the dead owner's slot stores happened before its last Head release
+        long max = long.MinValue;
+        for (long seq = Math.Max(0, head - _slots.Length); seq < head; seq++)
+        {
+            max = Math.Max(max, _slots[(int)(seq & _mask)].Timestamp);
+        }
+
+        return max;
+    }
 
     /// <summary>A cheap change detector: grows with every completed record, error or rejection on this ring.</summary>
     public long Version =>
@@ -225,8 +239,7 @@ internal sealed class WriterRing
         [FieldOffset(80)] public long TotalProcessed;
         [FieldOffset(88)] public long Errors;
         [FieldOffset(96)] public long Rejected;
-        [FieldOffset(104)] public long LastStamp;
-        [FieldOffset(112)] public long LastCoarseTick;
+        [FieldOffset(104)] public long LastCoarseTick;
     }
 }
 

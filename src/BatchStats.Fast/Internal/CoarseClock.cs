@@ -1,0 +1,72 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+
+namespace BatchStats.Fast.Internal;
+
+/// <summary>
+/// A shared "has time moved?" signal for self-stamped records, so the record path need not read the precise clock
+/// (about 25 ns) per sample.
+/// </summary>
+/// <remarks>
+/// Design:
+/// - One background thread, started on demand, stores <see cref="Stopwatch.GetTimestamp"/> into <c>s_tick</c>
+///   about every millisecond. Writers only read <c>s_tick</c> (a shared read, never a shared write, per record).
+/// - A writer that sees <c>s_tick</c> change (or <see cref="Stopped"/>) reads the precise clock once and notes its
+///   demand (<see cref="NoteDemand"/>: at most one shared store per writer per tick, and only when the last note is
+///   older than <see cref="DemandRefreshSeconds"/>).
+/// - The ticker stops after <see cref="IdleStopSeconds"/> without demand: it stores <see cref="Stopped"/>, so every
+///   self-stamped record takes the precise path until the next writer restarts it (one compare-exchange).
+/// Invariant: <c>s_tick</c> is either <see cref="Stopped"/> or a Stopwatch timestamp not older than one ticker period
+/// plus however long the ticker thread was kept from running.
+/// </remarks>
+internal static class CoarseClock
+{
+    /// <summary>The value of <see cref="Read"/> while no ticker runs; never equal to a real tick.</summary>
+    public const long Stopped = long.MinValue;
+
+    private const double IdleStopSeconds = 2.0;
+    private const double DemandRefreshSeconds = 0.1;
+
+    private static readonly long s_idleStopTicks = (long)(IdleStopSeconds * Stopwatch.Frequency);
+    private static readonly long s_demandRefreshTicks = (long)(DemandRefreshSeconds * Stopwatch.Frequency);
+    private static long s_tick = Stopped;
+    private static long s_lastDemand;
+    private static int s_running;
+
+    /// <summary>The ticker's latest value (acquire load: a shared read only).</summary>
+    public static long Read() => Volatile.Read(ref s_tick);
+
+    /// <summary>Called on the precise-clock path: keeps the ticker alive, or starts it.</summary>
+    public static void NoteDemand(long preciseNow)
+    {
+        if (preciseNow - Volatile.Read(ref s_lastDemand) > s_demandRefreshTicks) // acquire; skip the store when recent
+        {
+            Volatile.Write(ref s_lastDemand, preciseNow); // release: the ticker's acquire load sees a current demand time
+        }
+
+        // Full fence (Interlocked): exactly one caller starts the ticker after it stopped.
+        if (Volatile.Read(ref s_running) == 0 && Interlocked.CompareExchange(ref s_running, 1, 0) == 0)
+        {
+            var ticker = new Thread(Run) { IsBackground = true, Name = "BatchStats.Fast clock", Priority = ThreadPriority.AboveNormal };
+            ticker.UnsafeStart();
+        }
+    }
+
+    private static void Run()
+    {
+        while (true)
+        {
+            long now = Stopwatch.GetTimestamp();
+            if (now - Volatile.Read(ref s_lastDemand) > s_idleStopTicks) // acquire
+            {
+                Volatile.Write(ref s_tick, Stopped); // release: writers fall back to the precise clock from now on
+                Volatile.Write(ref s_running, 0); // release, after Stopped: a writer that sees 0 also sees Stopped and restarts us
+                return;
+            }
+
+            Volatile.Write(ref s_tick, now); // release
+            Thread.Sleep(1);
+        }
+    }
+}
