@@ -126,7 +126,7 @@ public class PercentileBenchmarks
     public double Select()
     {
         _inputs[_next++ & 7].CopyTo(_work, 0);
-        Percentiles.Compute(_work, s_ps, _results);
+        Percentiles.Compute(_work, s_ps, _results, double.NaN, double.NaN, System.Buffers.ArrayPool<double>.Shared, System.Buffers.ArrayPool<int>.Shared);
         return _results[0] + _results[1] + _results[2];
     }
 }

@@ -107,24 +107,26 @@ public sealed class CachingAndTimeTests
         var slots = new CountingPool<Slot>();
         var doubles = new CountingPool<double>();
         var keys = new CountingPool<SelectionKey>();
-        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 50, CacheValidTime = TimeSpan.Zero }, new ReaderPools(slots, doubles, keys));
+        var ints = new CountingPool<int>();
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 2000, CacheValidTime = TimeSpan.Zero }, new ReaderPools(slots, doubles, keys, ints));
         var t = new Thread(() =>
         {
-            for (int i = 0; i < 80; i++)
+            for (int i = 0; i < 2500; i++)
             {
-                stats.Update(new BatchSample(0.1, 1, 0, Timestamp: (2 * i) + 1));
+                stats.Update(new BatchSample(0.1 * (i % 7), 1, 0, 0.2 * (i % 5), Timestamp: (2 * i) + 1));
             }
         });
         t.Start();
         t.Join();
-        for (int i = 0; i < 80; i++)
+        for (int i = 0; i < 2500; i++)
         {
-            stats.Update(new BatchSample(0.2, 1, 0, Timestamp: (2 * i) + 2)); // a second ring: the merge must select
+            stats.Update(new BatchSample(0.2 * (i % 3), 1, 0, 0.1 * (i % 11), Timestamp: (2 * i) + 2)); // a second ring: the merge must select
         }
 
-        Assert.Equal(50, stats.GetStats().WindowCount);
-        Assert.Equal(50, stats.CopyRecentSamples(new BatchSample[100]));
-        Assert.True(slots.Rented > 0 && doubles.Rented > 0 && keys.Rented > 0);
+        Assert.Equal(2000, stats.GetStats().WindowCount);
+        Assert.Equal(2000, stats.CopyRecentSamples(new BatchSample[3000]));
+        Assert.True(slots.Rented > 0 && doubles.Rented > 0 && keys.Rented > 0 && ints.Rented > 0);
+        Assert.Equal(ints.Rented, ints.Returned);
         Assert.Equal(slots.Rented, slots.Returned);
         Assert.Equal(doubles.Rented, doubles.Returned);
         Assert.Equal(keys.Rented, keys.Returned);

