@@ -129,4 +129,14 @@ public class PercentileBenchmarks
         Percentiles.Compute(_work, s_ps, _results, double.NaN, double.NaN, System.Buffers.ArrayPool<double>.Shared, System.Buffers.ArrayPool<int>.Shared);
         return _results[0] + _results[1] + _results[2];
     }
+
+    /// <summary>What GetStats runs: the fused pass (which it needs anyway) gives min/max, then the bucket select.</summary>
+    [Benchmark(Description = "fused pass + bucket select (GetStats path)")]
+    public double Bucket()
+    {
+        _inputs[_next++ & 7].CopyTo(_work, 0);
+        Aggregate a = FusedAggregate.Compute(_work);
+        Percentiles.Compute(_work, s_ps, _results, a.Min, a.Max, System.Buffers.ArrayPool<double>.Shared, System.Buffers.ArrayPool<int>.Shared);
+        return _results[0] + _results[1] + _results[2];
+    }
 }

@@ -1,9 +1,30 @@
+using System;
+using System.Linq;
 using BenchmarkDotNet.Running;
 
 namespace BatchStats.Fast.Benchmarks;
 
 internal static class Program
 {
-    // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --filter '*'
-    private static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --filter '*'   (BenchmarkDotNet suites)
+    // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --quick         (side-by-side table, < 2 min)
+    // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --tail [seconds] (writer tail latency)
+    private static void Main(string[] args)
+    {
+        if (args.Contains("--quick"))
+        {
+            QuickMode.Run();
+            return;
+        }
+
+        int tail = Array.IndexOf(args, "--tail");
+        if (tail >= 0)
+        {
+            int seconds = tail + 1 < args.Length && int.TryParse(args[tail + 1], out int s) ? s : 10;
+            TailLatency.Print(TimeSpan.FromSeconds(seconds), 1000);
+            return;
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
 }

@@ -11,7 +11,7 @@ namespace BatchStats.Fast;
 /// </summary>
 /// <remarks>
 /// <para><b>Recording</b> (<see cref="Update(double, int, double, double, int)"/>, <see cref="Update(in BatchSample)"/>,
-/// <see cref="UpdateMany"/>, <see cref="RecordError"/>) writes only to a ring buffer owned by the calling thread:
+/// <see cref="UpdateMany"/>, <see cref="RecordError(int)"/>) writes only to a ring buffer owned by the calling thread:
 /// no lock, no interlocked operation on shared state, no allocation after the thread's first record. The first
 /// record of a thread registers its ring under a lock (once per thread and tracker). The ring of a thread that has
 /// exited keeps its samples until all of them have left the window, and is then handed to the next new thread
@@ -186,10 +186,32 @@ public sealed class LockFreeBatchStats : IBatchStats
     }
 
     /// <inheritdoc />
-    /// <remarks>Lock-free, allocation-free: adds to the calling thread's own counter.</remarks>
-    public void RecordError(int count = 1)
+    /// <remarks>
+    /// Lock-free, allocation-free: adds to the calling thread's own counter and places the errors in time (stamped like
+    /// a self-stamped sample) so <see cref="GetComprehensiveStats"/> can split them between the window's halves.
+    /// </remarks>
+    public void RecordError(int count = 1) => RecordError(count, 0);
+
+    /// <summary>Adds <paramref name="count"/> errors that happened at <paramref name="timestamp"/> (Stopwatch ticks).</summary>
+    /// <param name="count">Number of errors; at least 1.</param>
+    /// <param name="timestamp">When they happened, in the clock of caller-supplied sample timestamps; 0 = now.</param>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="count"/> is below 1 or <paramref name="timestamp"/> is negative, and the policy is <see cref="InvalidSamplePolicy.Throw"/>.
+    /// </exception>
+    public void RecordError(int count, long timestamp)
     {
         WriterRing ring = CurrentRing();
+        if (timestamp < 0)
+        {
+            if (!_dropInvalid)
+            {
+                ThrowHelper.ArgumentOutOfRange(nameof(timestamp), timestamp, "Timestamp must be Stopwatch ticks (positive), or 0 for now.");
+            }
+
+            ring.AddRejected(1);
+            return;
+        }
+
         if (count < 1)
         {
             if (!_dropInvalid)
@@ -201,7 +223,24 @@ public sealed class LockFreeBatchStats : IBatchStats
             return;
         }
 
-        ring.AddErrors(count);
+        ring.AddErrors(count, timestamp != 0 ? timestamp : SelfStamp(ring));
+    }
+
+    /// <summary>
+    /// Computes the comprehensive analysis of the window (DESIGN §6): the snapshot figures plus efficiency, stability,
+    /// load distribution, trends, utilization, recommended capacity and bottlenecks (formulas on
+    /// <see cref="BatchStatsAnalysis"/>).
+    /// </summary>
+    /// <returns>A new analysis, always computed from current data (not cached).</returns>
+    /// <remarks>Never blocks or slows a writer. Costs about one uncached <see cref="GetStats"/> plus a pass.</remarks>
+    public BatchStatsAnalysis GetComprehensiveStats()
+    {
+        WriterRing[] rings = Volatile.Read(ref _rings); // acquire, as in GetStats
+        double peak = BitConverter.Int64BitsToDouble(Volatile.Read(ref _peakThroughputBits)); // acquire
+        (BatchStatsAnalysis analysis, SnapshotFigures figures) =
+            WindowAnalysis.Compute(rings, _windowSize, OldestAllowed(Now()), peak, _pools, _customClock?.TimestampFrequency ?? Stopwatch.Frequency);
+        RaisePeak(figures.Throughput);
+        return analysis;
     }
 
     /// <inheritdoc />

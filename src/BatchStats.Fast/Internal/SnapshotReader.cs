@@ -61,24 +61,7 @@ internal static class SnapshotReader
     public static SnapshotFigures Compute(WriterRing[] rings, int windowSize, long oldestAllowed, double peakSoFar, ReaderPools pools)
     {
         using SpanOwner<Slot> windowOwner = GatherWindow(rings, windowSize, oldestAllowed, pools, out RingCounters totals, out int n);
-        double errorRate = (double)totals.Errors / Math.Max(1, totals.TotalProcessed);
-        if (n == 0)
-        {
-            return new SnapshotFigures(
-                new BatchStatsSnapshot
-                {
-                    PeakThroughput = peakSoFar,
-                    ErrorRate = errorRate,
-                    TotalErrors = totals.Errors,
-                    TotalProcessed = totals.TotalProcessed,
-                    BatchCount = totals.BatchCount,
-                    RejectedSamples = totals.Rejected,
-                },
-                long.MaxValue,
-                0);
-        }
-
-        return ComputeWindow(windowOwner.Span[..n], pools, peakSoFar, errorRate, totals);
+        return ComputeWindow(windowOwner.Span[..n], pools, peakSoFar, totals);
     }
 
     /// <summary>
@@ -133,16 +116,23 @@ internal static class SnapshotReader
     /// Merges every ring's recent samples into one pooled span and cuts it down to the window (age limit, then the
     /// newest <paramref name="windowSize"/>). The caller disposes the returned lease.
     /// </summary>
-    private static SpanOwner<Slot> GatherWindow(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools, out RingCounters totals, out int count)
+    internal static SpanOwner<Slot> GatherWindow(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools, out RingCounters totals, out int count) =>
+        GatherWindow(rings, windowSize, oldestAllowed, pools, out totals, out count, out _);
+
+    /// <summary>As above; also counts the rings that have at least one sample in the window.</summary>
+    internal static SpanOwner<Slot> GatherWindow(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools, out RingCounters totals, out int count, out int activeWriters)
     {
         long batchCount = 0, totalProcessed = 0, errors = 0, rejected = 0;
         SpanOwner<Slot> owner = SpanOwner<Slot>.Allocate(checked(rings.Length * windowSize), pools.Slots, AllocationMode.Default);
+        using SpanOwner<int> endsOwner = SpanOwner<int>.Allocate(rings.Length, pools.Ints, AllocationMode.Default);
+        Span<int> ends = endsOwner.Span; // candidates of ring r are [ends[r - 1], ends[r])
         Span<Slot> candidates = owner.Span;
         int n = 0;
-        foreach (WriterRing ring in rings)
+        for (int r = 0; r < rings.Length; r++)
         {
-            int copied = ring.CopyRecent(candidates[n..], windowSize, out RingCounters c);
+            int copied = rings[r].CopyRecent(candidates[n..], windowSize, out RingCounters c);
             n += oldestAllowed == long.MinValue ? copied : DropOlderThan(candidates.Slice(n, copied), oldestAllowed);
+            ends[r] = n;
             batchCount += c.BatchCount;
             totalProcessed += c.TotalProcessed;
             errors += c.Errors;
@@ -150,8 +140,41 @@ internal static class SnapshotReader
         }
 
         totals = new RingCounters(batchCount, totalProcessed, errors, rejected);
-        count = n > windowSize ? KeepNewest(candidates[..n], windowSize, pools) : n;
+        SelectionKey threshold = n > windowSize ? NewestThreshold(candidates[..n], windowSize, pools) : new(long.MinValue, int.MinValue);
+        activeWriters = 0;
+        for (int r = 0, start = 0; r < rings.Length; start = ends[r], r++)
+        {
+            for (int i = start; i < ends[r]; i++)
+            {
+                if (!SelectionKeyAscending.Less(new SelectionKey(candidates[i].Timestamp, i), threshold))
+                {
+                    activeWriters++;
+                    break;
+                }
+            }
+        }
+
+        count = n > windowSize ? KeepFrom(candidates[..n], threshold) : n;
         return owner;
+    }
+
+    internal static SnapshotFigures ComputeWindow(ReadOnlySpan<Slot> window, ReaderPools pools, double peakSoFar, RingCounters totals)
+    {
+        double errorRate = (double)totals.Errors / Math.Max(1, totals.TotalProcessed);
+        return window.IsEmpty
+            ? new SnapshotFigures(
+                new BatchStatsSnapshot
+                {
+                    PeakThroughput = peakSoFar,
+                    ErrorRate = errorRate,
+                    TotalErrors = totals.Errors,
+                    TotalProcessed = totals.TotalProcessed,
+                    BatchCount = totals.BatchCount,
+                    RejectedSamples = totals.Rejected,
+                },
+                long.MaxValue,
+                0)
+            : ComputeWindow(window, pools, peakSoFar, errorRate, totals);
     }
 
     private static SnapshotFigures ComputeWindow(ReadOnlySpan<Slot> window, ReaderPools pools, double peakSoFar, double errorRate, RingCounters totals)
@@ -235,10 +258,10 @@ internal static class SnapshotReader
     }
 
     /// <summary>
-    /// Keeps the <paramref name="windowSize"/> candidates with the greatest (timestamp, position) keys, in their merge
-    /// order: one sampling select of the threshold key over a pooled key array (no sort).
+    /// The key of the <paramref name="windowSize"/>-th newest candidate by (timestamp, merge position): one sampling
+    /// select over a pooled key array (no sort).
     /// </summary>
-    private static int KeepNewest(Span<Slot> candidates, int windowSize, ReaderPools pools)
+    private static SelectionKey NewestThreshold(ReadOnlySpan<Slot> candidates, int windowSize, ReaderPools pools)
     {
         using SpanOwner<SelectionKey> keysOwner = SpanOwner<SelectionKey>.Allocate(candidates.Length, pools.Keys, AllocationMode.Default);
         Span<SelectionKey> keys = keysOwner.Span;
@@ -249,10 +272,16 @@ internal static class SnapshotReader
 
         Span<SelectionKey> threshold = stackalloc SelectionKey[1];
         SampleSelect.Select<SelectionKey, SelectionKeyAscending>(keys, [candidates.Length - windowSize], threshold, pools.Keys);
+        return threshold[0];
+    }
+
+    /// <summary>Compacts the candidates whose key is at least <paramref name="threshold"/>, keeping merge order.</summary>
+    private static int KeepFrom(Span<Slot> candidates, SelectionKey threshold)
+    {
         int kept = 0;
         for (int i = 0; i < candidates.Length; i++)
         {
-            if (!SelectionKeyAscending.Less(new SelectionKey(candidates[i].Timestamp, i), threshold[0]))
+            if (!SelectionKeyAscending.Less(new SelectionKey(candidates[i].Timestamp, i), threshold))
             {
                 candidates[kept++] = candidates[i];
             }

@@ -24,7 +24,11 @@ namespace BatchStats.Fast.Internal;
 /// </remarks>
 internal sealed class WriterRing
 {
+    /// <summary>Error events kept per ring for placing errors in time (the newest ones; older ones only count).</summary>
+    internal const int ErrorEventCapacity = 256;
+
     private readonly Slot[] _slots;
+    private readonly ErrorEvent[] _errorEvents = new ErrorEvent[ErrorEventCapacity];
     private readonly long _mask;
     private PaddedState _state;
 
@@ -128,10 +132,35 @@ internal sealed class WriterRing
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void SetCoarseTick(long coarseTick) => _state.LastCoarseTick = coarseTick; // owner-only field
 
-    public void AddErrors(int count)
+    /// <summary>Adds to the error counter and records the event at <paramref name="timestamp"/>. Owner thread only.</summary>
+    public void AddErrors(int count, long timestamp)
     {
-        // Release store of an owner-only counter: readers' acquire loads see a whole, current value.
-        Volatile.Write(ref _state.Errors, _state.Errors + count);
+        long head = _state.ErrorHead; // owner-only field
+        ref ErrorEvent e = ref _errorEvents[(int)(head & (ErrorEventCapacity - 1))];
+        Volatile.Write(ref e.Timestamp, timestamp); // release stores, as in StoreSlot: ordered after the previous ErrorHead release
+        Volatile.Write(ref e.Count, count);
+        Volatile.Write(ref _state.Errors, _state.Errors + count); // release: readers' acquire loads see a whole, current value
+        Volatile.Write(ref _state.ErrorHead, head + 1); // release: the event is complete before readers see it
+    }
+
+    /// <summary>
+    /// Copies this ring's retained error events (oldest first, never a torn one) into <paramref name="destination"/>
+    /// (at least <see cref="ErrorEventCapacity"/> long).
+    /// </summary>
+    public int CopyErrorEvents(Span<ErrorEvent> destination)
+    {
+        long head = Volatile.Read(ref _state.ErrorHead); // acquire: events below head are complete
+        int count = (int)Math.Min(head, ErrorEventCapacity);
+        for (int i = 0; i < count; i++)
+        {
+            destination[i] = _errorEvents[(int)((head - count + i) & (ErrorEventCapacity - 1))];
+        }
+
+        Interlocked.MemoryBarrier(); // full fence: the copies complete before ErrorHead is read again
+        long firstIntact = Volatile.Read(ref _state.ErrorHead) + 1 - ErrorEventCapacity; // acquire; one event may be in flight
+        int dropped = (int)Math.Clamp(firstIntact - (head - count), 0, count);
+        destination.Slice(dropped, count - dropped).CopyTo(destination);
+        return count - dropped;
     }
 
     public void AddRejected(long count)
@@ -240,7 +269,16 @@ internal sealed class WriterRing
         [FieldOffset(88)] public long Errors;
         [FieldOffset(96)] public long Rejected;
         [FieldOffset(104)] public long LastCoarseTick;
+        [FieldOffset(112)] public long ErrorHead;
     }
+}
+
+/// <summary>One RecordError call, placed in time.</summary>
+/// <remarks>Mutable struct written field by field by the ring's owner: do not make readonly.</remarks>
+internal struct ErrorEvent
+{
+    public long Timestamp;
+    public long Count;
 }
 
 /// <summary>One ring's all-time counters as read by a snapshot.</summary>

@@ -1,0 +1,115 @@
+using System;
+using System.Diagnostics;
+using BatchStats.Fast.Baseline;
+
+namespace BatchStats.Fast.Benchmarks;
+
+/// <summary>
+/// <c>--quick</c>: a side-by-side table of the record path, the read path and the writer tail latency in well under
+/// two minutes, with plain Stopwatch loops (indicative; the BenchmarkDotNet suites are the reference numbers).
+/// </summary>
+internal static class QuickMode
+{
+    public static void Run()
+    {
+        Console.WriteLine("BatchStats.Fast quick comparison (Stopwatch loops, medians of 5 runs; ratios are what matter)");
+        Console.WriteLine();
+        Console.WriteLine("Record path, aggregate ns per record (lower is better):");
+        Console.WriteLine();
+        Console.WriteLine("| threads | lock-free caller-stamped | lock-free self-stamped | locked baseline | locked / lock-free |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|");
+        foreach (int threads in new[] { 1, 2, 8 })
+        {
+            double caller = RecordNs(threads, new LockFreeBatchStats(1000, 1.0), selfStamped: false);
+            double self = RecordNs(threads, new LockFreeBatchStats(1000, 1.0), selfStamped: true);
+            double locked = RecordNs(threads, new LockedBatchStats(1000, 1.0), selfStamped: false);
+            Console.WriteLine($"| {threads} | {caller:F1} | {self:F1} | {locked:F1} | {locked / caller:F1}x |");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("Read path, µs per GetStats that recomputes (one Update first so the cache is stale):");
+        Console.WriteLine();
+        Console.WriteLine("| window | lock-free | locked | locked / lock-free |");
+        Console.WriteLine("|---:|---:|---:|---:|");
+        foreach (int window in new[] { 1_000, 10_000, 100_000 })
+        {
+            double lockFree = ReadUs(new LockFreeBatchStats(window, 0), window);
+            double locked = ReadUs(new LockedBatchStats(window, 0), window);
+            Console.WriteLine($"| {window:N0} | {lockFree:F1} | {locked:F1} | {locked / lockFree:F1}x |");
+        }
+
+        Console.WriteLine();
+        TailLatency.Print(TimeSpan.FromSeconds(3), 1000);
+    }
+
+    private static double RecordNs(int threads, IBatchStats stats, bool selfStamped)
+    {
+        const int Total = 1 << 21;
+        int perThread = Total / threads;
+        using var team = new ThreadTeam(threads);
+        for (int warm = 0; warm < 50; warm++)
+        {
+            team.Run(_ => Record(stats, 2000, selfStamped)); // tier the loop up to optimized code, register rings
+        }
+
+        return Median(5, () =>
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            team.Run(_ => Record(stats, perThread, selfStamped));
+            return Stopwatch.GetElapsedTime(t0).TotalNanoseconds / Total;
+        });
+    }
+
+    private static void Record(IBatchStats stats, int n, bool selfStamped)
+    {
+        if (selfStamped)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                stats.Update(0.001 * (1 + (i & 15)), i & 31, 0.0001, 0.002, i & 7);
+            }
+        }
+        else
+        {
+            for (int i = 0; i < n; i++)
+            {
+                stats.Update(new BatchSample(0.001 * (1 + (i & 15)), i & 31, 0.0001, 0.002, i & 7, i + 1));
+            }
+        }
+    }
+
+    private static double ReadUs(IBatchStats stats, int window)
+    {
+        var rng = new Random(1);
+        for (int i = 0; i < window; i++)
+        {
+            stats.Update(new BatchSample(rng.NextDouble() * 0.05, rng.Next(1, 64), rng.NextDouble() * 0.01, rng.NextDouble() * 0.06, rng.Next(0, 32), i + 1));
+        }
+
+        long stamp = window + 1;
+        int reps = Math.Max(5, 2_000_000 / window);
+        return Median(5, () =>
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < reps; i++)
+            {
+                stats.Update(new BatchSample(0.01, 8, 0.001, 0.02, 3, ++stamp));
+                stats.GetStats();
+            }
+
+            return Stopwatch.GetElapsedTime(t0).TotalMicroseconds / reps;
+        });
+    }
+
+    private static double Median(int runs, Func<double> measure)
+    {
+        double[] results = new double[runs];
+        for (int i = 0; i < runs; i++)
+        {
+            results[i] = measure();
+        }
+
+        Array.Sort(results);
+        return results[runs / 2];
+    }
+}

@@ -1,0 +1,164 @@
+using System;
+using System.Collections.Generic;
+using BatchStats.Fast.Internal.Kernels;
+using CommunityToolkit.HighPerformance.Buffers;
+
+namespace BatchStats.Fast.Internal;
+
+/// <summary>
+/// <c>GetComprehensiveStats</c>: the snapshot figures and the DESIGN §6 scores from one gathered window (formulas
+/// documented on <see cref="BatchStatsAnalysis"/>). Off the record path; never blocks a writer.
+/// </summary>
+internal static class WindowAnalysis
+{
+    private const int MinTrendSamples = 4;
+    private const double TailFactor = 3.0;
+    private const double ErrorRateLimit = 0.01;
+    private const double SaturationLimit = 0.9;
+
+    private static ReadOnlySpan<double> Quartiles => [25.0, 50.0, 75.0];
+
+    public static (BatchStatsAnalysis Analysis, SnapshotFigures Figures) Compute(
+        WriterRing[] rings, int windowSize, long oldestAllowed, double peakSoFar, ReaderPools pools, double ticksPerSecond)
+    {
+        using SpanOwner<Slot> windowOwner = SnapshotReader.GatherWindow(rings, windowSize, oldestAllowed, pools, out RingCounters totals, out int n, out int writers);
+        ReadOnlySpan<Slot> window = windowOwner.Span[..n];
+        SnapshotFigures figures = SnapshotReader.ComputeWindow(window, pools, peakSoFar, totals);
+        BatchStatsSnapshot s = figures.Snapshot;
+        if (n == 0)
+        {
+            return (new BatchStatsAnalysis { Snapshot = s }, figures);
+        }
+
+        // Split the window at its median (timestamp, position) key: the older half is everything before it.
+        using SpanOwner<SelectionKey> keysOwner = SpanOwner<SelectionKey>.Allocate(n, pools.Keys, AllocationMode.Default);
+        Span<SelectionKey> keys = keysOwner.Span;
+        long oldest = long.MaxValue, newest = long.MinValue;
+        double oldestProcessing = 0;
+        for (int i = 0; i < n; i++)
+        {
+            keys[i] = new SelectionKey(window[i].Timestamp, i);
+            if (window[i].Timestamp < oldest)
+            {
+                oldest = window[i].Timestamp;
+                oldestProcessing = window[i].ProcessingTime;
+            }
+
+            newest = Math.Max(newest, window[i].Timestamp);
+        }
+
+        Span<SelectionKey> split = stackalloc SelectionKey[1];
+        SampleSelect.Select<SelectionKey, SelectionKeyAscending>(keys, [n / 2], split, pools.Keys);
+
+        double mean = s.AvgProcessingTime, squares = 0, processing = 0, endToEnd = 0;
+        Half older = default, newer = default;
+        using SpanOwner<double> batchOwner = SpanOwner<double>.Allocate(n, pools.Doubles, AllocationMode.Default);
+        Span<double> batchSizes = batchOwner.Span;
+        for (int i = 0; i < n; i++)
+        {
+            ref readonly Slot x = ref window[i];
+            squares += (x.ProcessingTime - mean) * (x.ProcessingTime - mean);
+            processing += x.ProcessingTime;
+            endToEnd += x.Latency > 0 ? Math.Max(x.Latency, x.ProcessingTime) : x.ProcessingTime + x.QueueTime;
+            batchSizes[i] = x.BatchSize;
+            ref Half half = ref SelectionKeyAscending.Less(new SelectionKey(x.Timestamp, i), split[0]) ? ref older : ref newer;
+            half.Count++;
+            half.Processing += x.ProcessingTime;
+            half.Items += x.BatchSize;
+        }
+
+        // Errors placed by timestamp. When the window still holds every sample ever recorded, errors before the first
+        // sample count too (they belong to the older half).
+        bool windowHasAll = s.BatchCount == n;
+        long windowStart = windowHasAll ? long.MinValue : oldest;
+        Span<ErrorEvent> events = stackalloc ErrorEvent[WriterRing.ErrorEventCapacity];
+        foreach (WriterRing ring in rings)
+        {
+            int copied = ring.CopyErrorEvents(events);
+            foreach (ErrorEvent e in events[..copied])
+            {
+                if (e.Timestamp >= windowStart)
+                {
+                    (e.Timestamp < split[0].Timestamp ? ref older.Errors : ref newer.Errors) += e.Count;
+                }
+            }
+        }
+
+        Span<double> quartiles = stackalloc double[3];
+        Percentiles.Compute(batchSizes, Quartiles, quartiles, s.MinBatchSize, s.MaxBatchSize, pools.Doubles, pools.Ints);
+
+        double stdDev = Math.Sqrt(squares / n);
+        double wall = ((newest - oldest) / ticksPerSecond) + oldestProcessing; // timestamps mark completion
+        double utilization = wall > 0 ? Math.Clamp(processing / (wall * Math.Max(1, writers)), 0, 1) : (processing > 0 ? 1 : 0);
+        double arrivalRate = wall > 0 ? n / wall : 0;
+        double needed = arrivalRate * mean / BatchStatsAnalysis.TargetUtilization;
+        var analysis = new BatchStatsAnalysis
+        {
+            Snapshot = s,
+            EfficiencyScore = endToEnd > 0 ? Math.Clamp(processing / endToEnd, 0, 1) : 0,
+            StabilityIndex = mean > 0 ? 1 / (1 + (stdDev / mean)) : 1,
+            LoadDistribution = new LoadDistribution(s.MinBatchSize, quartiles[0], quartiles[1], quartiles[2], s.MaxBatchSize),
+            PerformanceTrend = n < MinTrendSamples ? TrendDirection.Stable : Compare(older.MeanProcessing, newer.MeanProcessing, higherIsBetter: false, floor: 0),
+            ThroughputTrend = n < MinTrendSamples ? TrendDirection.Stable : Compare(older.Throughput, newer.Throughput, higherIsBetter: true, floor: 0),
+            ErrorTrend = n < MinTrendSamples ? TrendDirection.Stable : Compare(older.ErrorRate, newer.ErrorRate, higherIsBetter: false, floor: BatchStatsAnalysis.ErrorTrendFloor),
+            Utilization = utilization,
+            RecommendedCapacity = (int)Math.Min(int.MaxValue, Math.Ceiling(needed)),
+            Bottlenecks = Bottlenecks(s, utilization),
+        };
+        return (analysis, figures);
+    }
+
+    /// <summary>Newer vs older by <see cref="BatchStatsAnalysis.TrendThreshold"/> relative (and <paramref name="floor"/> absolute).</summary>
+    private static TrendDirection Compare(double older, double newer, bool higherIsBetter, double floor)
+    {
+        double change = newer - older;
+        if (Math.Abs(change) <= floor || Math.Abs(change) <= BatchStatsAnalysis.TrendThreshold * Math.Abs(older))
+        {
+            return TrendDirection.Stable;
+        }
+
+        return (change > 0) == higherIsBetter ? TrendDirection.Improving : TrendDirection.Degrading;
+    }
+
+    private static List<BatchStatsBottleneck> Bottlenecks(BatchStatsSnapshot s, double utilization)
+    {
+        var found = new List<BatchStatsBottleneck>();
+        if (s.AvgQueueTime > s.AvgProcessingTime)
+        {
+            found.Add(new("queueing", s.AvgQueueTime, s.AvgProcessingTime, $"Batches wait longer in the queue ({s.AvgQueueTime:G3} s) than they take to process ({s.AvgProcessingTime:G3} s): add workers or shrink batches."));
+        }
+
+        if (s.P99ProcessingTime > TailFactor * s.MedianProcessingTime && s.MedianProcessingTime > 0)
+        {
+            found.Add(new("processing_tail", s.P99ProcessingTime, TailFactor * s.MedianProcessingTime, $"p99 processing time ({s.P99ProcessingTime:G3} s) exceeds {TailFactor} x the median ({s.MedianProcessingTime:G3} s)."));
+        }
+
+        if (s.ErrorRate > ErrorRateLimit)
+        {
+            found.Add(new("errors", s.ErrorRate, ErrorRateLimit, $"Error rate {s.ErrorRate:P2} exceeds {ErrorRateLimit:P0}."));
+        }
+
+        if (utilization > SaturationLimit)
+        {
+            found.Add(new("saturation", utilization, SaturationLimit, $"Workers are busy {utilization:P0} of the time (above {SaturationLimit:P0})."));
+        }
+
+        return found;
+    }
+
+    /// <summary>Accumulators for one half of the window.</summary>
+    /// <remarks>Mutable struct: do not make readonly.</remarks>
+    private struct Half
+    {
+        public int Count;
+        public double Processing;
+        public long Items;
+        public long Errors;
+
+        public readonly double MeanProcessing => Count > 0 ? Processing / Count : 0;
+
+        public readonly double Throughput => Processing > 0 ? Items / Processing : 0;
+
+        public readonly double ErrorRate => (double)Errors / Math.Max(1, Items);
+    }
+}
