@@ -1,0 +1,177 @@
+using System;
+using System.Linq;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Xunit;
+
+namespace BatchStats.Fast.Tests;
+
+public sealed class AnalysisTests
+{
+    private const long Ms = 1000; // ManualTimeProvider ticks are microseconds
+
+    private static LockFreeBatchStats Create(int window = 1000) =>
+        new(new BatchStatsOptions { WindowSize = window, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+
+    /// <summary>n samples 2 ms apart; processing time, batch size and queue time from the index.</summary>
+    private static void Feed(LockFreeBatchStats stats, int n, Func<int, double> processing, Func<int, int>? batch = null, Func<int, double>? queue = null)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            stats.Update(new BatchSample(processing(i), batch?.Invoke(i) ?? 8, queue?.Invoke(i) ?? 0.0005, 0, 2, Timestamp: 1_000_000 + (i * 2 * Ms)));
+        }
+    }
+
+    [Fact]
+    public void RisingProcessingTimes_PerformanceAndThroughputDegrading()
+    {
+        LockFreeBatchStats stats = Create();
+        Feed(stats, 400, i => 0.001 + (i * 0.00001));
+        BatchStatsAnalysis a = stats.GetComprehensiveStats();
+        Assert.Equal(TrendDirection.Degrading, a.PerformanceTrend);
+        Assert.Equal(TrendDirection.Degrading, a.ThroughputTrend);
+        Assert.Equal(TrendDirection.Stable, a.ErrorTrend);
+    }
+
+    [Fact]
+    public void FallingProcessingTimes_PerformanceAndThroughputImproving()
+    {
+        LockFreeBatchStats stats = Create();
+        Feed(stats, 400, i => 0.005 - (i * 0.00001));
+        BatchStatsAnalysis a = stats.GetComprehensiveStats();
+        Assert.Equal(TrendDirection.Improving, a.PerformanceTrend);
+        Assert.Equal(TrendDirection.Improving, a.ThroughputTrend);
+    }
+
+    [Fact]
+    public void ThroughputDropWithSteadyProcessing_OnlyThroughputDegrading()
+    {
+        LockFreeBatchStats stats = Create();
+        Feed(stats, 400, _ => 0.001, batch: i => i < 200 ? 32 : 8);
+        BatchStatsAnalysis a = stats.GetComprehensiveStats();
+        Assert.Equal(TrendDirection.Stable, a.PerformanceTrend);
+        Assert.Equal(TrendDirection.Degrading, a.ThroughputTrend);
+    }
+
+    [Fact]
+    public void ErrorBurstInNewerHalf_ErrorTrendDegrading_AndInOlderHalfImproving()
+    {
+        LockFreeBatchStats newerBurst = Create(), olderBurst = Create();
+        Feed(newerBurst, 400, _ => 0.001);
+        Feed(olderBurst, 400, _ => 0.001);
+        for (int i = 0; i < 20; i++)
+        {
+            newerBurst.RecordError(1, 1_000_000 + ((300 + i) * 2 * Ms)); // inside the newer half
+            olderBurst.RecordError(1, 1_000_000 + ((50 + i) * 2 * Ms)); // inside the older half
+        }
+
+        Assert.Equal(TrendDirection.Degrading, newerBurst.GetComprehensiveStats().ErrorTrend);
+        Assert.Equal(TrendDirection.Improving, olderBurst.GetComprehensiveStats().ErrorTrend);
+    }
+
+    [Fact]
+    public void SteadyState_EverythingStable_NoBottleneck()
+    {
+        LockFreeBatchStats stats = Create();
+        var rng = new Random(4);
+        Feed(stats, 400, _ => 0.001 * (1 + (0.01 * rng.NextDouble())));
+        for (int i = 0; i < 400; i += 100)
+        {
+            stats.RecordError(1, 1_000_000 + (i * 2 * Ms)); // evenly spread
+        }
+
+        BatchStatsAnalysis a = stats.GetComprehensiveStats();
+        Assert.Equal(TrendDirection.Stable, a.PerformanceTrend);
+        Assert.Equal(TrendDirection.Stable, a.ThroughputTrend);
+        Assert.Equal(TrendDirection.Stable, a.ErrorTrend);
+        Assert.Empty(a.Bottlenecks);
+        Assert.InRange(a.StabilityIndex, 0.99, 1.0);
+        Assert.InRange(a.Utilization, 0.45, 0.55); // 1 ms busy every 2 ms
+        Assert.Equal(1, a.RecommendedCapacity); // 500 batches/s × 1 ms / 0.7 → 0.71 → 1 worker
+        Assert.Equal(400, a.TotalBatches);
+        Assert.Equal(400 * 8, a.TotalProcessed);
+    }
+
+    [Fact]
+    public void Figures_MatchTheirFormulas()
+    {
+        LockFreeBatchStats stats = Create();
+        Feed(stats, 100, i => 0.010, batch: i => (i % 4) + 1, queue: _ => 0.030);
+        BatchStatsAnalysis a = stats.GetComprehensiveStats();
+        Assert.Equal(0.25, a.EfficiencyScore, 12); // latency not recorded: 10 ms / (10 + 30) ms
+        Assert.Equal(1.0, a.StabilityIndex, 12);
+        Assert.Equal(new LoadDistribution(1, 1.75, 2.5, 3.25, 4), a.LoadDistribution); // numpy quartiles of 1,2,3,4 repeated
+        Assert.Equal(1.0, a.Utilization); // 10 ms busy every 2 ms: saturated
+        Assert.Equal(7, a.RecommendedCapacity); // wall = 99 × 2 ms + 10 ms; λ = 100 / 0.208 s = 480.8/s; 480.8 × 0.01 / 0.7 = 6.87 → 7
+        Assert.Contains(a.Bottlenecks, b => b.Name == "queueing");
+        Assert.Contains(a.Bottlenecks, b => b.Name == "saturation");
+        Assert.Equal(a.Snapshot.Throughput, a.AvgThroughput);
+        Assert.Equal("stable", a.ToDictionary()["performance_trend"]);
+    }
+
+    [Fact]
+    public void TailAndErrors_AreNamedBottlenecks()
+    {
+        LockFreeBatchStats stats = Create();
+        Feed(stats, 200, i => i % 50 == 0 ? 0.1 : 0.001);
+        stats.RecordError(100);
+        BatchStatsAnalysis a = stats.GetComprehensiveStats();
+        Assert.Contains(a.Bottlenecks, b => b.Name == "processing_tail" && b.Value == a.Snapshot.P99ProcessingTime);
+        Assert.Contains(a.Bottlenecks, b => b.Name == "errors");
+    }
+
+    [Fact]
+    public void EmptyAndSingleSample_HaveDefinedScores()
+    {
+        LockFreeBatchStats stats = Create();
+        BatchStatsAnalysis empty = stats.GetComprehensiveStats();
+        Assert.Equal(0, empty.EfficiencyScore);
+        Assert.Equal(1, empty.StabilityIndex);
+        Assert.Equal(0, empty.Utilization);
+        Assert.Equal(0, empty.RecommendedCapacity);
+        Assert.Equal(TrendDirection.Stable, empty.PerformanceTrend);
+        stats.Update(new BatchSample(0.002, 4, 0.001, 0.004, 1, 5_000_000));
+        BatchStatsAnalysis one = stats.GetComprehensiveStats();
+        Assert.Equal(0.5, one.EfficiencyScore);
+        Assert.Equal(1, one.StabilityIndex);
+        Assert.Equal(1, one.Utilization);
+        Assert.Equal(new LoadDistribution(4, 4, 4, 4, 4), one.LoadDistribution);
+    }
+
+    [Property(MaxTest = 150)]
+    public Property AnyHistory_ScoresStayInTheirRanges() =>
+        Prop.ForAll(
+            (from pt in Gen.Choose(0, 100_000).Select(i => i / 1e5)
+             from qt in Gen.Choose(0, 100_000).Select(i => i / 1e5)
+             from lat in Gen.Choose(0, 200_000).Select(i => i / 1e5)
+             from bs in Gen.Choose(0, 64)
+             from gap in Gen.Choose(0, 5000)
+             select (pt, qt, lat, bs, gap)).ArrayOf().ToArbitrary(),
+            Gen.Choose(0, 20).ArrayOf().ToArbitrary(),
+            (samples, errors) =>
+            {
+                LockFreeBatchStats stats = Create(window: 50);
+                long t = 1_000_000;
+                foreach (var (pt, qt, lat, bs, gap) in samples)
+                {
+                    t += gap;
+                    stats.Update(new BatchSample(pt, bs, qt, lat, 0, t));
+                }
+
+                foreach (int e in errors.Where(e => e > 0))
+                {
+                    stats.RecordError(e, 1_000_000 + (e * 100));
+                }
+
+                BatchStatsAnalysis a = stats.GetComprehensiveStats();
+                LoadDistribution d = a.LoadDistribution;
+                return a.EfficiencyScore is >= 0 and <= 1
+                    && a.StabilityIndex is > 0 and <= 1
+                    && a.Utilization is >= 0 and <= 1
+                    && a.RecommendedCapacity >= 0
+                    && d.Min <= d.Q1 && d.Q1 <= d.Median && d.Median <= d.Q3 && d.Q3 <= d.Max
+                    && Enum.IsDefined(a.PerformanceTrend) && Enum.IsDefined(a.ThroughputTrend) && Enum.IsDefined(a.ErrorTrend)
+                    && a.TotalBatches == samples.Length;
+            });
+}
