@@ -1,0 +1,51 @@
+namespace BatchStats.Fast;
+
+/// <summary>
+/// The limits a <see cref="BatchStatsMonitor"/> checks (the reference alerting recipe's four checks plus p99
+/// latency). A null limit is not checked.
+/// </summary>
+public sealed class AlertThresholds
+{
+    /// <summary>Warn when the window's p95 processing time (seconds) is above this. Check name <c>processing_time</c>.</summary>
+    public double? MaxProcessingTime { get; init; }
+
+    /// <summary>
+    /// Warn when the window's throughput (items per second) is below this; not checked while the window is empty.
+    /// Check name <c>throughput</c>.
+    /// </summary>
+    public double? MinThroughput { get; init; }
+
+    /// <summary>Warn when the error rate (errors per item) is above this. Check name <c>error_rate</c>.</summary>
+    public double? MaxErrorRate { get; init; }
+
+    /// <summary>Warn when the window's largest observed queue length is above this. Check name <c>queue_length</c>.</summary>
+    public int? MaxQueueLength { get; init; }
+
+    /// <summary>Warn when the window's p99 latency (seconds) is above this. Check name <c>p99_latency</c>.</summary>
+    public double? MaxP99Latency { get; init; }
+
+    /// <summary>
+    /// A breach is <see cref="AlertSeverity.Critical"/> when the figure is beyond the limit by this factor (above
+    /// limit × factor, or below limit ÷ factor for <see cref="MinThroughput"/>). Default 2; at least 1.
+    /// </summary>
+    public double CriticalFactor { get; init; } = 2.0;
+}
+
+/// <summary>How bad a threshold breach is.</summary>
+public enum AlertSeverity
+{
+    /// <summary>The figure crossed its limit.</summary>
+    Warning = 0,
+
+    /// <summary>The figure crossed its limit by at least <see cref="AlertThresholds.CriticalFactor"/>.</summary>
+    Critical = 1,
+}
+
+/// <summary>One raised (or cleared) alert.</summary>
+/// <param name="Name">The check: <c>processing_time</c>, <c>throughput</c>, <c>error_rate</c>, <c>queue_length</c> or <c>p99_latency</c>.</param>
+/// <param name="Severity">Warning or critical.</param>
+/// <param name="Value">The figure when the alert was raised or cleared.</param>
+/// <param name="Threshold">The limit it was compared with.</param>
+/// <param name="Message">A sentence with the figure and the limit.</param>
+/// <param name="Time">When the check ran.</param>
+public sealed record BatchStatsAlert(string Name, AlertSeverity Severity, double Value, double Threshold, string Message, System.DateTimeOffset Time);

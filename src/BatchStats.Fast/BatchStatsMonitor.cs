@@ -1,0 +1,263 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+
+namespace BatchStats.Fast;
+
+/// <summary>
+/// Checks an <see cref="IBatchStats"/> against <see cref="AlertThresholds"/> periodically (or on demand) and raises
+/// each alert once when a limit is crossed and clears it once on recovery.
+/// </summary>
+/// <remarks>
+/// <para>The monitor only reads snapshots (<see cref="IBatchStats.GetStats"/>), so it never blocks or slows a writer.
+/// It is off the record and read paths and uses an ordinary lock for its own state.</para>
+/// <para>A breach raises <see cref="AlertRaised"/> once; a change of severity (warning ↔ critical) raises it again with
+/// the new severity; recovery raises <see cref="AlertCleared"/> once. A subscriber that throws is logged and skipped:
+/// it never stops the monitor or the other subscribers.</para>
+/// <para>Time comes from a <see cref="TimeProvider"/>, so tests can drive it with a fake clock.</para>
+/// </remarks>
+public sealed partial class BatchStatsMonitor : IDisposable
+{
+    private readonly IBatchStats _stats;
+    private readonly AlertThresholds _thresholds;
+    private readonly TimeProvider _time;
+    private readonly ILogger? _logger;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, BatchStatsAlert> _active = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private int _disposed;
+
+    /// <summary>Creates a monitor.</summary>
+    /// <param name="stats">The tracker to watch.</param>
+    /// <param name="thresholds">The limits.</param>
+    /// <param name="interval">Time between periodic checks; default 10 seconds; positive.</param>
+    /// <param name="timeProvider">The clock; default <see cref="TimeProvider.System"/>.</param>
+    /// <param name="logger">Optional: alerts are logged as warnings (critical as errors), recoveries as information.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="stats"/> or <paramref name="thresholds"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="interval"/> is not positive, or the critical factor is below 1.</exception>
+    public BatchStatsMonitor(IBatchStats stats, AlertThresholds thresholds, TimeSpan? interval = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(stats);
+        ArgumentNullException.ThrowIfNull(thresholds);
+        Interval = interval ?? TimeSpan.FromSeconds(10);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(Interval, TimeSpan.Zero, nameof(interval));
+        if (!(thresholds.CriticalFactor >= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(thresholds), thresholds.CriticalFactor, "CriticalFactor must be at least 1.");
+        }
+
+        _stats = stats;
+        _thresholds = thresholds;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger;
+    }
+
+    /// <summary>Raised when a limit is crossed (or an active alert changes severity).</summary>
+    public event EventHandler<BatchStatsAlert>? AlertRaised;
+
+    /// <summary>Raised once when a breached figure is back within its limit.</summary>
+    public event EventHandler<BatchStatsAlert>? AlertCleared;
+
+    /// <summary>Time between periodic checks.</summary>
+    public TimeSpan Interval { get; }
+
+    /// <summary>How many subscriber calls threw (they are logged and skipped).</summary>
+    public int HandlerFailures => Volatile.Read(ref _handlerFailures); // acquire
+
+    private int _handlerFailures;
+
+    /// <summary>The alerts active after the last check.</summary>
+    public IReadOnlyList<BatchStatsAlert> ActiveAlerts
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _active.Values];
+            }
+        }
+    }
+
+    /// <summary>Runs one check now: raises and clears alerts as needed.</summary>
+    /// <returns>The alerts active after the check.</returns>
+    public IReadOnlyList<BatchStatsAlert> CheckAlerts()
+    {
+        BatchStatsSnapshot s = _stats.GetStats();
+        DateTimeOffset now = _time.GetUtcNow();
+        var raised = new List<BatchStatsAlert>();
+        var cleared = new List<BatchStatsAlert>();
+        IReadOnlyList<BatchStatsAlert> active;
+        lock (_gate)
+        {
+            Evaluate("processing_time", "p95 processing time", s.P95ProcessingTime, _thresholds.MaxProcessingTime, above: true, "s", now, raised, cleared);
+            Evaluate("throughput", "throughput", s.Throughput, s.WindowCount > 0 ? _thresholds.MinThroughput : null, above: false, "items/s", now, raised, cleared);
+            Evaluate("error_rate", "error rate", s.ErrorRate, _thresholds.MaxErrorRate, above: true, "", now, raised, cleared);
+            Evaluate("queue_length", "max queue length", s.MaxQueueLength, _thresholds.MaxQueueLength, above: true, "", now, raised, cleared);
+            Evaluate("p99_latency", "p99 latency", s.P99Latency, _thresholds.MaxP99Latency, above: true, "s", now, raised, cleared);
+            active = [.. _active.Values];
+        }
+
+        foreach (BatchStatsAlert alert in raised)
+        {
+            if (alert.Severity == AlertSeverity.Critical)
+            {
+                if (_logger is not null)
+                {
+                    LogCritical(_logger, alert.Name, alert.Message);
+                }
+            }
+            else if (_logger is not null)
+            {
+                LogWarning(_logger, alert.Name, alert.Message);
+            }
+
+            Notify(AlertRaised, alert);
+        }
+
+        foreach (BatchStatsAlert alert in cleared)
+        {
+            if (_logger is not null)
+            {
+                LogCleared(_logger, alert.Name, alert.Message);
+            }
+
+            Notify(AlertCleared, alert);
+        }
+
+        return active;
+    }
+
+    /// <summary>Checks every <see cref="Interval"/> until <paramref name="cancellationToken"/> or <see cref="Stop"/> ends it.</summary>
+    /// <param name="cancellationToken">Ends the loop.</param>
+    /// <returns>A task that completes when the loop ends (it does not fault on cancellation).</returns>
+    public async Task RunAsync(CancellationToken cancellationToken = default)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        CancellationToken token = linked.Token;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                CheckAlerts();
+            }
+#pragma warning disable CA1031 // a failing check (e.g. a broken IBatchStats) must not end the monitor: log and go on
+            catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                if (_logger is not null)
+                {
+                    LogCheckFailed(_logger, ex);
+                }
+            }
+
+            try
+            {
+                await Task.Delay(Interval, _time, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Blocks the calling thread, checking every <see cref="Interval"/>, until <see cref="Stop"/> or <see cref="Dispose"/>.</summary>
+    /// <remarks>The synchronous form of the reference class's <c>start_monitoring()</c>; prefer <see cref="RunAsync"/> in async code.</remarks>
+    public void StartMonitoring() => RunAsync().GetAwaiter().GetResult();
+
+    /// <summary>Ends <see cref="RunAsync"/> and <see cref="StartMonitoring"/> promptly.</summary>
+    public void Stop()
+    {
+        if (Volatile.Read(ref _disposed) == 0) // acquire
+        {
+            _stop.Cancel();
+        }
+    }
+
+    /// <summary>Stops monitoring and releases the timer resources.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) // full fence: dispose once
+        {
+            _stop.Cancel();
+            _stop.Dispose();
+        }
+    }
+
+    private void Evaluate(string name, string label, double value, double? limit, bool above, string unit, DateTimeOffset now, List<BatchStatsAlert> raised, List<BatchStatsAlert> cleared)
+    {
+        if (limit is not { } threshold)
+        {
+            return; // not configured (or, for throughput, nothing in the window to judge): keep the current state
+        }
+
+        _active.TryGetValue(name, out BatchStatsAlert? current);
+
+        bool breached = above ? value > threshold : value < threshold;
+        bool critical = above ? value > threshold * _thresholds.CriticalFactor : value < threshold / _thresholds.CriticalFactor;
+        string u = unit.Length == 0 ? string.Empty : " " + unit;
+        if (breached)
+        {
+            AlertSeverity severity = critical ? AlertSeverity.Critical : AlertSeverity.Warning;
+            if (current is null || current.Severity != severity)
+            {
+                string message = string.Create(CultureInfo.InvariantCulture,
+                    $"{label} {value:G4}{u} is {(above ? "above" : "below")} the threshold {threshold:G4}{u} ({(critical ? "critical" : "warning")})");
+                var alert = new BatchStatsAlert(name, severity, value, threshold, message, now);
+                _active[name] = alert;
+                raised.Add(alert);
+            }
+        }
+        else if (current is not null)
+        {
+            _active.Remove(name);
+            string message = string.Create(CultureInfo.InvariantCulture, $"{label} {value:G4}{u} is back within the threshold {threshold:G4}{u}");
+            cleared.Add(current with { Value = value, Message = message, Time = now });
+        }
+    }
+
+    private void Notify(EventHandler<BatchStatsAlert>? handlers, BatchStatsAlert alert)
+    {
+        if (handlers is null)
+        {
+            return;
+        }
+
+        foreach (EventHandler<BatchStatsAlert> handler in handlers.GetInvocationList().Cast<EventHandler<BatchStatsAlert>>())
+        {
+            try
+            {
+                handler(this, alert);
+            }
+#pragma warning disable CA1031 // a subscriber's failure must never stop the monitor or the other subscribers
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Interlocked.Increment(ref _handlerFailures); // full fence; off the hot paths
+                if (_logger is not null)
+                {
+                    LogHandlerFailed(_logger, alert.Name, ex);
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Batch stats alert {Name}: {Text}")]
+    private static partial void LogWarning(ILogger logger, string name, string text);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "Batch stats alert {Name}: {Text}")]
+    private static partial void LogCritical(ILogger logger, string name, string text);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Batch stats alert {Name} cleared: {Text}")]
+    private static partial void LogCleared(ILogger logger, string name, string text);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "An alert subscriber failed on {Name}")]
+    private static partial void LogHandlerFailed(ILogger logger, string name, Exception exception);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "A batch stats check failed")]
+    private static partial void LogCheckFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,206 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+
+namespace BatchStats.Fast.Tests;
+
+public sealed class BatchStatsMonitorTests
+{
+    private static readonly AlertThresholds s_thresholds = new()
+    {
+        MaxProcessingTime = 0.1,
+        MinThroughput = 100,
+        MaxErrorRate = 0.05,
+        MaxQueueLength = 50,
+        MaxP99Latency = 0.5,
+    };
+
+    private static LockFreeBatchStats Healthy()
+    {
+        var stats = new LockFreeBatchStats(100, 0);
+        for (int i = 0; i < 100; i++)
+        {
+            stats.Update(0.01, 10, 0.001, 0.02, 5); // 1000 items/s, p95 10 ms
+        }
+
+        return stats;
+    }
+
+    [Fact]
+    public void CheckAlerts_BreachRaisesOnce_RecoveryClearsOnce()
+    {
+        var stats = new LockFreeBatchStats(10, 0);
+        using var monitor = new BatchStatsMonitor(stats, s_thresholds);
+        var raised = new List<BatchStatsAlert>();
+        var cleared = new List<BatchStatsAlert>();
+        monitor.AlertRaised += (_, a) => raised.Add(a);
+        monitor.AlertCleared += (_, a) => cleared.Add(a);
+
+        for (int i = 0; i < 10; i++)
+        {
+            stats.Update(0.15, 100, 0, 0.2, 1); // p95 150 ms: warning (limit 100 ms, critical above 200 ms)
+        }
+
+        Assert.Single(monitor.CheckAlerts());
+        Assert.Single(monitor.CheckAlerts()); // still breached: not raised again
+        BatchStatsAlert alert = Assert.Single(raised);
+        Assert.Equal("processing_time", alert.Name);
+        Assert.Equal(AlertSeverity.Warning, alert.Severity);
+        Assert.Equal(0.15, alert.Value);
+        Assert.Equal(0.1, alert.Threshold);
+        Assert.Contains("0.15", alert.Message, StringComparison.Ordinal);
+        Assert.Contains("0.1", alert.Message, StringComparison.Ordinal);
+
+        for (int i = 0; i < 10; i++)
+        {
+            stats.Update(0.01, 100, 0, 0.02, 1);
+        }
+
+        Assert.Empty(monitor.CheckAlerts());
+        Assert.Empty(monitor.CheckAlerts());
+        BatchStatsAlert clear = Assert.Single(cleared);
+        Assert.Equal("processing_time", clear.Name);
+        Assert.Contains("back within", clear.Message, StringComparison.Ordinal);
+        Assert.Single(raised);
+    }
+
+    [Fact]
+    public void CheckAlerts_EveryCheck_RaisesWithSeverity()
+    {
+        var stats = new LockFreeBatchStats(10, 0);
+        using var monitor = new BatchStatsMonitor(stats, s_thresholds);
+        for (int i = 0; i < 10; i++)
+        {
+            stats.Update(0.5, 1, 0, 2.0, 120); // 2 items/s, p95 0.5 s, p99 latency 2 s, queue 120: all critical
+        }
+
+        stats.RecordError(2); // 2 errors / 10 items = 0.2: critical
+        var alerts = monitor.CheckAlerts().ToDictionary(a => a.Name);
+        Assert.Equal(["error_rate", "p99_latency", "processing_time", "queue_length", "throughput"], alerts.Keys.Order());
+        Assert.All(alerts.Values, a => Assert.Equal(AlertSeverity.Critical, a.Severity));
+        Assert.Equal(2.0, alerts["throughput"].Value);
+        Assert.Equal(120, alerts["queue_length"].Value);
+    }
+
+    [Fact]
+    public void CheckAlerts_SeverityChange_RaisesAgain()
+    {
+        var stats = new LockFreeBatchStats(1, 0);
+        using var monitor = new BatchStatsMonitor(stats, new AlertThresholds { MaxProcessingTime = 0.1 });
+        var raised = new List<BatchStatsAlert>();
+        monitor.AlertRaised += (_, a) => raised.Add(a);
+        stats.Update(0.15, 1, 0);
+        monitor.CheckAlerts();
+        stats.Update(0.25, 1, 0);
+        monitor.CheckAlerts();
+        stats.Update(0.25, 1, 0);
+        monitor.CheckAlerts();
+        Assert.Equal([AlertSeverity.Warning, AlertSeverity.Critical], raised.Select(a => a.Severity));
+    }
+
+    [Fact]
+    public void CheckAlerts_EmptyWindow_ThroughputNotJudged()
+    {
+        using var monitor = new BatchStatsMonitor(new LockFreeBatchStats(10, 0), new AlertThresholds { MinThroughput = 100 });
+        Assert.Empty(monitor.CheckAlerts());
+    }
+
+    [Fact]
+    public void ThrowingSubscriber_IsLoggedAndSkipped_OthersStillCalled()
+    {
+        var stats = new LockFreeBatchStats(10, 0);
+        var logger = new ListLogger();
+        using var monitor = new BatchStatsMonitor(stats, new AlertThresholds { MaxProcessingTime = 0.1 }, logger: logger);
+        int calls = 0;
+        monitor.AlertRaised += (_, _) => throw new InvalidOperationException("subscriber bug");
+        monitor.AlertRaised += (_, _) => calls++;
+        stats.Update(1, 1, 0);
+        Assert.Single(monitor.CheckAlerts());
+        Assert.Equal(1, calls);
+        Assert.Equal(1, monitor.HandlerFailures);
+        Assert.Contains(logger.Entries, e => e.Level == LogLevel.Error && e.Exception is InvalidOperationException);
+        Assert.Contains(logger.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("processing_time", StringComparison.Ordinal)); // critical
+    }
+
+    [Fact]
+    public async Task RunAsync_FakeClock_ChecksEveryInterval_StopEndsIt()
+    {
+        var time = new FakeTimeProvider();
+        LockFreeBatchStats stats = Healthy();
+        using var monitor = new BatchStatsMonitor(stats, s_thresholds, TimeSpan.FromSeconds(5), time);
+        var raised = new BlockingCollection<BatchStatsAlert>();
+        var cleared = new BlockingCollection<BatchStatsAlert>();
+        monitor.AlertRaised += (_, a) => raised.Add(a);
+        monitor.AlertCleared += (_, a) => cleared.Add(a);
+        Task loop = monitor.RunAsync();
+
+        stats.RecordError(100); // error rate 100 / 1000 = 0.1: critical
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.True(raised.TryTake(out BatchStatsAlert? alert, TimeSpan.FromSeconds(10)));
+        Assert.Equal("error_rate", alert!.Name);
+        Assert.Equal(time.GetUtcNow(), alert.Time);
+
+        for (int i = 0; i < 100_000; i++)
+        {
+            stats.Update(0.01, 10, 0.001, 0.02, 5); // dilute: 100 / 1,001,000 items
+        }
+
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.True(cleared.TryTake(out BatchStatsAlert? clear, TimeSpan.FromSeconds(10)));
+        Assert.Equal("error_rate", clear!.Name);
+
+        monitor.Stop();
+        Assert.True(await Task.WhenAny(loop, Task.Delay(TimeSpan.FromSeconds(10))) == loop, "RunAsync did not end after Stop");
+        await loop;
+    }
+
+    [Fact]
+    public async Task RunAsync_Cancellation_EndsWithoutFault()
+    {
+        using var monitor = new BatchStatsMonitor(Healthy(), s_thresholds, TimeSpan.FromHours(1), new FakeTimeProvider());
+        using var cts = new CancellationTokenSource();
+        Task loop = monitor.RunAsync(cts.Token);
+        await cts.CancelAsync();
+        Assert.True(await Task.WhenAny(loop, Task.Delay(TimeSpan.FromSeconds(10))) == loop);
+        await loop;
+    }
+
+    [Fact]
+    public void StartMonitoring_BlocksUntilStop()
+    {
+        using var monitor = new BatchStatsMonitor(Healthy(), s_thresholds, TimeSpan.FromHours(1), new FakeTimeProvider());
+        var runner = new Thread(monitor.StartMonitoring);
+        runner.Start();
+        Assert.False(runner.Join(TimeSpan.FromMilliseconds(100)));
+        monitor.Stop();
+        Assert.True(runner.Join(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public void Constructor_BadArguments_Throw()
+    {
+        Assert.Throws<ArgumentNullException>(() => new BatchStatsMonitor(null!, s_thresholds));
+        Assert.Throws<ArgumentNullException>(() => new BatchStatsMonitor(Healthy(), null!));
+        Assert.Equal("interval", Assert.Throws<ArgumentOutOfRangeException>(() => new BatchStatsMonitor(Healthy(), s_thresholds, TimeSpan.Zero)).ParamName);
+        Assert.Equal("thresholds", Assert.Throws<ArgumentOutOfRangeException>(() => new BatchStatsMonitor(Healthy(), new AlertThresholds { CriticalFactor = 0.5 })).ParamName);
+    }
+
+    private sealed class ListLogger : ILogger
+    {
+        public ConcurrentBag<(LogLevel Level, string Message, Exception? Exception)> Entries { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Entries.Add((logLevel, formatter(state, exception), exception));
+    }
+}
