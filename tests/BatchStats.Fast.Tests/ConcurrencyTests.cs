@@ -172,6 +172,56 @@ public sealed class ConcurrencyTests
     }
 
     /// <summary>
+    /// Several live writers with unique but arbitrarily ordered stamps (some threads' stamps go backwards): the window
+    /// is the newest WindowSize by timestamp among each writer's last WindowSize records — the sorted-runs fast path
+    /// and the general selection must agree with that model.
+    /// </summary>
+    [Property(MaxTest = 40)]
+    public Property UnorderedStampsAcrossWriters_WindowMatchesModel() =>
+        Prop.ForAll(
+            Gen.Choose(2, 4).SelectMany(k => Gen.Choose(0, 60).ArrayOf(k)).ToArbitrary(),
+            Gen.Choose(1, 40).ToArbitrary(),
+            Gen.Choose(0, 1000).ToArbitrary(),
+            (counts, window, seed) =>
+            {
+                var rng = new Random(seed);
+                long[] pool = Enumerable.Range(1, counts.Sum()).Select(i => (long)i).OrderBy(_ => rng.Next()).ToArray();
+                var perWriter = new List<long[]>();
+                int offset = 0;
+                foreach (int c in counts)
+                {
+                    long[] stamps = pool.Skip(offset).Take(c).ToArray();
+                    if (rng.Next(2) == 0)
+                    {
+                        Array.Sort(stamps); // some writers in order, some not
+                    }
+
+                    perWriter.Add(stamps);
+                    offset += c;
+                }
+
+                var stats = new LockFreeBatchStats(window, 0);
+                using var registered = new Barrier(counts.Length);
+                var threads = perWriter.Select(stamps => new Thread(() =>
+                {
+                    stats.RecordError(1, 1); // register this thread's ring while every writer is alive
+                    registered.SignalAndWait();
+                    foreach (long t in stamps)
+                    {
+                        stats.Update(Linked(t));
+                    }
+                })).ToList();
+                threads.ForEach(t => t.Start());
+                threads.ForEach(t => t.Join());
+
+                var expected = perWriter.SelectMany(st => st.Skip(Math.Max(0, st.Length - window))).Order().ToList();
+                expected = expected.Skip(Math.Max(0, expected.Count - window)).ToList();
+                var got = new BatchSample[window];
+                int n = stats.CopyRecentSamples(got);
+                return got.Take(n).Select(x => x.Timestamp).SequenceEqual(expected) && stats.GetStats().WindowCount == expected.Count;
+            });
+
+    /// <summary>
     /// Random interleavings on real threads: each writer gets a random history of caller-stamped samples (globally
     /// unique stamps); after joining, the window equals the reference's newest-N by timestamp and the counters add up.
     /// </summary>

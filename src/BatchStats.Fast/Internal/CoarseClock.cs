@@ -15,8 +15,9 @@ namespace BatchStats.Fast.Internal;
 /// - A writer that sees <c>s_tick</c> change (or <see cref="Stopped"/>) reads the precise clock once and notes its
 ///   demand (<see cref="NoteDemand"/>: at most one shared store per writer per tick, and only when the last note is
 ///   older than <see cref="DemandRefreshSeconds"/>).
-/// - The ticker stops after <see cref="IdleStopSeconds"/> without demand: it stores <see cref="Stopped"/>, so every
-///   self-stamped record takes the precise path until the next writer restarts it (one compare-exchange).
+/// - The ticker parks after <see cref="IdleStopSeconds"/> without demand: it stores <see cref="Stopped"/>, so every
+///   self-stamped record takes the precise path until the next writer wakes it (one compare-exchange and an event
+///   signal, no allocation). The thread itself is created once per process, by the first self-stamped record.
 /// Invariant: <c>s_tick</c> is either <see cref="Stopped"/> or a Stopwatch timestamp not older than one ticker period
 /// plus however long the ticker thread was kept from running.
 /// </remarks>
@@ -30,6 +31,8 @@ internal static class CoarseClock
 
     private static readonly long s_idleStopTicks = (long)(IdleStopSeconds * Stopwatch.Frequency);
     private static readonly long s_demandRefreshTicks = (long)(DemandRefreshSeconds * Stopwatch.Frequency);
+    private static readonly ManualResetEventSlim s_wake = new(initialState: false);
+    private static Thread? s_ticker;
     private static long s_tick = Stopped;
     private static long s_lastDemand;
     private static int s_running;
@@ -45,11 +48,18 @@ internal static class CoarseClock
             Volatile.Write(ref s_lastDemand, preciseNow); // release: the ticker's acquire load sees a current demand time
         }
 
-        // Full fence (Interlocked): exactly one caller starts the ticker after it stopped.
+        // Full fence (Interlocked): exactly one caller starts or wakes the ticker after it parked.
         if (Volatile.Read(ref s_running) == 0 && Interlocked.CompareExchange(ref s_running, 1, 0) == 0)
         {
-            var ticker = new Thread(Run) { IsBackground = true, Name = "BatchStats.Fast clock", Priority = ThreadPriority.AboveNormal };
-            ticker.UnsafeStart();
+            if (s_ticker is null)
+            {
+                s_ticker = new Thread(Run) { IsBackground = true, Name = "BatchStats.Fast clock", Priority = ThreadPriority.AboveNormal };
+                s_ticker.UnsafeStart();
+            }
+            else
+            {
+                s_wake.Set();
+            }
         }
     }
 
@@ -61,8 +71,10 @@ internal static class CoarseClock
             if (now - Volatile.Read(ref s_lastDemand) > s_idleStopTicks) // acquire
             {
                 Volatile.Write(ref s_tick, Stopped); // release: writers fall back to the precise clock from now on
-                Volatile.Write(ref s_running, 0); // release, after Stopped: a writer that sees 0 also sees Stopped and restarts us
-                return;
+                Volatile.Write(ref s_running, 0); // release, after Stopped: a writer that sees 0 also sees Stopped and wakes us
+                s_wake.Wait(); // parked: no CPU until a writer needs the clock again
+                s_wake.Reset();
+                continue;
             }
 
             Volatile.Write(ref s_tick, now); // release
