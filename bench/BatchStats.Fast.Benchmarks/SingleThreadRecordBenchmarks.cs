@@ -27,6 +27,17 @@ public class SingleThreadRecordBenchmarks
         }
     }
 
+    /// <summary>The same with varying values (validation cannot be folded away), as the multi-thread suite records.</summary>
+    [Benchmark(OperationsPerInvoke = N)]
+    public void CallerStampedVarying()
+    {
+        LockFreeBatchStats stats = _stats;
+        for (int i = 0; i < N; i++)
+        {
+            stats.Update(new BatchSample(0.001 * (1 + (i & 15)), i & 31, 0.0001, 0.002, i & 7, i + 1));
+        }
+    }
+
     [Benchmark(OperationsPerInvoke = N)]
     public void SelfStamped()
     {
