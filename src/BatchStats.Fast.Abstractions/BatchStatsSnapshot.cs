@@ -55,6 +55,9 @@ public sealed class BatchStatsSnapshot
     /// <summary>Window mean latency, seconds. Key <c>avg_latency</c>.</summary>
     public double AvgLatency { get; init; }
 
+    /// <summary>Window median (p50) of latency, seconds. Key <c>median_latency</c>.</summary>
+    public double MedianLatency { get; init; }
+
     /// <summary>Window 95th percentile of latency, seconds. Key <c>p95_latency</c>.</summary>
     public double P95Latency { get; init; }
 
@@ -101,13 +104,13 @@ public sealed class BatchStatsSnapshot
     /// Returns every figure under its snake_case key (times in seconds): <c>avg_processing_time</c>,
     /// <c>median_processing_time</c>, <c>p95_processing_time</c>, <c>p99_processing_time</c>,
     /// <c>min_processing_time</c>, <c>max_processing_time</c>, <c>avg_batch_size</c>, <c>min_batch_size</c>,
-    /// <c>max_batch_size</c>, <c>avg_queue_time</c>, <c>avg_latency</c>, <c>p95_latency</c>, <c>p99_latency</c>,
+    /// <c>max_batch_size</c>, <c>avg_queue_time</c>, <c>avg_latency</c>, <c>median_latency</c>, <c>p95_latency</c>, <c>p99_latency</c>,
     /// <c>avg_queue_length</c>, <c>max_queue_length</c>, <c>throughput</c>, <c>peak_throughput</c>,
     /// <c>error_rate</c>, <c>total_errors</c>, <c>total_processed</c>, <c>batch_count</c>, <c>window_count</c>,
     /// <c>rejected_samples</c>.
     /// </summary>
     /// <returns>A new dictionary, in the order above.</returns>
-    public IReadOnlyDictionary<string, double> ToDictionary() => new Dictionary<string, double>(23)
+    public IReadOnlyDictionary<string, double> ToDictionary() => new Dictionary<string, double>(24)
     {
         ["avg_processing_time"] = AvgProcessingTime,
         ["median_processing_time"] = MedianProcessingTime,
@@ -120,6 +123,7 @@ public sealed class BatchStatsSnapshot
         ["max_batch_size"] = MaxBatchSize,
         ["avg_queue_time"] = AvgQueueTime,
         ["avg_latency"] = AvgLatency,
+        ["median_latency"] = MedianLatency,
         ["p95_latency"] = P95Latency,
         ["p99_latency"] = P99Latency,
         ["avg_queue_length"] = AvgQueueLength,

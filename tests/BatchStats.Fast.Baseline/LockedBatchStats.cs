@@ -213,6 +213,7 @@ public sealed class LockedBatchStats : IBatchStats
             MaxBatchSize = _batchSizes.Max(),
             AvgQueueTime = _queueTimes.Sum() / n,
             AvgLatency = latency.Sum() / n,
+            MedianLatency = Percentile(latency, 50),
             P95Latency = Percentile(latency, 95),
             P99Latency = Percentile(latency, 99),
             AvgQueueLength = (double)_queueLengths.Sum(x => (long)x) / n,

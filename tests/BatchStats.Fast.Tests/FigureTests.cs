@@ -45,7 +45,7 @@ public sealed class FigureTests
     {
         IReadOnlyDictionary<string, double> d = new LockFreeBatchStats().GetStats().ToDictionary();
         Assert.All(d.Values, v => Assert.Equal(0.0, v));
-        Assert.Equal(23, d.Count);
+        Assert.Equal(24, d.Count);
     }
 
     [Fact]

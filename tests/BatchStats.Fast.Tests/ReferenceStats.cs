@@ -41,7 +41,7 @@ internal sealed class ReferenceStats
         };
         if (w.Count == 0)
         {
-            foreach (string k in new[] { "avg_processing_time", "median_processing_time", "p95_processing_time", "p99_processing_time", "min_processing_time", "max_processing_time", "avg_batch_size", "min_batch_size", "max_batch_size", "avg_queue_time", "avg_latency", "p95_latency", "p99_latency", "avg_queue_length", "max_queue_length", "throughput" })
+            foreach (string k in new[] { "avg_processing_time", "median_processing_time", "p95_processing_time", "p99_processing_time", "min_processing_time", "max_processing_time", "avg_batch_size", "min_batch_size", "max_batch_size", "avg_queue_time", "avg_latency", "median_latency", "p95_latency", "p99_latency", "avg_queue_length", "max_queue_length", "throughput" })
             {
                 d[k] = 0;
             }
@@ -64,6 +64,7 @@ internal sealed class ReferenceStats
         d["max_batch_size"] = w.Max(s => s.BatchSize);
         d["avg_queue_time"] = ExactSum(w.Select(s => s.QueueTime)) / w.Count;
         d["avg_latency"] = ExactSum(lat) / w.Count;
+        d["median_latency"] = NumpyPercentile(lat, 50);
         d["p95_latency"] = NumpyPercentile(lat, 95);
         d["p99_latency"] = NumpyPercentile(lat, 99);
         d["avg_queue_length"] = (double)w.Sum(s => (long)s.QueueLength) / w.Count;

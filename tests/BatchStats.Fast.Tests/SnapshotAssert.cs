@@ -10,7 +10,7 @@ internal static class SnapshotAssert
     private static readonly HashSet<string> s_exact =
     [
         "median_processing_time", "p95_processing_time", "p99_processing_time", "min_processing_time", "max_processing_time",
-        "p95_latency", "p99_latency", "min_batch_size", "max_batch_size", "max_queue_length", "avg_batch_size", "avg_queue_length",
+        "median_latency", "p95_latency", "p99_latency", "min_batch_size", "max_batch_size", "max_queue_length", "avg_batch_size", "avg_queue_length",
         "error_rate", "total_errors", "total_processed", "batch_count", "window_count",
     ];
 

@@ -51,7 +51,7 @@ internal static class SnapshotReader
 {
     private static ReadOnlySpan<double> ProcessingPercentiles => [50.0, 95.0, 99.0];
 
-    private static ReadOnlySpan<double> LatencyPercentiles => [95.0, 99.0];
+    private static ReadOnlySpan<double> LatencyPercentiles => [50.0, 95.0, 99.0];
 
     /// <param name="rings">The registry as published.</param>
     /// <param name="windowSize">Samples in the window at most.</param>
@@ -209,7 +209,7 @@ internal static class SnapshotReader
         Aggregate lat = FusedAggregate.Compute(latency);
 
         Span<double> ptPercentiles = stackalloc double[3];
-        Span<double> latPercentiles = stackalloc double[2];
+        Span<double> latPercentiles = stackalloc double[3];
         Percentiles.Compute(processing, ProcessingPercentiles, ptPercentiles, pt.Min, pt.Max, pools.Doubles, pools.Ints);
         Percentiles.Compute(latency, LatencyPercentiles, latPercentiles, lat.Min, lat.Max, pools.Doubles, pools.Ints);
 
@@ -227,8 +227,9 @@ internal static class SnapshotReader
             MaxBatchSize = maxBatch,
             AvgQueueTime = qt.Sum / n,
             AvgLatency = lat.Sum / n,
-            P95Latency = latPercentiles[0],
-            P99Latency = latPercentiles[1],
+            MedianLatency = latPercentiles[0],
+            P95Latency = latPercentiles[1],
+            P99Latency = latPercentiles[2],
             AvgQueueLength = (double)queueLengthSum / n,
             MaxQueueLength = maxQueueLength,
             Throughput = throughput,
