@@ -1,0 +1,90 @@
+namespace BatchStats.Fast.Demo;
+
+/// <summary>The self-contained dashboard page (no CDN, no build step): polls /stats and draws three charts.</summary>
+internal static class DashboardPage
+{
+    public const string Html = """
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>BatchStats.Fast — live dashboard</title>
+<style>
+  body { font-family: system-ui, sans-serif; margin: 1.5rem; background: #0f1720; color: #e6edf3; }
+  h1 { font-size: 1.3rem; margin: 0 0 1rem; }
+  .cards { display: flex; gap: 1rem; flex-wrap: wrap; margin-bottom: 1rem; }
+  .card { background: #18222d; border-radius: 8px; padding: .6rem 1rem; min-width: 9rem; }
+  .card b { display: block; font-size: 1.4rem; }
+  .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 1rem; }
+  figure { background: #18222d; border-radius: 8px; margin: 0; padding: .5rem; }
+  figcaption { font-size: .9rem; margin-bottom: .3rem; }
+  canvas { width: 100%; height: 200px; }
+  #alerts li.critical { color: #ff6b6b; } #alerts li.warning { color: #ffd166; }
+  .legend span { margin-right: 1rem; }
+</style>
+</head>
+<body>
+<h1>BatchStats.Fast — simulated inference server</h1>
+<div class="cards">
+  <div class="card">throughput<b id="throughput">–</b>items/s</div>
+  <div class="card">p99 processing<b id="p99">–</b>ms</div>
+  <div class="card">queue (avg)<b id="queue">–</b>batches</div>
+  <div class="card">error rate<b id="errors">–</b></div>
+  <div class="card">batches<b id="batches">–</b></div>
+  <div class="card">trends<b id="trend" style="font-size:1rem">–</b></div>
+</div>
+<div class="charts">
+  <figure><figcaption>Throughput (items/s)</figcaption><canvas id="c-throughput"></canvas></figure>
+  <figure><figcaption class="legend">Processing time (ms): <span style="color:#4cc9f0">p50</span><span style="color:#f72585">p95</span><span style="color:#ffd166">p99</span></figcaption><canvas id="c-latency"></canvas></figure>
+  <figure><figcaption>Queue length (avg over window)</figcaption><canvas id="c-queue"></canvas></figure>
+</div>
+<h2 style="font-size:1.1rem">Active alerts</h2>
+<ul id="alerts"><li>none</li></ul>
+<script>
+const keep = 120;
+const series = { throughput: [], p50: [], p95: [], p99: [], queue: [] };
+function push(name, v) { series[name].push(v); if (series[name].length > keep) series[name].shift(); }
+function draw(id, lines) {
+  const canvas = document.getElementById(id);
+  const w = canvas.width = canvas.clientWidth * devicePixelRatio, h = canvas.height = canvas.clientHeight * devicePixelRatio;
+  const g = canvas.getContext('2d');
+  g.clearRect(0, 0, w, h);
+  const max = Math.max(1e-9, ...lines.flatMap(l => l.data)) * 1.1;
+  g.strokeStyle = '#2b3a4a'; g.fillStyle = '#8b9bb0'; g.font = `${11 * devicePixelRatio}px sans-serif`;
+  for (let i = 0; i <= 4; i++) { const y = h - (h * i / 4); g.beginPath(); g.moveTo(0, y); g.lineTo(w, y); g.stroke(); g.fillText((max * i / 4).toPrecision(3), 4, Math.max(12, y - 3)); }
+  for (const line of lines) {
+    g.strokeStyle = line.color; g.lineWidth = 2 * devicePixelRatio; g.beginPath();
+    line.data.forEach((v, i) => { const x = w * i / (keep - 1), y = h - (v / max) * h; i ? g.lineTo(x, y) : g.moveTo(x, y); });
+    g.stroke();
+  }
+  canvas.dataset.points = lines[0].data.length;
+  canvas.dataset.last = lines[0].data.length ? lines[0].data[lines[0].data.length - 1] : '';
+}
+async function tick() {
+  try {
+    const r = await fetch('stats', { cache: 'no-store' });
+    const d = await r.json();
+    const s = d.stats, a = d.analysis;
+    push('throughput', s.throughput); push('p50', s.median_processing_time * 1000); push('p95', s.p95_processing_time * 1000);
+    push('p99', s.p99_processing_time * 1000); push('queue', s.avg_queue_length);
+    document.getElementById('throughput').textContent = s.throughput.toFixed(0);
+    document.getElementById('p99').textContent = (s.p99_processing_time * 1000).toFixed(2);
+    document.getElementById('queue').textContent = s.avg_queue_length.toFixed(1);
+    document.getElementById('errors').textContent = (s.error_rate * 100).toFixed(3) + ' %';
+    document.getElementById('batches').textContent = s.batch_count.toLocaleString();
+    document.getElementById('trend').textContent = `perf ${a.performance_trend}, tput ${a.throughput_trend}, errors ${a.error_trend}`;
+    draw('c-throughput', [{ data: series.throughput, color: '#80ed99' }]);
+    draw('c-latency', [{ data: series.p50, color: '#4cc9f0' }, { data: series.p95, color: '#f72585' }, { data: series.p99, color: '#ffd166' }]);
+    draw('c-queue', [{ data: series.queue, color: '#b388eb' }]);
+    const list = document.getElementById('alerts');
+    list.innerHTML = '';
+    for (const alert of d.alerts) { const li = document.createElement('li'); li.className = alert.severity; li.textContent = `${alert.severity}: ${alert.message}`; list.appendChild(li); }
+    if (!d.alerts.length) list.innerHTML = '<li>none</li>';
+  } catch (e) { console.error(e); }
+}
+tick(); setInterval(tick, 1000);
+</script>
+</body>
+</html>
+""";
+}
