@@ -60,21 +60,34 @@ internal static class QuickMode
         });
     }
 
+    /// <summary>Dispatches once to a loop typed on the concrete tracker (an interface call per record would dominate).</summary>
     private static void Record(IBatchStats stats, int n, bool selfStamped)
     {
-        if (selfStamped)
+        switch (stats)
         {
-            for (int i = 0; i < n; i++)
-            {
-                stats.Update(0.001 * (1 + (i & 15)), i & 31, 0.0001, 0.002, i & 7);
-            }
-        }
-        else
-        {
-            for (int i = 0; i < n; i++)
-            {
-                stats.Update(new BatchSample(0.001 * (1 + (i & 15)), i & 31, 0.0001, 0.002, i & 7, i + 1));
-            }
+            case LockFreeBatchStats lockFree when selfStamped:
+                for (int i = 0; i < n; i++)
+                {
+                    lockFree.Update(0.001 * (1 + (i & 15)), i & 31, 0.0001, 0.002, i & 7);
+                }
+
+                break;
+            case LockFreeBatchStats lockFree:
+                for (int i = 0; i < n; i++)
+                {
+                    lockFree.Update(new BatchSample(0.001 * (1 + (i & 15)), i & 31, 0.0001, 0.002, i & 7, i + 1));
+                }
+
+                break;
+            case LockedBatchStats locked:
+                for (int i = 0; i < n; i++)
+                {
+                    locked.Update(new BatchSample(0.001 * (1 + (i & 15)), i & 31, 0.0001, 0.002, i & 7, i + 1));
+                }
+
+                break;
+            default:
+                throw new ArgumentException("unknown tracker", nameof(stats));
         }
     }
 
