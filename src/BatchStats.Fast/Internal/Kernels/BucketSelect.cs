@@ -46,7 +46,7 @@ internal static class BucketSelect
         double scale = (bucketCount - 1) / (max - min);
         if (depth == 0 || n < MinLength || !double.IsFinite(scale))
         {
-            SelectByCopy(values, sortedKs, results, doubles);
+            Introselect.SelectCopy<double, DoubleAscending>(values, sortedKs, results, doubles);
             return;
         }
 
@@ -142,18 +142,6 @@ internal static class BucketSelect
             }
 
             first += count;
-        }
-    }
-
-    private static void SelectByCopy(ReadOnlySpan<double> values, ReadOnlySpan<int> sortedKs, Span<double> results, ArrayPool<double> pool)
-    {
-        using SpanOwner<double> copyOwner = SpanOwner<double>.Allocate(values.Length, pool, AllocationMode.Default);
-        Span<double> copy = copyOwner.Span;
-        values.CopyTo(copy);
-        Introselect.Select<double, DoubleAscending>(copy, sortedKs);
-        for (int i = 0; i < sortedKs.Length; i++)
-        {
-            results[i] = copy[sortedKs[i]];
         }
     }
 }

@@ -1,7 +1,9 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Numerics;
+using CommunityToolkit.HighPerformance.Buffers;
 
 namespace BatchStats.Fast.Internal.Kernels;
 
@@ -34,6 +36,23 @@ internal static class Introselect
         Debug.Assert(sortedIndices[0] >= 0 && sortedIndices[^1] < values.Length, "indices must be in range");
         int depthLimit = 2 * BitOperations.Log2((uint)values.Length);
         SelectRange<T, TComparer>(values, 0, values.Length, sortedIndices, depthLimit);
+    }
+
+    /// <summary>
+    /// The k-th smallest elements of a read-only series, by introselect over a pooled copy (the fallback of the
+    /// one-pass selects).
+    /// </summary>
+    public static void SelectCopy<T, TComparer>(ReadOnlySpan<T> values, ReadOnlySpan<int> sortedKs, Span<T> results, ArrayPool<T> pool)
+        where TComparer : struct, IOrdering<T>
+    {
+        using SpanOwner<T> copyOwner = SpanOwner<T>.Allocate(values.Length, pool, AllocationMode.Default);
+        Span<T> copy = copyOwner.Span;
+        values.CopyTo(copy);
+        Select<T, TComparer>(copy, sortedKs);
+        for (int i = 0; i < sortedKs.Length; i++)
+        {
+            results[i] = copy[sortedKs[i]];
+        }
     }
 
     private static void SelectRange<T, TComparer>(Span<T> values, int lo, int hi, ReadOnlySpan<int> ks, int depthLimit)

@@ -38,7 +38,7 @@ internal static class SampleSelect
         int n = values.Length;
         if (n < MinLength || sortedKs.Length > MaxBrackets)
         {
-            SelectByCopy<T, TComparer>(values, sortedKs, results, pool);
+            Introselect.SelectCopy<T, TComparer>(values, sortedKs, results, pool);
             return;
         }
 
@@ -139,25 +139,10 @@ internal static class SampleSelect
             }
             else
             {
-                SelectByCopy<T, TComparer>(values, sortedKs.Slice(r, count), results.Slice(r, count), pool);
+                Introselect.SelectCopy<T, TComparer>(values, sortedKs.Slice(r, count), results.Slice(r, count), pool);
             }
 
             r += count;
-        }
-    }
-
-    /// <summary>Introselect over a pooled copy of the whole series.</summary>
-    private static void SelectByCopy<T, TComparer>(ReadOnlySpan<T> values, ReadOnlySpan<int> sortedKs, Span<T> results, ArrayPool<T> pool)
-        where T : unmanaged
-        where TComparer : struct, IOrdering<T>
-    {
-        using SpanOwner<T> copyOwner = SpanOwner<T>.Allocate(values.Length, pool, AllocationMode.Default);
-        Span<T> copy = copyOwner.Span;
-        values.CopyTo(copy);
-        Introselect.Select<T, TComparer>(copy, sortedKs);
-        for (int i = 0; i < sortedKs.Length; i++)
-        {
-            results[i] = copy[sortedKs[i]];
         }
     }
 }
