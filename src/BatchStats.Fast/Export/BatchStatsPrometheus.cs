@@ -157,13 +157,22 @@ public static class BatchStatsPrometheus
             builder.Append(builder.Length == 0 ? string.Empty : ",").Append(name).Append("=\"");
             foreach (char c in value)
             {
-                _ = c switch
+                // Label value escaping of the text format: backslash, double quote and line feed.
+                switch (c)
                 {
-                    '\\' => builder.Append(@"\\"),
-                    '"' => builder.Append("\\\""),
-                    '\n' => builder.Append(@"\n"),
-                    _ => builder.Append(c),
-                };
+                    case '\\':
+                        builder.Append(@"\\");
+                        break;
+                    case '"':
+                        builder.Append("\\\"");
+                        break;
+                    case '\n':
+                        builder.Append(@"\n");
+                        break;
+                    default:
+                        builder.Append(c);
+                        break;
+                }
             }
 
             builder.Append('"');

@@ -28,7 +28,7 @@ internal sealed class ReaderPools
     public ArrayPool<SelectionKey> Keys { get; }
 }
 
-/// <summary>Orders merged candidates for the window: newer timestamp first, ties by merge position (a fixed order).</summary>
+/// <summary>A merged candidate's place in window order: its timestamp, ties broken by merge position (a fixed order).</summary>
 internal readonly record struct SelectionKey(long Timestamp, int Position);
 
 internal readonly struct SelectionKeyAscending : IOrdering<SelectionKey>
