@@ -291,6 +291,18 @@ public sealed class LockFreeBatchStats : IBatchStats
         return SnapshotReader.CopyRecent(rings, _windowSize, OldestAllowed(Now()), _pools, destination);
     }
 
+    /// <summary>The snapshot and the window's samples from one consistent copy of the window (for exporters).</summary>
+    /// <returns>The snapshot (not cached) and the samples, oldest first.</returns>
+    internal (BatchStatsSnapshot Snapshot, BatchSample[] Samples) GetStatsWithSamples()
+    {
+        WriterRing[] rings = Volatile.Read(ref _rings); // acquire, as in GetStats
+        double peak = BitConverter.Int64BitsToDouble(Volatile.Read(ref _peakThroughputBits)); // acquire
+        var samples = new BatchSample[_windowSize];
+        (SnapshotFigures figures, int count) = SnapshotReader.ComputeWithSamples(rings, _windowSize, OldestAllowed(Now()), peak, _pools, samples);
+        RaisePeak(figures.Throughput);
+        return (figures.Snapshot, samples[..count]);
+    }
+
     /// <summary>Number of writer rings (for tests: thread churn must not grow it without bound).</summary>
     internal int RingCount => Volatile.Read(ref _rings).Length; // acquire
 

@@ -101,6 +101,40 @@ public sealed class ExportTests
     }
 
     [Fact]
+    public void Prometheus_WhileWritersRecord_QuantilesCountsAndBucketsDescribeOneWindow()
+    {
+        var stats = new LockFreeBatchStats(500, 0);
+        using var stop = new System.Threading.CancellationTokenSource();
+        var writer = new System.Threading.Thread(() =>
+        {
+            for (long i = 1; !stop.IsCancellationRequested; i++)
+            {
+                stats.Update(new BatchSample((i % 100) / 1000.0, 4, 0, (i % 100) / 500.0, 1, i));
+            }
+        });
+        writer.Start();
+        try
+        {
+            for (int round = 0; round < 20; round++)
+            {
+                string text = Prometheus(stats);
+                double Value(string prefix) => double.Parse(
+                    text.Split('\n').First(l => l.StartsWith(prefix, StringComparison.Ordinal))[(prefix.Length + 1)..],
+                    System.Globalization.CultureInfo.InvariantCulture);
+                double window = Value("batch_window_samples");
+                Assert.Equal(window, Value("batch_processing_time_seconds_count"));
+                Assert.Equal(window, Value("batch_processing_duration_seconds_bucket{le=\"+Inf\"}"));
+                Assert.Equal(window, Value("batch_latency_duration_seconds_count"));
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            writer.Join();
+        }
+    }
+
+    [Fact]
     public void Prometheus_BadOptions_Throw()
     {
         LockFreeBatchStats stats = FixedHistory();

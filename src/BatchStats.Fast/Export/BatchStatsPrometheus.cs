@@ -39,7 +39,10 @@ public sealed class PrometheusExportOptions
 /// </remarks>
 public static class BatchStatsPrometheus
 {
-    /// <summary>Writes the exposition of <paramref name="stats"/> (one snapshot and one copy of the window).</summary>
+    /// <summary>
+    /// Writes the exposition of <paramref name="stats"/>: the figures and the histograms come from one copy of the
+    /// window (computed afresh, not from the snapshot cache), so quantiles, counts and buckets agree.
+    /// </summary>
     /// <param name="writer">Where the text goes.</param>
     /// <param name="stats">The tracker.</param>
     /// <param name="options">Names, labels and buckets; default <see cref="PrometheusExportOptions"/>.</param>
@@ -49,10 +52,8 @@ public static class BatchStatsPrometheus
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(stats);
-        BatchStatsSnapshot snapshot = stats.GetStats();
-        var window = new BatchSample[snapshot.WindowCount];
-        int n = stats.CopyRecentSamples(window);
-        Write(writer, snapshot, window.AsSpan(0, n), options);
+        (BatchStatsSnapshot snapshot, BatchSample[] window) = stats.GetStatsWithSamples();
+        Write(writer, snapshot, window, options);
     }
 
     /// <summary>Writes the exposition of a snapshot and the window's raw samples (for the histograms).</summary>

@@ -72,7 +72,25 @@ internal static class SnapshotReader
     public static int CopyRecent(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools, Span<BatchSample> destination)
     {
         using SpanOwner<Slot> windowOwner = GatherWindow(rings, windowSize, oldestAllowed, pools, out _, out int n);
+        return CopySorted(windowOwner.Span[..n], pools, destination);
+    }
+
+    /// <summary>
+    /// The snapshot and the window's samples (timestamp order, newest last) from one gathered window, so that an
+    /// exporter's quantiles and histogram counts describe the same samples.
+    /// </summary>
+    public static (SnapshotFigures Figures, int Count) ComputeWithSamples(
+        WriterRing[] rings, int windowSize, long oldestAllowed, double peakSoFar, ReaderPools pools, Span<BatchSample> destination)
+    {
+        using SpanOwner<Slot> windowOwner = GatherWindow(rings, windowSize, oldestAllowed, pools, out RingCounters totals, out int n);
         Span<Slot> window = windowOwner.Span[..n];
+        SnapshotFigures figures = ComputeWindow(window, pools, peakSoFar, totals);
+        return (figures, CopySorted(window, pools, destination));
+    }
+
+    private static int CopySorted(ReadOnlySpan<Slot> window, ReaderPools pools, Span<BatchSample> destination)
+    {
+        int n = window.Length;
         using SpanOwner<SelectionKey> keysOwner = SpanOwner<SelectionKey>.Allocate(n, pools.Keys, AllocationMode.Default);
         Span<SelectionKey> keys = keysOwner.Span;
         for (int i = 0; i < n; i++)
