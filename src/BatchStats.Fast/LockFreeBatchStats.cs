@@ -487,7 +487,7 @@ public sealed class LockFreeBatchStats : IBatchStats
         while (throughput > BitConverter.Int64BitsToDouble(current))
         {
             // Full fence (Interlocked): readers racing to raise the peak agree on one maximum.
-            long seen = Interlocked.CompareExchange(ref _peakThroughputBits, BitConverter.DoubleToInt64Bits(throughput), current);
+            long seen = Interlocked.CompareExchange(ref _peakThroughputBits, BitConverter.DoubleToInt64Bits(throughput), current); // full fence
             if (seen == current)
             {
                 return;
@@ -503,7 +503,7 @@ public sealed class LockFreeBatchStats : IBatchStats
         while (current is null || current.Version <= entry.Version)
         {
             // Full fence (Interlocked): the entry is published whole, and an older computation never replaces a newer one.
-            CacheEntry? seen = Interlocked.CompareExchange(ref _cache, entry, current);
+            CacheEntry? seen = Interlocked.CompareExchange(ref _cache, entry, current); // full fence
             if (ReferenceEquals(seen, current))
             {
                 return;

@@ -90,7 +90,7 @@ public sealed class BatchStatsInstruments : IDisposable
     {
         long now = Stopwatch.GetTimestamp();
         BatchStatsSnapshot? snapshot = Volatile.Read(ref _snapshot); // acquire: a published snapshot is complete
-        if (snapshot is null || now - Volatile.Read(ref _snapshotAt) > s_reuseTicks)
+        if (snapshot is null || now - Volatile.Read(ref _snapshotAt) > s_reuseTicks) // acquire
         {
             snapshot = _stats.GetStats();
             Volatile.Write(ref _snapshotAt, now); // release

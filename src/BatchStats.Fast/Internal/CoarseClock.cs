@@ -38,7 +38,7 @@ internal static class CoarseClock
     private static int s_running;
 
     /// <summary>The ticker's latest value (acquire load: a shared read only).</summary>
-    public static long Read() => Volatile.Read(ref s_tick);
+    public static long Read() => Volatile.Read(ref s_tick); // acquire
 
     /// <summary>Called on the precise-clock path: keeps the ticker alive, or starts it.</summary>
     public static void NoteDemand(long preciseNow)
@@ -49,7 +49,7 @@ internal static class CoarseClock
         }
 
         // Full fence (Interlocked): exactly one caller starts or wakes the ticker after it parked.
-        if (Volatile.Read(ref s_running) == 0 && Interlocked.CompareExchange(ref s_running, 1, 0) == 0)
+        if (Volatile.Read(ref s_running) == 0 && Interlocked.CompareExchange(ref s_running, 1, 0) == 0) // acquire, then full fence
         {
             if (s_ticker is null)
             {

@@ -55,7 +55,7 @@ internal sealed class WriterRing
         Debug.Assert(!OwnerThread.IsAlive, "only a dead thread's ring can be adopted");
         // Full fence: the new owner's later plain reads of its own fields must observe the dead owner's last
         // stores (its Head/counter stores were releases; this fence gives the adopter the matching acquire).
-        Interlocked.MemoryBarrier();
+        Interlocked.MemoryBarrier(); // full fence: acquire side of the dead owner's last releases
         OwnerThread = newOwner;
     }
 
@@ -101,7 +101,7 @@ internal sealed class WriterRing
         long head = _state.Head; // owner-only field
         // Release: Claim is visible before any slot store below (each is a release store ordered after it), so a
         // reader that sees an overwritten slot also sees that the whole range [Head, Claim) is in flight.
-        Volatile.Write(ref _state.Claim, head + count);
+        Volatile.Write(ref _state.Claim, head + count); // release: ordered before the slot stores below
         long firstKept = head + count - _slots.Length; // earlier sequences would be overwritten within this call
         long seq = head;
         long sum = 0;
@@ -138,7 +138,7 @@ internal sealed class WriterRing
         long head = _state.ErrorHead; // owner-only field
         ref ErrorEvent e = ref _errorEvents[(int)(head & (ErrorEventCapacity - 1))];
         Volatile.Write(ref e.Timestamp, timestamp); // release stores, as in StoreSlot: ordered after the previous ErrorHead release
-        Volatile.Write(ref e.Count, count);
+        Volatile.Write(ref e.Count, count); // release
         Volatile.Write(ref _state.Errors, _state.Errors + count); // release: readers' acquire loads see a whole, current value
         Volatile.Write(ref _state.ErrorHead, head + 1); // release: the event is complete before readers see it
     }
@@ -173,12 +173,12 @@ internal sealed class WriterRing
     {
         // Each store is a release: none can become visible before the previous release of Head (or Claim). That is
         // what lets a reader that copied a half-overwritten slot detect it by re-reading Head/Claim after a full fence.
-        Volatile.Write(ref slot.Timestamp, timestamp);
-        Volatile.Write(ref slot.ProcessingTime, processingTime);
-        Volatile.Write(ref slot.QueueTime, queueTime);
-        Volatile.Write(ref slot.Latency, latency);
-        Volatile.Write(ref slot.BatchSize, batchSize);
-        Volatile.Write(ref slot.QueueLength, queueLength);
+        Volatile.Write(ref slot.Timestamp, timestamp); // release
+        Volatile.Write(ref slot.ProcessingTime, processingTime); // release
+        Volatile.Write(ref slot.QueueTime, queueTime); // release
+        Volatile.Write(ref slot.Latency, latency); // release
+        Volatile.Write(ref slot.BatchSize, batchSize); // release
+        Volatile.Write(ref slot.QueueLength, queueLength); // release
     }
 
     // ---- reader side (any thread) ----
@@ -224,7 +224,7 @@ internal sealed class WriterRing
 
             // Full fence: the slot copies above must complete before Head/Claim are read again (an acquire load
             // alone would let the earlier plain loads move after it).
-            Interlocked.MemoryBarrier();
+            Interlocked.MemoryBarrier(); // full fence: copies complete before Head/Claim are re-read
             long head2 = Volatile.Read(ref _state.Head); // acquire
             long claim = Volatile.Read(ref _state.Claim); // acquire
             long firstIntact = Math.Max(head2 + 1, claim) - _slots.Length; // sequences below this may be overwritten or in flight
