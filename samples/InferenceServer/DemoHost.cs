@@ -25,6 +25,8 @@ public sealed class DemoHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly Task _simulation;
     private readonly Task _monitoring;
+    private readonly System.Diagnostics.Metrics.Meter _meter = new(MeterName);
+    private readonly BatchStatsInstruments _instruments;
 
     private DemoHost(DemoOptions options, WebApplication app, LockFreeBatchStats stats, BatchStatsMonitor monitor, Uri address)
     {
@@ -33,9 +35,13 @@ public sealed class DemoHost : IAsyncDisposable
         Stats = stats;
         Monitor = monitor;
         Address = address;
+        _instruments = BatchStatsInstruments.Create(stats, _meter); // dotnet-counters monitor --counters BatchStats.Fast.Demo
         _simulation = new Simulation(options, stats).RunAsync(_stop.Token);
         _monitoring = monitor.RunAsync(_stop.Token);
     }
+
+    /// <summary>The meter the demo publishes its instruments on.</summary>
+    public const string MeterName = "BatchStats.Fast.Demo";
 
     public DemoOptions Options { get; }
 
@@ -126,6 +132,8 @@ public sealed class DemoHost : IAsyncDisposable
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         Monitor.Dispose();
+        _instruments.Dispose();
+        _meter.Dispose();
         _stop.Dispose();
     }
 }
