@@ -1,6 +1,8 @@
 using System;
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using CommunityToolkit.HighPerformance.Buffers;
 
 namespace BatchStats.Fast.Internal.Kernels;
@@ -53,10 +55,13 @@ internal static class BucketSelect
         using SpanOwner<int> countsOwner = SpanOwner<int>.Allocate(bucketCount, ints, AllocationMode.Clear);
         Span<int> counts = countsOwner.Span;
 
-        // Pass 1: histogram. (x - min) * scale lies in [0, bucketCount - 1] up to rounding; the clamp guards the top.
+        // Pass 1: histogram. (x - min) * scale lies in [0, bucketCount - 1] up to rounding. The unsigned clamp keeps the
+        // unchecked index inside the array whatever the input (a negative or NaN product lands in the top bucket).
+        ref int countsStart = ref MemoryMarshal.GetReference(counts);
+        uint top = (uint)bucketCount - 1;
         foreach (double x in values)
         {
-            counts[Math.Min((int)((x - min) * scale), bucketCount - 1)]++;
+            Unsafe.Add(ref countsStart, (nint)Math.Min((uint)(int)((x - min) * scale), top))++;
         }
 
         // Locate each rank's bucket and its rank inside it; tag target buckets as -(target index + 1).
@@ -101,7 +106,7 @@ internal static class BucketSelect
         targetStart[..targets].CopyTo(fill);
         foreach (double x in values)
         {
-            int tag = counts[Math.Min((int)((x - min) * scale), bucketCount - 1)];
+            int tag = Unsafe.Add(ref countsStart, (nint)Math.Min((uint)(int)((x - min) * scale), top)); // clamped as in pass 1
             if (tag < 0)
             {
                 buffer[fill[-tag - 1]++] = x;
