@@ -158,8 +158,38 @@ internal static class SnapshotReader
         }
 
         totals = new RingCounters(batchCount, totalProcessed, errors, rejected);
-        SelectionKey threshold = n <= windowSize ? new(long.MinValue, int.MinValue)
-            : SortedRunsThreshold(candidates[..n], ends[..rings.Length], windowSize) ?? NewestThreshold(candidates[..n], windowSize, pools);
+        if (n <= windowSize)
+        {
+            activeWriters = 0;
+            for (int r = 0, start = 0; r < rings.Length; start = ends[r], r++)
+            {
+                activeWriters += ends[r] > start ? 1 : 0;
+            }
+
+            count = n;
+            return owner;
+        }
+
+        SelectionKey? sortedThreshold = SortedRunsThreshold(candidates[..n], ends[..rings.Length], windowSize);
+        if (sortedThreshold is { } t)
+        {
+            // Every run is in timestamp order: each ring's part of the window is a suffix of its run; move the suffixes.
+            count = 0;
+            activeWriters = 0;
+            for (int r = 0, start = 0; r < rings.Length; start = ends[r], r++)
+            {
+                int tiesStart = LowerBound(candidates, start, ends[r], t.Timestamp);
+                int tiesEnd = t.Timestamp == long.MaxValue ? ends[r] : LowerBound(candidates, tiesStart, ends[r], t.Timestamp + 1);
+                int first = Math.Clamp(t.Position, tiesStart, tiesEnd); // stamp-T entries count from the threshold position on
+                candidates[first..ends[r]].CopyTo(candidates[count..]);
+                count += ends[r] - first;
+                activeWriters += ends[r] > first ? 1 : 0;
+            }
+
+            return owner;
+        }
+
+        SelectionKey threshold = NewestThreshold(candidates[..n], windowSize, pools);
         activeWriters = 0;
         for (int r = 0, start = 0; r < rings.Length; start = ends[r], r++)
         {
@@ -173,7 +203,7 @@ internal static class SnapshotReader
             }
         }
 
-        count = n > windowSize ? KeepFrom(candidates[..n], threshold) : n;
+        count = KeepFrom(candidates[..n], threshold);
         return owner;
     }
 
