@@ -86,10 +86,11 @@ public sealed class DemoHost : IAsyncDisposable
         {
             json.WriteStartObject();
             json.WriteNumber("timestamp", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+            BatchStatsAnalysis analysis = stats.GetComprehensiveStats(); // its snapshot: both parts describe one window
             json.WritePropertyName("stats");
-            json.WriteRawValue(BatchStatsJson.Serialize(stats.GetStats()));
+            json.WriteRawValue(BatchStatsJson.Serialize(analysis.Snapshot));
             json.WritePropertyName("analysis");
-            json.WriteRawValue(BatchStatsJson.Serialize(stats.GetComprehensiveStats()));
+            json.WriteRawValue(BatchStatsJson.Serialize(analysis));
             json.WriteStartArray("alerts");
             foreach (BatchStatsAlert a in monitor.ActiveAlerts)
             {
@@ -110,8 +111,8 @@ public sealed class DemoHost : IAsyncDisposable
     /// <summary>One frame of the console view.</summary>
     public string ConsoleFrame()
     {
-        BatchStatsSnapshot s = Stats.GetStats();
         BatchStatsAnalysis a = Stats.GetComprehensiveStats();
+        BatchStatsSnapshot s = a.Snapshot;
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"BatchStats.Fast demo — {Options.Workers} workers — {Address}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  throughput  {s.Throughput,10:F0} items/s   peak {s.PeakThroughput:F0}   batches {s.BatchCount:N0}   items {s.TotalProcessed:N0}");

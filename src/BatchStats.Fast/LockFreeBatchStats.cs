@@ -51,6 +51,7 @@ public sealed class LockFreeBatchStats : IBatchStats
     private readonly long _maxAgeTicks; // long.MaxValue: no age limit
     private readonly bool _dropInvalid;
     private readonly TimeProvider? _customClock; // null: the system clock (Stopwatch), read directly
+    private readonly double _ticksPerSecond; // of the clock above
     private readonly ReaderPools _pools;
     private readonly Lock _registryLock = new();
     private WriterRing[] _rings = [];
@@ -99,9 +100,9 @@ public sealed class LockFreeBatchStats : IBatchStats
         // Slack beyond the window lets a reader copy the newest WindowSize samples while the writer keeps going.
         _ringCapacity = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(_windowSize + Math.Max(64, _windowSize / 4)));
         _customClock = ReferenceEquals(options.TimeProvider, TimeProvider.System) ? null : options.TimeProvider;
-        double frequency = _customClock?.TimestampFrequency ?? Stopwatch.Frequency;
-        _cacheValidTicks = ToTicks(options.CacheValidTime, frequency);
-        _maxAgeTicks = options.MaxSampleAge is { } maxAge ? ToTicks(maxAge, frequency) : long.MaxValue;
+        _ticksPerSecond = _customClock?.TimestampFrequency ?? Stopwatch.Frequency;
+        _cacheValidTicks = ToTicks(options.CacheValidTime, _ticksPerSecond);
+        _maxAgeTicks = options.MaxSampleAge is { } maxAge ? ToTicks(maxAge, _ticksPerSecond) : long.MaxValue;
         _dropInvalid = options.InvalidSamplePolicy == InvalidSamplePolicy.Drop;
         _pools = pools;
     }
@@ -238,7 +239,7 @@ public sealed class LockFreeBatchStats : IBatchStats
         WriterRing[] rings = Volatile.Read(ref _rings); // acquire, as in GetStats
         double peak = BitConverter.Int64BitsToDouble(Volatile.Read(ref _peakThroughputBits)); // acquire
         (BatchStatsAnalysis analysis, SnapshotFigures figures) =
-            WindowAnalysis.Compute(rings, _windowSize, OldestAllowed(Now()), peak, _pools, _customClock?.TimestampFrequency ?? Stopwatch.Frequency);
+            WindowAnalysis.Compute(rings, _windowSize, OldestAllowed(Now()), peak, _pools, _ticksPerSecond);
         RaisePeak(figures.Throughput);
         return analysis;
     }
@@ -259,11 +260,16 @@ public sealed class LockFreeBatchStats : IBatchStats
             version += ring.Version;
         }
 
-        long now = Now();
         CacheEntry? cached = Volatile.Read(ref _cache); // acquire: the entry's snapshot is fully built
+        if (cached is not null && cached.Version == version && _maxAgeTicks == long.MaxValue)
+        {
+            return cached.Snapshot; // nothing recorded since and no age limit: no clock read needed
+        }
+
+        long now = Now();
         if (cached is not null)
         {
-            bool unchanged = cached.Version == version && (_maxAgeTicks == long.MaxValue || cached.OldestTimestamp - now >= -_maxAgeTicks);
+            bool unchanged = cached.Version == version && cached.OldestTimestamp - now >= -_maxAgeTicks;
             if (unchanged || now - cached.ComputedAt < _cacheValidTicks)
             {
                 return cached.Snapshot;

@@ -72,7 +72,7 @@ public sealed class BatchStatsInstruments : IDisposable
         _instruments.Add(meter.CreateObservableGauge(name, () => Observe(figure), unit, description));
 
     private void Counter(Meter meter, string name, string unit, string description, Func<BatchStatsSnapshot, long> figure) =>
-        _instruments.Add(meter.CreateObservableCounter(name, () => Observe(s => figure(s)), unit, description));
+        _instruments.Add(meter.CreateObservableCounter(name, () => Observe(figure), unit, description));
 
     private IEnumerable<Measurement<T>> Observe<T>(Func<BatchStatsSnapshot, T> figure)
         where T : struct
