@@ -27,15 +27,20 @@ internal static class QuickMode
         }
 
         Console.WriteLine();
-        Console.WriteLine("Read path, µs per GetStats that recomputes (one Update first so the cache is stale):");
+        Console.WriteLine("Read path, µs per GetStats that recomputes (one Update of a random sample first, so the cache is stale;");
+        Console.WriteLine("\"from scratch\": the same read merging every ring, as after a burst of more than ~window/4 samples):");
         Console.WriteLine();
-        Console.WriteLine("| window | lock-free | locked | locked / lock-free |");
-        Console.WriteLine("|---:|---:|---:|---:|");
+        Console.WriteLine("| window | lock-free | lock-free from scratch | locked | locked / lock-free | locked / from scratch |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
         foreach (int window in new[] { 1_000, 10_000, 100_000 })
         {
-            double lockFree = ReadUs(new LockFreeBatchStats(window, 0), window);
-            double locked = ReadUs(new LockedBatchStats(window, 0), window);
-            Console.WriteLine($"| {window:N0} | {lockFree:F1} | {locked:F1} | {locked / lockFree:F1}x |");
+            var tracker = new LockFreeBatchStats(window, 0);
+            double lockFree = ReadUs(tracker, window, tracker.GetStats);
+            var scratchTracker = new LockFreeBatchStats(window, 0);
+            double scratch = ReadUs(scratchTracker, window, scratchTracker.GetStatsFromScratch);
+            var lockedTracker = new LockedBatchStats(window, 0);
+            double locked = ReadUs(lockedTracker, window, lockedTracker.GetStats);
+            Console.WriteLine($"| {window:N0} | {lockFree:F1} | {scratch:F1} | {locked:F1} | {locked / lockFree:F1}x | {locked / scratch:F1}x |");
         }
 
         Console.WriteLine();
@@ -91,12 +96,20 @@ internal static class QuickMode
         }
     }
 
-    private static double ReadUs(IBatchStats stats, int window)
+    private static double ReadUs(IBatchStats stats, int window, Func<BatchStatsSnapshot> read)
     {
         var rng = new Random(1);
+        BatchSample Random(long stamp) =>
+            new(rng.NextDouble() * 0.05, rng.Next(1, 64), rng.NextDouble() * 0.01, rng.NextDouble() * 0.06, rng.Next(0, 32), stamp);
         for (int i = 0; i < window; i++)
         {
-            stats.Update(new BatchSample(rng.NextDouble() * 0.05, rng.Next(1, 64), rng.NextDouble() * 0.01, rng.NextDouble() * 0.06, rng.Next(0, 32), i + 1));
+            stats.Update(Random(i + 1));
+        }
+
+        var values = new BatchSample[4096];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = Random(0);
         }
 
         long stamp = window + 1;
@@ -106,8 +119,9 @@ internal static class QuickMode
             long t0 = Stopwatch.GetTimestamp();
             for (int i = 0; i < reps; i++)
             {
-                stats.Update(new BatchSample(0.01, 8, 0.001, 0.02, 3, ++stamp));
-                stats.GetStats();
+                stamp++;
+                stats.Update(values[stamp & (values.Length - 1)] with { Timestamp = stamp });
+                read();
             }
 
             return Stopwatch.GetElapsedTime(t0).TotalMicroseconds / reps;

@@ -108,7 +108,8 @@ public sealed class CachingAndTimeTests
         var doubles = new CountingPool<double>();
         var keys = new CountingPool<SelectionKey>();
         var ints = new CountingPool<int>();
-        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 2000, CacheValidTime = TimeSpan.Zero }, new ReaderPools(slots, doubles, keys, ints));
+        var longs = new CountingPool<long>();
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 2000, CacheValidTime = TimeSpan.Zero }, new ReaderPools(slots, doubles, keys, ints, longs));
         var t = new Thread(() =>
         {
             for (int i = 0; i < 2500; i++)
@@ -124,8 +125,15 @@ public sealed class CachingAndTimeTests
         }
 
         Assert.Equal(2000, stats.GetStats().WindowCount);
+        for (int i = 0; i < 300; i++)
+        {
+            stats.Update(new BatchSample(0.3 * (i % 13), 2, 0, 0.1, Timestamp: 10_000 + i)); // the incremental reader's path
+            Assert.Equal(2000, stats.GetStats().WindowCount);
+        }
+
         Assert.Equal(2000, stats.CopyRecentSamples(new BatchSample[3000]));
-        Assert.True(slots.Rented > 0 && doubles.Rented > 0 && keys.Rented > 0 && ints.Rented > 0);
+        Assert.True(slots.Rented > 0 && doubles.Rented > 0 && keys.Rented > 0 && ints.Rented > 0 && longs.Rented > 0);
+        Assert.Equal(longs.Rented, longs.Returned);
         Assert.Equal(ints.Rented, ints.Returned);
         Assert.Equal(slots.Rented, slots.Returned);
         Assert.Equal(doubles.Rented, doubles.Returned);

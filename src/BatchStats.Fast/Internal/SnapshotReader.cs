@@ -9,15 +9,18 @@ namespace BatchStats.Fast.Internal;
 /// <summary>Where the reader rents its scratch spans (tests inject counting pools).</summary>
 internal sealed class ReaderPools
 {
-    public static ReaderPools Shared { get; } = new(ArrayPool<Slot>.Shared, ArrayPool<double>.Shared, ArrayPool<SelectionKey>.Shared, ArrayPool<int>.Shared);
+    public static ReaderPools Shared { get; } = new(ArrayPool<Slot>.Shared, ArrayPool<double>.Shared, ArrayPool<SelectionKey>.Shared, ArrayPool<int>.Shared, ArrayPool<long>.Shared);
 
-    public ReaderPools(ArrayPool<Slot> slots, ArrayPool<double> doubles, ArrayPool<SelectionKey> keys, ArrayPool<int> ints)
+    public ReaderPools(ArrayPool<Slot> slots, ArrayPool<double> doubles, ArrayPool<SelectionKey> keys, ArrayPool<int> ints, ArrayPool<long> longs)
     {
         Slots = slots;
         Doubles = doubles;
         Keys = keys;
         Ints = ints;
+        Longs = longs;
     }
+
+    public ArrayPool<long> Longs { get; }
 
     public ArrayPool<int> Ints { get; }
 
@@ -44,24 +47,77 @@ internal readonly struct SelectionKeyAscending : IOrdering<SelectionKey>
 internal readonly record struct SnapshotFigures(BatchStatsSnapshot Snapshot, long OldestTimestamp, double Throughput);
 
 /// <summary>
+/// A window merged from every ring into one pooled span, in merge order: ring by ring (registry order), each ring's
+/// part in record order. Dispose it to return the scratch arrays.
+/// </summary>
+internal readonly ref struct GatheredWindow
+{
+    private readonly SpanOwner<Slot> _slots;
+    private readonly SpanOwner<int> _ends;
+    private readonly SpanOwner<long> _heads;
+
+    public GatheredWindow(SpanOwner<Slot> slots, SpanOwner<int> ends, SpanOwner<long> heads, int count, int rings, RingCounters totals, int activeWriters, bool suffixes)
+    {
+        Suffixes = suffixes;
+        _slots = slots;
+        _ends = ends;
+        _heads = heads;
+        Window = slots.Span[..count];
+        SegmentEnds = ends.Span[..rings];
+        Heads = heads.Span[..rings];
+        Totals = totals;
+        ActiveWriters = activeWriters;
+    }
+
+    /// <summary>The window's samples.</summary>
+    public Span<Slot> Window { get; }
+
+    /// <summary>Per ring, where its part of <see cref="Window"/> ends (ring r's part starts where ring r - 1's ends).</summary>
+    public ReadOnlySpan<int> SegmentEnds { get; }
+
+    /// <summary>Per ring, the head (samples ever published) as of the copy its part was taken from.</summary>
+    public ReadOnlySpan<long> Heads { get; }
+
+    /// <summary>
+    /// True when each ring's part is a run of consecutive records ending at its head (so that it can be advanced by
+    /// appending what the ring records next); false when samples in between were left out (age limit or an
+    /// out-of-order run).
+    /// </summary>
+    public bool Suffixes { get; }
+
+    /// <summary>The all-time counters summed over the rings.</summary>
+    public RingCounters Totals { get; }
+
+    /// <summary>Rings with at least one sample in the window.</summary>
+    public int ActiveWriters { get; }
+
+    public void Dispose()
+    {
+        _heads.Dispose();
+        _ends.Dispose();
+        _slots.Dispose();
+    }
+}
+
+/// <summary>
 /// The read path: merges every ring's recent samples into pooled spans, forms the window, and computes the figures
-/// with the fused SIMD kernel and one multi-percentile introselect per series. Never writes to a ring.
+/// with the fused SIMD kernel and one multi-percentile selection per series. Never writes to a ring.
 /// </summary>
 internal static class SnapshotReader
 {
-    private static ReadOnlySpan<double> ProcessingPercentiles => [50.0, 95.0, 99.0];
-
-    private static ReadOnlySpan<double> LatencyPercentiles => [50.0, 95.0, 99.0];
+    internal static ReadOnlySpan<double> SeriesPercentiles => [50.0, 95.0, 99.0];
 
     /// <param name="rings">The registry as published.</param>
     /// <param name="windowSize">Samples in the window at most.</param>
     /// <param name="oldestAllowed">Timestamps below this are left out (<see cref="long.MinValue"/>: no age limit).</param>
     /// <param name="peakSoFar">The tracker's peak throughput before this snapshot.</param>
     /// <param name="pools">Scratch pools.</param>
-    public static SnapshotFigures Compute(WriterRing[] rings, int windowSize, long oldestAllowed, double peakSoFar, ReaderPools pools)
+    /// <param name="seed">When not null, receives the window so that later reads can advance it incrementally.</param>
+    public static SnapshotFigures Compute(WriterRing[] rings, int windowSize, long oldestAllowed, double peakSoFar, ReaderPools pools, IncrementalWindow? seed = null)
     {
-        using SpanOwner<Slot> windowOwner = GatherWindow(rings, windowSize, oldestAllowed, pools, out RingCounters totals, out int n);
-        return ComputeWindow(windowOwner.Span[..n], pools, peakSoFar, totals);
+        using GatheredWindow gathered = GatherWindow(rings, windowSize, oldestAllowed, pools);
+        bool seeded = seed is not null && seed.TrySeed(rings, gathered, oldestAllowed);
+        return ComputeWindow(gathered, pools, peakSoFar, seeded ? seed : null);
     }
 
     /// <summary>
@@ -71,8 +127,8 @@ internal static class SnapshotReader
     /// <returns>The number of samples written.</returns>
     public static int CopyRecent(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools, Span<BatchSample> destination)
     {
-        using SpanOwner<Slot> windowOwner = GatherWindow(rings, windowSize, oldestAllowed, pools, out _, out int n);
-        return CopySorted(windowOwner.Span[..n], pools, destination);
+        using GatheredWindow gathered = GatherWindow(rings, windowSize, oldestAllowed, pools);
+        return CopySorted(gathered.Window, pools, destination);
     }
 
     /// <summary>
@@ -82,10 +138,9 @@ internal static class SnapshotReader
     public static (SnapshotFigures Figures, int Count) ComputeWithSamples(
         WriterRing[] rings, int windowSize, long oldestAllowed, double peakSoFar, ReaderPools pools, Span<BatchSample> destination)
     {
-        using SpanOwner<Slot> windowOwner = GatherWindow(rings, windowSize, oldestAllowed, pools, out RingCounters totals, out int n);
-        Span<Slot> window = windowOwner.Span[..n];
-        SnapshotFigures figures = ComputeWindow(window, pools, peakSoFar, totals);
-        return (figures, CopySorted(window, pools, destination));
+        using GatheredWindow gathered = GatherWindow(rings, windowSize, oldestAllowed, pools);
+        SnapshotFigures figures = ComputeWindow(gathered, pools, peakSoFar);
+        return (figures, CopySorted(gathered.Window, pools, destination));
     }
 
     private static int CopySorted(ReadOnlySpan<Slot> window, ReaderPools pools, Span<BatchSample> destination)
@@ -115,14 +170,14 @@ internal static class SnapshotReader
     /// </summary>
     public static long WindowCutoff(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools)
     {
-        using SpanOwner<Slot> windowOwner = GatherWindow(rings, windowSize, oldestAllowed, pools, out _, out int n);
-        if (n < windowSize)
+        using GatheredWindow gathered = GatherWindow(rings, windowSize, oldestAllowed, pools);
+        if (gathered.Window.Length < windowSize)
         {
             return oldestAllowed;
         }
 
         long oldest = long.MaxValue;
-        foreach (ref readonly Slot s in windowOwner.Span[..n])
+        foreach (ref readonly Slot s in gathered.Window)
         {
             oldest = Math.Min(oldest, s.Timestamp);
         }
@@ -132,102 +187,79 @@ internal static class SnapshotReader
 
     /// <summary>
     /// Merges every ring's recent samples into one pooled span and cuts it down to the window (age limit, then the
-    /// newest <paramref name="windowSize"/>). The caller disposes the returned lease.
+    /// newest <paramref name="windowSize"/>), keeping merge order. The caller disposes the result.
     /// </summary>
-    internal static SpanOwner<Slot> GatherWindow(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools, out RingCounters totals, out int count) =>
-        GatherWindow(rings, windowSize, oldestAllowed, pools, out totals, out count, out _);
-
-    /// <summary>As above; also counts the rings that have at least one sample in the window.</summary>
-    internal static SpanOwner<Slot> GatherWindow(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools, out RingCounters totals, out int count, out int activeWriters)
+    internal static GatheredWindow GatherWindow(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools)
     {
         long batchCount = 0, totalProcessed = 0, errors = 0, rejected = 0;
         SpanOwner<Slot> owner = SpanOwner<Slot>.Allocate(checked(rings.Length * windowSize), pools.Slots, AllocationMode.Default);
-        using SpanOwner<int> endsOwner = SpanOwner<int>.Allocate(rings.Length, pools.Ints, AllocationMode.Default);
+        SpanOwner<int> endsOwner = SpanOwner<int>.Allocate(rings.Length, pools.Ints, AllocationMode.Default);
+        SpanOwner<long> headsOwner = SpanOwner<long>.Allocate(rings.Length, pools.Longs, AllocationMode.Default);
         Span<int> ends = endsOwner.Span; // candidates of ring r are [ends[r - 1], ends[r])
+        Span<long> heads = headsOwner.Span;
         Span<Slot> candidates = owner.Span;
+        bool suffixes = true; // every ring's part is a run of consecutive records ending at its head
         int n = 0;
         for (int r = 0; r < rings.Length; r++)
         {
             int copied = rings[r].CopyRecent(candidates[n..], windowSize, out RingCounters c);
-            n += oldestAllowed == long.MinValue ? copied : DropOlderThan(candidates.Slice(n, copied), oldestAllowed);
+            n += oldestAllowed == long.MinValue ? copied : DropOlderThan(candidates.Slice(n, copied), oldestAllowed, ref suffixes);
             ends[r] = n;
+            heads[r] = c.BatchCount;
             batchCount += c.BatchCount;
             totalProcessed += c.TotalProcessed;
             errors += c.Errors;
             rejected += c.Rejected;
         }
 
-        totals = new RingCounters(batchCount, totalProcessed, errors, rejected);
+        var totals = new RingCounters(batchCount, totalProcessed, errors, rejected);
+        ends = ends[..rings.Length];
+        int count;
+        SelectionKey? sortedThreshold = n <= windowSize ? null : SortedRunsThreshold(candidates[..n], ends, windowSize);
         if (n <= windowSize)
         {
-            activeWriters = 0;
-            for (int r = 0, start = 0; r < rings.Length; start = ends[r], r++)
-            {
-                activeWriters += ends[r] > start ? 1 : 0;
-            }
-
-            count = n;
-            return owner;
+            count = n; // everything is in the window
         }
-
-        SelectionKey? sortedThreshold = SortedRunsThreshold(candidates[..n], ends[..rings.Length], windowSize);
-        if (sortedThreshold is { } t)
+        else if (sortedThreshold is { } t)
         {
             // Every run is in timestamp order: each ring's part of the window is a suffix of its run; move the suffixes.
             count = 0;
-            activeWriters = 0;
-            for (int r = 0, start = 0; r < rings.Length; start = ends[r], r++)
+            for (int r = 0, start = 0; r < rings.Length; r++)
             {
-                int tiesStart = LowerBound(candidates, start, ends[r], t.Timestamp);
-                int tiesEnd = t.Timestamp == long.MaxValue ? ends[r] : LowerBound(candidates, tiesStart, ends[r], t.Timestamp + 1);
+                int end = ends[r];
+                int tiesStart = LowerBound(candidates, start, end, t.Timestamp);
+                int tiesEnd = t.Timestamp == long.MaxValue ? end : LowerBound(candidates, tiesStart, end, t.Timestamp + 1);
                 int first = Math.Clamp(t.Position, tiesStart, tiesEnd); // stamp-T entries count from the threshold position on
-                candidates[first..ends[r]].CopyTo(candidates[count..]);
-                count += ends[r] - first;
-                activeWriters += ends[r] > first ? 1 : 0;
+                candidates[first..end].CopyTo(candidates[count..]);
+                count += end - first;
+                ends[r] = count;
+                start = end;
             }
-
-            return owner;
+        }
+        else
+        {
+            count = KeepFrom(candidates[..n], ends, NewestThreshold(candidates[..n], windowSize, pools));
+            suffixes = false; // some run is out of order: the kept samples need not be consecutive
         }
 
-        SelectionKey threshold = NewestThreshold(candidates[..n], windowSize, pools);
-        activeWriters = 0;
+        int activeWriters = 0;
         for (int r = 0, start = 0; r < rings.Length; start = ends[r], r++)
         {
-            for (int i = start; i < ends[r]; i++)
-            {
-                if (!SelectionKeyAscending.Less(new SelectionKey(candidates[i].Timestamp, i), threshold))
-                {
-                    activeWriters++;
-                    break;
-                }
-            }
+            activeWriters += ends[r] > start ? 1 : 0;
         }
 
-        count = KeepFrom(candidates[..n], threshold);
-        return owner;
+        return new GatheredWindow(owner, endsOwner, headsOwner, count, rings.Length, totals, activeWriters, suffixes);
     }
 
-    internal static SnapshotFigures ComputeWindow(ReadOnlySpan<Slot> window, ReaderPools pools, double peakSoFar, RingCounters totals)
+    /// <summary>The figures of a gathered window; with <paramref name="seeded"/> (which took this window), also builds its bands.</summary>
+    internal static SnapshotFigures ComputeWindow(in GatheredWindow gathered, ReaderPools pools, double peakSoFar, IncrementalWindow? seeded = null)
     {
-        double errorRate = (double)totals.Errors / Math.Max(1, totals.TotalProcessed);
-        return window.IsEmpty
-            ? new SnapshotFigures(
-                new BatchStatsSnapshot
-                {
-                    PeakThroughput = peakSoFar,
-                    ErrorRate = errorRate,
-                    TotalErrors = totals.Errors,
-                    TotalProcessed = totals.TotalProcessed,
-                    BatchCount = totals.BatchCount,
-                    RejectedSamples = totals.Rejected,
-                },
-                long.MaxValue,
-                0)
-            : ComputeWindow(window, pools, peakSoFar, errorRate, totals);
-    }
+        ReadOnlySpan<Slot> window = gathered.Window;
+        if (window.IsEmpty)
+        {
+            return new SnapshotFigures(EmptySnapshot(peakSoFar, gathered.Totals), long.MaxValue, 0);
+        }
 
-    private static SnapshotFigures ComputeWindow(ReadOnlySpan<Slot> window, ReaderPools pools, double peakSoFar, double errorRate, RingCounters totals)
-    {
         int n = window.Length;
         using SpanOwner<double> columnsOwner = SpanOwner<double>.Allocate(3 * n, pools.Doubles, AllocationMode.Default);
         Span<double> processing = columnsOwner.Span[..n];
@@ -252,16 +284,52 @@ internal static class SnapshotReader
             oldest = Math.Min(oldest, s.Timestamp);
         }
 
-        Aggregate pt = FusedAggregate.Compute(processing);
-        Aggregate qt = FusedAggregate.Compute(queue);
-        Aggregate lat = FusedAggregate.Compute(latency);
+        var ints = new IntegerFigures(batchSum, queueLengthSum, minBatch, maxBatch, maxQueueLength, oldest);
 
+        // Sums run ring segment by ring segment (the incremental reader keeps the same segments): same bits either way.
+        var pt = default(FusedAggregate.Accumulator);
+        var qt = default(FusedAggregate.Accumulator);
+        var lat = default(FusedAggregate.Accumulator);
+        for (int r = 0, start = 0; r < gathered.SegmentEnds.Length; start = gathered.SegmentEnds[r], r++)
+        {
+            int end = gathered.SegmentEnds[r];
+            pt.Add(processing[start..end]);
+            qt.Add(queue[start..end]);
+            lat.Add(latency[start..end]);
+        }
+
+        Aggregate ptAggregate = pt.Result, latAggregate = lat.Result;
         Span<double> ptPercentiles = stackalloc double[3];
         Span<double> latPercentiles = stackalloc double[3];
-        Percentiles.Compute(processing, ProcessingPercentiles, ptPercentiles, pt.Min, pt.Max, pools.Doubles, pools.Ints);
-        Percentiles.Compute(latency, LatencyPercentiles, latPercentiles, lat.Min, lat.Max, pools.Doubles, pools.Ints);
+        if (seeded is not null)
+        {
+            seeded.SeedBands(processing, ptAggregate, latency, latAggregate, pools, ptPercentiles, latPercentiles);
+        }
+        else
+        {
+            Percentiles.Compute(processing, SeriesPercentiles, ptPercentiles, ptAggregate.Min, ptAggregate.Max, pools.Doubles, pools.Ints);
+            Percentiles.Compute(latency, SeriesPercentiles, latPercentiles, latAggregate.Min, latAggregate.Max, pools.Doubles, pools.Ints);
+        }
 
-        double throughput = pt.Sum > 0 ? batchSum / pt.Sum : 0;
+        return BuildFigures(n, ptAggregate, qt.Result, latAggregate, ints, ptPercentiles, latPercentiles, peakSoFar, gathered.Totals);
+    }
+
+    /// <summary>The snapshot of an empty window: only the all-time counters.</summary>
+    internal static BatchStatsSnapshot EmptySnapshot(double peakSoFar, RingCounters totals) => new()
+    {
+        PeakThroughput = peakSoFar,
+        ErrorRate = ErrorRate(totals),
+        TotalErrors = totals.Errors,
+        TotalProcessed = totals.TotalProcessed,
+        BatchCount = totals.BatchCount,
+        RejectedSamples = totals.Rejected,
+    };
+
+    /// <summary>Every figure of a non-empty window from its parts (shared by the full and the incremental reader).</summary>
+    internal static SnapshotFigures BuildFigures(
+        int n, Aggregate pt, Aggregate qt, Aggregate lat, IntegerFigures ints, ReadOnlySpan<double> ptPercentiles, ReadOnlySpan<double> latPercentiles, double peakSoFar, RingCounters totals)
+    {
+        double throughput = pt.Sum > 0 ? ints.BatchSum / pt.Sum : 0;
         var snapshot = new BatchStatsSnapshot
         {
             AvgProcessingTime = pt.Sum / n,
@@ -270,30 +338,35 @@ internal static class SnapshotReader
             P99ProcessingTime = ptPercentiles[2],
             MinProcessingTime = pt.Min,
             MaxProcessingTime = pt.Max,
-            AvgBatchSize = (double)batchSum / n,
-            MinBatchSize = minBatch,
-            MaxBatchSize = maxBatch,
+            AvgBatchSize = (double)ints.BatchSum / n,
+            MinBatchSize = ints.MinBatch,
+            MaxBatchSize = ints.MaxBatch,
             AvgQueueTime = qt.Sum / n,
             AvgLatency = lat.Sum / n,
             MedianLatency = latPercentiles[0],
             P95Latency = latPercentiles[1],
             P99Latency = latPercentiles[2],
-            AvgQueueLength = (double)queueLengthSum / n,
-            MaxQueueLength = maxQueueLength,
+            AvgQueueLength = (double)ints.QueueLengthSum / n,
+            MaxQueueLength = ints.MaxQueueLength,
             Throughput = throughput,
             PeakThroughput = Math.Max(peakSoFar, throughput),
-            ErrorRate = errorRate,
+            ErrorRate = ErrorRate(totals),
             TotalErrors = totals.Errors,
             TotalProcessed = totals.TotalProcessed,
             BatchCount = totals.BatchCount,
             WindowCount = n,
             RejectedSamples = totals.Rejected,
         };
-        return new SnapshotFigures(snapshot, oldest, throughput);
+        return new SnapshotFigures(snapshot, ints.Oldest, throughput);
     }
 
+    private static double ErrorRate(RingCounters totals) => (double)totals.Errors / Math.Max(1, totals.TotalProcessed);
+
     /// <summary>Compacts <paramref name="slots"/> to those stamped at or after <paramref name="oldestAllowed"/>.</summary>
-    private static int DropOlderThan(Span<Slot> slots, long oldestAllowed)
+    /// <param name="slots">One ring's copied run.</param>
+    /// <param name="oldestAllowed">The age limit.</param>
+    /// <param name="suffix">Set to false when the samples dropped were not all before the samples kept.</param>
+    private static int DropOlderThan(Span<Slot> slots, long oldestAllowed, ref bool suffix)
     {
         int kept = 0;
         for (int i = 0; i < slots.Length; i++)
@@ -301,6 +374,10 @@ internal static class SnapshotReader
             if (slots[i].Timestamp >= oldestAllowed)
             {
                 slots[kept++] = slots[i];
+            }
+            else
+            {
+                suffix &= kept == 0;
             }
         }
 
@@ -412,18 +489,29 @@ internal static class SnapshotReader
         return threshold[0];
     }
 
-    /// <summary>Compacts the candidates whose key is at least <paramref name="threshold"/>, keeping merge order.</summary>
-    private static int KeepFrom(Span<Slot> candidates, SelectionKey threshold)
+    /// <summary>
+    /// Compacts the candidates whose key is at least <paramref name="threshold"/>, keeping merge order, and moves each
+    /// ring's end in <paramref name="ends"/> accordingly.
+    /// </summary>
+    private static int KeepFrom(Span<Slot> candidates, Span<int> ends, SelectionKey threshold)
     {
         int kept = 0;
-        for (int i = 0; i < candidates.Length; i++)
+        for (int r = 0, i = 0; r < ends.Length; r++)
         {
-            if (!SelectionKeyAscending.Less(new SelectionKey(candidates[i].Timestamp, i), threshold))
+            for (; i < ends[r]; i++)
             {
-                candidates[kept++] = candidates[i];
+                if (!SelectionKeyAscending.Less(new SelectionKey(candidates[i].Timestamp, i), threshold))
+                {
+                    candidates[kept++] = candidates[i];
+                }
             }
+
+            ends[r] = kept;
         }
 
         return kept;
     }
 }
+
+/// <summary>The integer figures of a window: exact sums and extremes, and its oldest timestamp.</summary>
+internal readonly record struct IntegerFigures(long BatchSum, long QueueLengthSum, int MinBatch, int MaxBatch, int MaxQueueLength, long Oldest);

@@ -21,9 +21,10 @@ internal static class WindowAnalysis
     public static (BatchStatsAnalysis Analysis, SnapshotFigures Figures) Compute(
         WriterRing[] rings, int windowSize, long oldestAllowed, double peakSoFar, ReaderPools pools, double ticksPerSecond)
     {
-        using SpanOwner<Slot> windowOwner = SnapshotReader.GatherWindow(rings, windowSize, oldestAllowed, pools, out RingCounters totals, out int n, out int writers);
-        ReadOnlySpan<Slot> window = windowOwner.Span[..n];
-        SnapshotFigures figures = SnapshotReader.ComputeWindow(window, pools, peakSoFar, totals);
+        using GatheredWindow gathered = SnapshotReader.GatherWindow(rings, windowSize, oldestAllowed, pools);
+        ReadOnlySpan<Slot> window = gathered.Window;
+        int n = window.Length, writers = gathered.ActiveWriters;
+        SnapshotFigures figures = SnapshotReader.ComputeWindow(gathered, pools, peakSoFar);
         BatchStatsSnapshot s = figures.Snapshot;
         if (n == 0)
         {

@@ -250,6 +250,40 @@ internal sealed class WriterRing
         }
     }
 
+    /// <summary>
+    /// Copies the samples published since sequence <paramref name="from"/> (oldest first), never a torn one, with this
+    /// ring's counters read consistently with them: the incremental reader's delta.
+    /// </summary>
+    /// <param name="from">The first sequence wanted (the reader's previous head of this ring).</param>
+    /// <param name="destination">Receives the samples; when more than fit were published, nothing is copied.</param>
+    /// <param name="counters">The ring's counters as of the copied head.</param>
+    /// <returns>The number of samples copied, or -1 when they do not fit or the writer may have overwritten the first of them.</returns>
+    public int CopySince(long from, Span<Slot> destination, out RingCounters counters)
+    {
+        long head = Volatile.Read(ref _state.Head); // acquire: every slot below head and the counters are fully written
+        counters = new RingCounters(
+            head,
+            Volatile.Read(ref _state.TotalProcessed), // acquire after the Head acquire: at least the value published with head
+            Volatile.Read(ref _state.Errors), // acquire
+            Volatile.Read(ref _state.Rejected)); // acquire
+        long count = head - from;
+        if (count < 0 || count > destination.Length || count >= _slots.Length)
+        {
+            return -1;
+        }
+
+        if (count == 0)
+        {
+            return 0;
+        }
+
+        CopySequences(from, (int)count, destination);
+        Interlocked.MemoryBarrier(); // full fence: copies complete before Head/Claim are re-read (as in CopyRecent)
+        long head2 = Volatile.Read(ref _state.Head); // acquire
+        long claim = Volatile.Read(ref _state.Claim); // acquire
+        return from >= Math.Max(head2 + 1, claim) - _slots.Length ? (int)count : -1;
+    }
+
     private void CopySequences(long from, int count, Span<Slot> destination)
     {
         int start = (int)(from & _mask);

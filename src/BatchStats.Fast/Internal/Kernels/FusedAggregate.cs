@@ -34,24 +34,9 @@ internal static class FusedAggregate
     /// <summary>Aggregates with a given path (tests compare paths; an unavailable path falls back).</summary>
     internal static Aggregate Compute(ReadOnlySpan<double> values, Path path)
     {
-        double sum = 0, sumCompensation = 0, squares = 0, squaresCompensation = 0;
-        double min = double.PositiveInfinity, max = double.NegativeInfinity;
-        for (int offset = 0; offset < values.Length; offset += BlockSize)
-        {
-            ReadOnlySpan<double> block = values.Slice(offset, Math.Min(BlockSize, values.Length - offset));
-            Aggregate b = Block(block, path);
-            NeumaierAdd(ref sum, ref sumCompensation, b.Sum);
-            NeumaierAdd(ref squares, ref squaresCompensation, b.SumOfSquares);
-            min = Math.Min(min, b.Min);
-            max = Math.Max(max, b.Max);
-        }
-
-        // An overflowed sum is reported as +inf (the compensation would turn it into NaN).
-        return new Aggregate(
-            double.IsFinite(sum) ? sum + sumCompensation : sum,
-            min,
-            max,
-            double.IsFinite(squares) ? squares + squaresCompensation : squares);
+        var accumulator = default(Accumulator);
+        accumulator.Add(values, path);
+        return accumulator.Result;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -60,6 +45,54 @@ internal static class FusedAggregate
         double t = sum + value;
         compensation += Math.Abs(sum) >= Math.Abs(value) ? (sum - t) + value : (value - t) + sum;
         sum = t;
+    }
+
+    /// <summary>
+    /// Aggregates a series given as consecutive segments (the window is kept per writer ring): each segment is cut
+    /// into blocks of <see cref="BlockSize"/> from its own start, and every block joins one compensated sum. The
+    /// result depends only on the segments' contents and order, not on where they are stored.
+    /// </summary>
+    /// <remarks>Mutable struct: use it through a local, do not copy it.</remarks>
+    internal struct Accumulator
+    {
+        private double _sum;
+        private double _sumCompensation;
+        private double _squares;
+        private double _squaresCompensation;
+        private double _min;
+        private double _max;
+        private bool _any;
+
+        /// <summary>The aggregate of every segment added so far (sum 0, min +inf, max -inf when none).</summary>
+        public readonly Aggregate Result => new(
+            double.IsFinite(_sum) ? _sum + _sumCompensation : _sum, // an overflowed sum stays +inf (compensation would make it NaN)
+            _any ? _min : double.PositiveInfinity,
+            _any ? _max : double.NegativeInfinity,
+            double.IsFinite(_squares) ? _squares + _squaresCompensation : _squares);
+
+        /// <summary>Adds the next segment with the best path the hardware has.</summary>
+        public void Add(ReadOnlySpan<double> segment) => Add(segment, Path.Best);
+
+        /// <summary>Adds the next segment with a given path.</summary>
+        public void Add(ReadOnlySpan<double> segment, Path path)
+        {
+            if (!_any)
+            {
+                _min = double.PositiveInfinity;
+                _max = double.NegativeInfinity;
+                _any = true;
+            }
+
+            for (int offset = 0; offset < segment.Length; offset += BlockSize)
+            {
+                ReadOnlySpan<double> block = segment.Slice(offset, Math.Min(BlockSize, segment.Length - offset));
+                Aggregate b = Block(block, path);
+                NeumaierAdd(ref _sum, ref _sumCompensation, b.Sum);
+                NeumaierAdd(ref _squares, ref _squaresCompensation, b.SumOfSquares);
+                _min = Math.Min(_min, b.Min);
+                _max = Math.Max(_max, b.Max);
+            }
+        }
     }
 
     private static Aggregate Block(ReadOnlySpan<double> block, Path path)

@@ -71,23 +71,38 @@ internal static class Percentiles
 
         ks = ks[..distinct];
         Span<double> order = stackalloc double[distinct];
-        if (n < SmallSeries || double.IsNaN(min) || double.IsNaN(max))
-        {
-            Introselect.Select<double, DoubleAscending>(values, ks);
-            for (int i = 0; i < ks.Length; i++)
-            {
-                order[i] = values[ks[i]];
-            }
-        }
-        else
-        {
-            BucketSelect.Select(values, min, max, ks, order, doubles, ints);
-        }
-
+        SelectRanks(values, ks, order, min, max, doubles, ints);
         for (int i = 0; i < ps.Length; i++)
         {
             (int lower, int upper, double gamma) = Position(n, ps[i]);
             results[i] = Lerp(order[ks.BinarySearch(lower)], order[ks.BinarySearch(upper)], gamma);
+        }
+    }
+
+    /// <summary>
+    /// The values of the given ranks (distinct, ascending) with the selection that suits the length: in-place
+    /// introselect for short series (or unknown bounds), the two-pass bucket select otherwise.
+    /// </summary>
+    /// <param name="values">The series (no NaN, no -0.0); may be reordered.</param>
+    /// <param name="sortedKs">Distinct ranks, ascending, each in [0, values.Length).</param>
+    /// <param name="results">Receives the k-th smallest value for each rank.</param>
+    /// <param name="min">The series' minimum (or <see cref="double.NaN"/> when unknown).</param>
+    /// <param name="max">The series' maximum (or <see cref="double.NaN"/> when unknown).</param>
+    /// <param name="doubles">Scratch pool for values.</param>
+    /// <param name="ints">Scratch pool for bucket counts.</param>
+    public static void SelectRanks(Span<double> values, ReadOnlySpan<int> sortedKs, Span<double> results, double min, double max, ArrayPool<double> doubles, ArrayPool<int> ints)
+    {
+        if (values.Length < SmallSeries || double.IsNaN(min) || double.IsNaN(max))
+        {
+            Introselect.Select<double, DoubleAscending>(values, sortedKs);
+            for (int i = 0; i < sortedKs.Length; i++)
+            {
+                results[i] = values[sortedKs[i]];
+            }
+        }
+        else
+        {
+            BucketSelect.Select(values, min, max, sortedKs, results, doubles, ints);
         }
     }
 }

@@ -1,0 +1,138 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using BatchStats.Fast.Internal;
+using BatchStats.Fast.Internal.Kernels;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Xunit;
+
+namespace BatchStats.Fast.Tests;
+
+/// <summary>
+/// The incremental reader's building blocks against simple references: percentile bands under random insert/remove
+/// sequences (sorted-list reference, numpy formula), the segmented fused aggregate, and the int min/max kernel.
+/// .ci/run reruns this class with AVX2 and with all hardware intrinsics switched off (name contains "KernelTests").
+/// </summary>
+public sealed class IncrementalKernelTests
+{
+    public sealed record BandOp(bool Insert, int Pick, double Value);
+
+    public sealed record BandHistory(BandOp[] Ops)
+    {
+        public override string ToString() => string.Join(", ", Ops.Select(o => o.Insert ? $"+{o.Value}" : $"-#{o.Pick}"));
+    }
+
+    public static Arbitrary<BandHistory> BandHistories() =>
+        (from ops in (from insert in Gen.Frequency((3, Gen.Constant(true)), (2, Gen.Constant(false)))
+                      from pick in Gen.Choose(0, 1_000_000)
+                      from value in Gen.OneOf(Gen.Choose(0, 5).Select(i => i * 0.5), Gen.Choose(0, 100_000).Select(i => i / 1000.0))
+                      select new BandOp(insert, pick, value)).ArrayOf()
+         select new BandHistory(ops)).ToArbitrary();
+
+    [Property(MaxTest = 300, Arbitrary = [typeof(IncrementalKernelTests)])]
+    public void PercentileBands_RandomInsertsAndRemovals_ReadLikeNumpyOnTheSortedMultiset(BandHistory history)
+    {
+        var bands = new PercentileBands();
+        var multiset = new List<double>();
+        ReadOnlySpan<double> ps = SnapshotReader.SeriesPercentiles;
+        Span<double> got = stackalloc double[3];
+        foreach (BandOp op in history.Ops)
+        {
+            if (op.Insert || multiset.Count == 0)
+            {
+                multiset.Add(op.Value);
+                bands.Insert(op.Value);
+            }
+            else
+            {
+                int at = op.Pick % multiset.Count;
+                bands.Remove(multiset[at]);
+                multiset.RemoveAt(at);
+            }
+
+            if (multiset.Count == 0)
+            {
+                continue;
+            }
+
+            if (!bands.Covers(multiset.Count))
+            {
+                double[] copy = multiset.ToArray();
+                bands.Rebuild(copy, copy.Min(), copy.Max(), ReaderPools.Shared);
+            }
+
+            Assert.True(bands.Covers(multiset.Count));
+            bands.Read(multiset.Count, got);
+            double[] sorted = multiset.Order().ToArray();
+            for (int j = 0; j < ps.Length; j++)
+            {
+                double want = ReferenceStats.NumpyPercentile(sorted, ps[j]);
+                Assert.True(BitConverter.DoubleToInt64Bits(want) == BitConverter.DoubleToInt64Bits(got[j]), $"p{ps[j]} of {sorted.Length}: {want:R} vs {got[j]:R}");
+            }
+        }
+
+    }
+
+    [Fact]
+    public void PercentileBands_LargeSeriesWithBucketSelect_MatchesSort()
+    {
+        var rng = new Random(3);
+        double[] values = Enumerable.Range(0, 5000).Select(_ => Math.Round(rng.NextDouble() * 100, 1)).ToArray(); // many ties
+        var bands = new PercentileBands();
+        double[] work = (double[])values.Clone();
+        bands.Rebuild(work, values.Min(), values.Max(), ReaderPools.Shared);
+        Span<double> got = stackalloc double[3];
+        bands.Read(values.Length, got);
+        double[] sorted = values.Order().ToArray();
+        Assert.Equal(ReferenceStats.NumpyPercentile(sorted, 50), got[0]);
+        Assert.Equal(ReferenceStats.NumpyPercentile(sorted, 95), got[1]);
+        Assert.Equal(ReferenceStats.NumpyPercentile(sorted, 99), got[2]);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void SegmentedAggregate_AnySplit_MinMaxExact_SumWithinTolerance_OneSegmentSameBitsAsCompute(int pathId)
+    {
+        var path = (FusedAggregate.Path)pathId;
+        var rng = new Random(11);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            double[] x = Enumerable.Range(0, rng.Next(0, 3000)).Select(_ => rng.NextDouble() * 1000).ToArray();
+            var accumulator = default(FusedAggregate.Accumulator);
+            int at = 0;
+            while (at < x.Length)
+            {
+                int length = Math.Min(x.Length - at, rng.Next(0, 1500));
+                accumulator.Add(x.AsSpan(at, length), path);
+                at += length;
+            }
+
+            Aggregate split = accumulator.Result;
+            Aggregate whole = FusedAggregate.Compute(x, path);
+            Assert.Equal(whole.Min, split.Min);
+            Assert.Equal(whole.Max, split.Max);
+            Assert.True(SnapshotAssert.RelativelyClose(ReferenceStats.ExactSum(x), split.Sum, 1e-13), $"trial {trial}");
+
+            var one = default(FusedAggregate.Accumulator);
+            one.Add(x, path);
+            Assert.Equal(BitConverter.DoubleToInt64Bits(whole.Sum), BitConverter.DoubleToInt64Bits(one.Result.Sum));
+        }
+    }
+
+    [Fact]
+    public void IntegerMinMax_EveryLength0To200_MatchesLinq()
+    {
+        var rng = new Random(5);
+        for (int length = 0; length <= 200; length++)
+        {
+            int[] x = Enumerable.Range(0, length).Select(_ => rng.Next(int.MinValue, int.MaxValue)).ToArray();
+            (int min, int max) = IntegerKernels.MinMax(x);
+            Assert.Equal(length == 0 ? int.MaxValue : x.Min(), min);
+            Assert.Equal(length == 0 ? int.MinValue : x.Max(), max);
+        }
+    }
+}

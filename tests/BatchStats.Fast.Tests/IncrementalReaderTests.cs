@@ -1,0 +1,346 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Xunit;
+
+namespace BatchStats.Fast.Tests;
+
+/// <summary>
+/// The incremental reader (GetStats after a few records applies only the change) against the full merge and against
+/// an obviously-correct model of the multi-writer window, on random histories: several writer threads, cross-thread
+/// timestamp ties, bursts larger than the incremental limit, stamps that go backwards, an age limit and a clock
+/// that moves. After every GetStats, the incremental snapshot must equal a from-scratch merge bit for bit (means
+/// included: both sum ring segment by ring segment) and the model's figures (order statistics exactly, means to 1e-12).
+/// </summary>
+public sealed class IncrementalReaderTests
+{
+    public enum StepKind
+    {
+        Record,
+        RecordMany,
+        RecordBackwards,
+        Error,
+        Read,
+        Wait,
+    }
+
+    public sealed record HistoryStep(StepKind Kind, int Writer, BatchSample[] Values, int Ticks)
+    {
+        public override string ToString() => $"{Kind}(w{Writer}, {Values.Length}, +{Ticks})";
+    }
+
+    public sealed record Scenario(int Window, int Writers, int MaxAgeTicks, HistoryStep[] Steps)
+    {
+        public override string ToString() => $"window {Window}, {Writers} writers, max age {MaxAgeTicks}: " + string.Join(", ", Steps.Select(s => s.ToString()));
+    }
+
+    private static Gen<double> Seconds =>
+        Gen.OneOf(
+            Gen.Choose(0, 1000).Select(i => i / 1000.0),
+            Gen.Choose(0, 4).Select(i => i * 0.25), // many ties: bands hold runs of equal values
+            Gen.Choose(-6, 6).SelectMany(e => Gen.Choose(1, 999).Select(m => m * Math.Pow(10, e))));
+
+    private static Gen<BatchSample> Value =>
+        from pt in Seconds
+        from bs in Gen.Choose(0, 64)
+        from qt in Seconds
+        from lat in Seconds
+        from ql in Gen.Choose(0, 20)
+        select new BatchSample(pt, bs, qt, lat, ql);
+
+    private static Gen<HistoryStep> StepGen(int writers) =>
+        from kind in Gen.Frequency(
+            (10, Gen.Constant(StepKind.Record)),
+            (3, Gen.Constant(StepKind.RecordMany)),
+            (1, Gen.Constant(StepKind.RecordBackwards)),
+            (1, Gen.Constant(StepKind.Error)),
+            (8, Gen.Constant(StepKind.Read)),
+            (2, Gen.Constant(StepKind.Wait)))
+        from writer in Gen.Choose(0, writers - 1)
+        from count in Gen.Frequency((6, Gen.Choose(1, 4)), (3, Gen.Choose(5, 40)), (1, Gen.Choose(41, 160)))
+        from values in Value.ArrayOf(kind is StepKind.Record or StepKind.RecordMany or StepKind.RecordBackwards ? count : 0)
+        from ticks in Gen.Choose(0, 2)
+        select new HistoryStep(kind, writer, values, kind == StepKind.Wait ? count : ticks);
+
+    public static Arbitrary<Scenario> Scenarios() =>
+        (from window in Gen.OneOf(Gen.Choose(1, 16), Gen.Choose(17, 300))
+         from writers in Gen.Choose(1, 3)
+         from maxAge in Gen.OneOf(Gen.Constant(0), Gen.Choose(20, 400))
+         from steps in StepGen(writers).ArrayOf()
+         select new Scenario(window, writers, maxAge, steps)).ToArbitrary();
+
+    [Property(MaxTest = 150, Arbitrary = [typeof(IncrementalReaderTests)])]
+    public void RandomMultiWriterHistory_IncrementalEqualsFullMergeAndModel(Scenario scenario)
+    {
+        var clock = new ManualTimeProvider();
+        var stats = new LockFreeBatchStats(
+            new BatchStatsOptions
+            {
+                WindowSize = scenario.Window,
+                CacheValidTime = TimeSpan.Zero,
+                MaxSampleAge = scenario.MaxAgeTicks > 0 ? TimeSpan.FromSeconds(scenario.MaxAgeTicks / (double)clock.TimestampFrequency) : null,
+                TimeProvider = clock,
+            });
+        var model = new WindowModel(scenario.Window);
+        using var writers = new WriterThreads(scenario.Writers);
+        foreach (HistoryStep step in scenario.Steps)
+        {
+            switch (step.Kind)
+            {
+                case StepKind.Record:
+                    foreach (BatchSample v in step.Values)
+                    {
+                        clock.Now += step.Ticks;
+                        BatchSample s = v with { Timestamp = clock.Now };
+                        writers.Run(step.Writer, () => stats.Update(s));
+                        model.Add(step.Writer, s);
+                    }
+
+                    break;
+                case StepKind.RecordMany:
+                    clock.Now += step.Ticks;
+                    BatchSample[] batch = step.Values.Select((v, i) => v with { Timestamp = clock.Now + i }).ToArray();
+                    clock.Now += batch.Length;
+                    writers.Run(step.Writer, () => stats.UpdateMany(batch));
+                    foreach (BatchSample s in batch)
+                    {
+                        model.Add(step.Writer, s);
+                    }
+
+                    break;
+                case StepKind.RecordBackwards:
+                    BatchSample back = step.Values[0] with { Timestamp = Math.Max(1, clock.Now - 1 - (7 * step.Values.Length)) };
+                    writers.Run(step.Writer, () => stats.Update(back));
+                    model.Add(step.Writer, back);
+                    break;
+                case StepKind.Error:
+                    writers.Run(step.Writer, () => stats.RecordError(2));
+                    model.Touch(step.Writer); // the first call of a thread registers its ring, whatever the call
+                    model.Errors += 2;
+                    break;
+                case StepKind.Wait:
+                    clock.Now += step.Ticks;
+                    break;
+                default:
+                    Check(stats, model, scenario, clock.Now);
+                    break;
+            }
+        }
+
+        Check(stats, model, scenario, clock.Now);
+    }
+
+    [Fact]
+    public void SmallChangesBetweenReads_AreAppliedIncrementally_AndEqualTheFullMerge()
+    {
+        var stats = new LockFreeBatchStats(1000, 0);
+        var random = new Random(7);
+        BatchSample Next(long t) => new(random.NextDouble(), random.Next(1, 64), random.NextDouble() * 0.1, random.NextDouble(), random.Next(0, 9), t);
+        var other = new Thread(() =>
+        {
+            for (int i = 1; i <= 1500; i++)
+            {
+                stats.Update(Next(2 * i));
+            }
+        });
+        other.Start();
+        other.Join();
+        for (int i = 1; i <= 600; i++)
+        {
+            stats.Update(Next((2 * i) + 1));
+        }
+
+        stats.GetStats(); // merges from scratch and keeps the window
+        long before = stats.IncrementalAdvances;
+        for (long t = 5000; t < 5300; t++)
+        {
+            stats.Update(Next(t));
+            if (t % 3 == 0)
+            {
+                stats.Update(Next(t)); // a timestamp tie within the thread
+            }
+
+            AssertSameBits(stats.GetStatsWithSamples().Snapshot, stats.GetStats());
+        }
+
+        Assert.Equal(before + 300, stats.IncrementalAdvances);
+    }
+
+    [Fact]
+    public void LargeBurst_FallsBackToTheFullMerge_ThenResumes()
+    {
+        var stats = new LockFreeBatchStats(400, 0);
+        for (int i = 1; i <= 500; i++)
+        {
+            stats.Update(new BatchSample(i % 17 * 0.01, 2, 0, 0.1, 1, i));
+        }
+
+        stats.GetStats();
+        long before = stats.IncrementalAdvances;
+        for (int i = 501; i <= 700; i++)
+        {
+            stats.Update(new BatchSample(i % 13 * 0.01, 3, 0, 0.2, 2, i)); // 200 > 400 / 4 and > 64: too many to apply
+        }
+
+        AssertSameBits(stats.GetStatsWithSamples().Snapshot, stats.GetStats());
+        Assert.Equal(before, stats.IncrementalAdvances);
+        stats.Update(new BatchSample(0.5, 1, 0, 0.5, 0, 701));
+        AssertSameBits(stats.GetStatsWithSamples().Snapshot, stats.GetStats());
+        Assert.Equal(before + 1, stats.IncrementalAdvances);
+    }
+
+    [Fact]
+    public void TrendingData_RebuildsBands_AndStaysExact()
+    {
+        // Every new value is larger than all before: each percentile's band drifts by one rank per record.
+        var stats = new LockFreeBatchStats(500, 0);
+        var model = new ReferenceStats(500);
+        for (int i = 1; i <= 3000; i++)
+        {
+            var s = new BatchSample(i * 1e-4, 1, 0, 2 * i * 1e-4, 0, i);
+            stats.Update(s);
+            model.Add(s);
+            if (i % 5 == 0)
+            {
+                SnapshotAssert.Matches(model.Figures(), stats.GetStats(), $"after {i}");
+            }
+        }
+
+        Assert.True(stats.IncrementalAdvances > 500);
+    }
+
+    private static void Check(LockFreeBatchStats stats, WindowModel model, Scenario scenario, long now)
+    {
+        BatchStatsSnapshot incremental = stats.GetStats();
+        BatchStatsSnapshot full = stats.GetStatsWithSamples().Snapshot;
+        AssertSameBits(full, incremental);
+        // The age limit in clock ticks, converted as the tracker converts it.
+        long oldestAllowed = stats.Options.MaxSampleAge is { } age ? now - (long)(age.TotalSeconds * 1_000_000) : long.MinValue;
+        var reference = new ReferenceStats(scenario.Window);
+        foreach (BatchSample s in model.Window(oldestAllowed))
+        {
+            reference.Add(s);
+        }
+
+        Dictionary<string, double> expected = reference.Figures();
+        expected["batch_count"] = model.Count;
+        expected["total_processed"] = model.TotalProcessed;
+        expected["total_errors"] = model.Errors;
+        expected["error_rate"] = (double)model.Errors / Math.Max(1, model.TotalProcessed);
+        SnapshotAssert.Matches(expected, incremental, "incremental");
+    }
+
+    private static void AssertSameBits(BatchStatsSnapshot expected, BatchStatsSnapshot actual)
+    {
+        IReadOnlyDictionary<string, double> want = expected.ToDictionary(), got = actual.ToDictionary();
+        foreach ((string key, double value) in want)
+        {
+            Assert.True(BitConverter.DoubleToInt64Bits(value) == BitConverter.DoubleToInt64Bits(got[key]), $"{key}: full merge {value:R}, incremental {got[key]:R}");
+        }
+    }
+
+    /// <summary>
+    /// The window by definition: per writer ring its last WindowSize records, those at or after the age limit, and of
+    /// those the WindowSize greatest (timestamp, ring registration order, record order) keys.
+    /// </summary>
+    private sealed class WindowModel(int window)
+    {
+        private readonly List<List<BatchSample>> _rings = [];
+        private readonly Dictionary<int, int> _ringOfWriter = [];
+
+        public long Errors { get; set; }
+
+        public long Count => _rings.Sum(r => (long)r.Count);
+
+        public long TotalProcessed => _rings.Sum(r => r.Sum(s => (long)s.BatchSize));
+
+        public void Add(int writer, BatchSample s) => _rings[Touch(writer)].Add(s);
+
+        public int Touch(int writer)
+        {
+            if (!_ringOfWriter.TryGetValue(writer, out int ring))
+            {
+                ring = _rings.Count; // rings are registered in the order threads first record
+                _ringOfWriter[writer] = ring;
+                _rings.Add([]);
+            }
+
+            return ring;
+        }
+
+        public IEnumerable<BatchSample> Window(long oldestAllowed) =>
+            _rings
+                .SelectMany((samples, ring) => samples.Select((s, seq) => (s, ring, seq)).Skip(Math.Max(0, samples.Count - window)))
+                .Where(x => x.s.Timestamp >= oldestAllowed)
+                .OrderByDescending(x => x.s.Timestamp).ThenByDescending(x => x.ring).ThenByDescending(x => x.seq)
+                .Take(window)
+                .Select(x => x.s);
+    }
+
+    /// <summary>Long-lived threads, one per writer, each running the actions handed to it, one at a time, in order.</summary>
+    private sealed class WriterThreads : IDisposable
+    {
+        private readonly BlockingCollection<(Action Action, TaskCompletionSourceLike Done)>[] _queues;
+        private readonly Thread[] _threads;
+
+        public WriterThreads(int count)
+        {
+            _queues = Enumerable.Range(0, count).Select(_ => new BlockingCollection<(Action, TaskCompletionSourceLike)>()).ToArray();
+            _threads = _queues.Select(q => new Thread(() =>
+            {
+                foreach ((Action action, TaskCompletionSourceLike done) in q.GetConsumingEnumerable())
+                {
+                    try
+                    {
+                        action();
+                    }
+                    catch (Exception e)
+                    {
+                        done.Error = e;
+                    }
+
+                    done.Signal.Set();
+                }
+            }) { IsBackground = true }).ToArray();
+            Array.ForEach(_threads, t => t.Start());
+        }
+
+        public void Run(int writer, Action action)
+        {
+            var done = new TaskCompletionSourceLike();
+            _queues[writer].Add((action, done));
+            done.Signal.Wait();
+            done.Signal.Dispose();
+            if (done.Error is { } e)
+            {
+                throw new InvalidOperationException("a writer step failed", e);
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var q in _queues)
+            {
+                q.CompleteAdding();
+            }
+
+            Array.ForEach(_threads, t => t.Join());
+            foreach (var q in _queues)
+            {
+                q.Dispose();
+            }
+        }
+    }
+
+    private sealed class TaskCompletionSourceLike
+    {
+        public ManualResetEventSlim Signal { get; } = new();
+
+        public Exception? Error { get; set; }
+    }
+}
