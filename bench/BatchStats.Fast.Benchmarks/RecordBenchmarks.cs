@@ -27,6 +27,7 @@ public class RecordBenchmarks
     private HdrSet _hdr = null!;
     private OtelSet _otel = null!;
     private FloorRing[] _floorRings = null!;
+    private BatchStatsWriter[] _writers = null!;
     private int _perThread;
 
     [Params(1, 2, 8)]
@@ -48,6 +49,8 @@ public class RecordBenchmarks
         }
 
         _team.Run(_ => Loops.CallerStamped(_lockFree, 16)); // register every writer's ring before measuring
+        _writers = new BatchStatsWriter[Threads];
+        _team.Run(id => _writers[id] = _lockFree.CreateWriter()); // each on the thread that will use it
     }
 
     [GlobalCleanup]
@@ -62,6 +65,9 @@ public class RecordBenchmarks
 
     [Benchmark(OperationsPerInvoke = TotalRecords, Description = "LockFree Update(in sample), caller-stamped")]
     public void CallerStamped() => _team.Run(_ => Loops.CallerStamped(_lockFree, _perThread));
+
+    [Benchmark(OperationsPerInvoke = TotalRecords, Description = "LockFree writer handle Update(in sample), caller-stamped")]
+    public void WriterHandle() => _team.Run(id => Loops.WriterHandle(_writers[id], _perThread));
 
     [Benchmark(OperationsPerInvoke = TotalRecords, Description = "LockFree Update(...), self-stamped")]
     public void SelfStamped() => _team.Run(_ => Loops.SelfStamped(_lockFree, _perThread));
@@ -97,6 +103,14 @@ public class RecordBenchmarks
             for (int i = 0; i < n; i++)
             {
                 stats.Update(new BatchSample(Time(i), i & 31, 0.0001, 0.002, i & 7, i + 1));
+            }
+        }
+
+        public static void WriterHandle(BatchStatsWriter writer, int n)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                writer.Update(new BatchSample(Time(i), i & 31, 0.0001, 0.002, i & 7, i + 1));
             }
         }
 
@@ -148,7 +162,7 @@ public class RecordBenchmarks
     }
 
     /// <summary>The physical floor: a thread storing a sample into a ring it already holds (padded, no sharing).</summary>
-    private sealed class FloorRing
+    internal sealed class FloorRing
     {
         private readonly BatchSample[] _slots = new BatchSample[2048];
         private Padded _head;

@@ -8,13 +8,37 @@ namespace BatchStats.Fast.Benchmarks;
 public class SingleThreadRecordBenchmarks
 {
     private const int N = 1024;
+    private readonly RecordBenchmarks.FloorRing _floor = new();
     private LockFreeBatchStats _stats = null!;
+    private BatchStatsWriter? _writer;
 
     [GlobalSetup]
     public void Setup()
     {
         _stats = new LockFreeBatchStats(1000, 1.0);
         _stats.Update(0.1, 1, 0);
+    }
+
+    /// <summary>The physical floor: the same sample stored into a ring the thread already holds, no validation.</summary>
+    [Benchmark(Baseline = true, OperationsPerInvoke = N)]
+    public void FloorVarying()
+    {
+        RecordBenchmarks.FloorRing ring = _floor;
+        for (int i = 0; i < N; i++)
+        {
+            ring.Store(new BatchSample(0.001 * (1 + (i & 15)), i & 31, 0.0001, 0.002, i & 7, i + 1));
+        }
+    }
+
+    /// <summary>The thread-bound writer handle (created on the benchmark thread on first use).</summary>
+    [Benchmark(OperationsPerInvoke = N)]
+    public void WriterHandleVarying()
+    {
+        BatchStatsWriter writer = _writer ??= _stats.CreateWriter();
+        for (int i = 0; i < N; i++)
+        {
+            writer.Update(new BatchSample(0.001 * (1 + (i & 15)), i & 31, 0.0001, 0.002, i & 7, i + 1));
+        }
     }
 
     [Benchmark(OperationsPerInvoke = N)]

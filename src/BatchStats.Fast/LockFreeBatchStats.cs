@@ -123,9 +123,41 @@ public sealed class LockFreeBatchStats : IBatchStats
     /// <inheritdoc />
     /// <remarks>Self-stamped; see the type's remarks for how stamps are taken. Lock-free, allocation-free.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Update(double processingTime, int batchSize, double queueTime, double latency = 0, int queueLength = 0)
+    public void Update(double processingTime, int batchSize, double queueTime, double latency = 0, int queueLength = 0) =>
+        Record(CurrentRing(), processingTime, batchSize, queueTime, latency, queueLength);
+
+    /// <inheritdoc />
+    /// <remarks>With a non-zero <see cref="BatchSample.Timestamp"/> the clock is not read. Lock-free, allocation-free.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Update(in BatchSample sample) => Record(CurrentRing(), sample);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The lock-free counterpart of "hold the lock and append many": one publication makes the whole span visible
+    /// at once. Samples with Timestamp 0 get consecutive self-stamps from one clock read. Lock-free, allocation-free.
+    /// </remarks>
+    public void UpdateMany(ReadOnlySpan<BatchSample> samples)
     {
-        WriterRing ring = CurrentRing();
+        if (!samples.IsEmpty)
+        {
+            RecordMany(CurrentRing(), samples);
+        }
+    }
+
+    /// <summary>
+    /// A recording handle for the calling thread: it holds this thread's ring, so its records skip the per-thread ring
+    /// lookup. Use it from the creating thread only (other threads get <see cref="InvalidOperationException"/>).
+    /// </summary>
+    /// <returns>A handle bound to the calling thread (registering its ring if this is the thread's first use).</returns>
+    /// <remarks>
+    /// Optional: the tracker's own methods find the thread's ring in a couple of loads, so a handle saves only that
+    /// lookup (see the benchmarks). Take one per worker thread at start-up and keep it for the thread's life.
+    /// </remarks>
+    public BatchStatsWriter CreateWriter() => new(this, CurrentRing());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Record(WriterRing ring, double processingTime, int batchSize, double queueTime, double latency, int queueLength)
+    {
         if (!SampleValidation.IsValid(processingTime, batchSize, queueTime, latency, queueLength, 0))
         {
             Reject(ring, null, processingTime, batchSize, queueTime, latency, queueLength, 0);
@@ -135,12 +167,9 @@ public sealed class LockFreeBatchStats : IBatchStats
         ring.Write(processingTime, batchSize, queueTime, latency, queueLength, SelfStamp(ring));
     }
 
-    /// <inheritdoc />
-    /// <remarks>With a non-zero <see cref="BatchSample.Timestamp"/> the clock is not read. Lock-free, allocation-free.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Update(in BatchSample sample)
+    internal void Record(WriterRing ring, in BatchSample sample)
     {
-        WriterRing ring = CurrentRing();
         if (!SampleValidation.IsValid(sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp))
         {
             Reject(ring, nameof(sample), sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp);
@@ -151,19 +180,8 @@ public sealed class LockFreeBatchStats : IBatchStats
         ring.Write(sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, timestamp);
     }
 
-    /// <inheritdoc />
-    /// <remarks>
-    /// The lock-free counterpart of "hold the lock and append many": one publication makes the whole span visible
-    /// at once. Samples with Timestamp 0 get consecutive self-stamps from one clock read. Lock-free, allocation-free.
-    /// </remarks>
-    public void UpdateMany(ReadOnlySpan<BatchSample> samples)
+    internal void RecordMany(WriterRing ring, ReadOnlySpan<BatchSample> samples)
     {
-        if (samples.IsEmpty)
-        {
-            return;
-        }
-
-        WriterRing ring = CurrentRing();
         int invalid = 0;
         bool needsStamp = false;
         for (int i = 0; i < samples.Length; i++)
@@ -206,9 +224,10 @@ public sealed class LockFreeBatchStats : IBatchStats
     /// <exception cref="ArgumentOutOfRangeException">
     /// <paramref name="count"/> is below 1 or <paramref name="timestamp"/> is negative, and the policy is <see cref="InvalidSamplePolicy.Throw"/>.
     /// </exception>
-    public void RecordError(int count, long timestamp)
+    public void RecordError(int count, long timestamp) => RecordError(CurrentRing(), count, timestamp);
+
+    internal void RecordError(WriterRing ring, int count, long timestamp)
     {
-        WriterRing ring = CurrentRing();
         if (timestamp < 0)
         {
             if (!_dropInvalid)
