@@ -54,7 +54,7 @@ public sealed class BatchStatsWriter
     public void Update(in BatchSample sample)
     {
         CheckThread();
-        _stats.Record(_ring, sample);
+        _stats.Record(_ring, sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp);
     }
 
     /// <summary>Records several batches as one publication (see <see cref="LockFreeBatchStats.UpdateMany"/>).</summary>

@@ -129,7 +129,8 @@ public sealed class LockFreeBatchStats : IBatchStats
     /// <inheritdoc />
     /// <remarks>With a non-zero <see cref="BatchSample.Timestamp"/> the clock is not read. Lock-free, allocation-free.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Update(in BatchSample sample) => Record(CurrentRing(), sample);
+    public void Update(in BatchSample sample) =>
+        Record(CurrentRing(), sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp);
 
     /// <inheritdoc />
     /// <remarks>
@@ -167,17 +168,18 @@ public sealed class LockFreeBatchStats : IBatchStats
         ring.Write(processingTime, batchSize, queueTime, latency, queueLength, SelfStamp(ring));
     }
 
+    /// <summary>The record path of <c>Update(in BatchSample)</c>, with the fields passed as values so the caller's struct can stay in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void Record(WriterRing ring, in BatchSample sample)
+    internal void Record(WriterRing ring, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
     {
-        if (!SampleValidation.IsValid(sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp))
+        if (!SampleValidation.IsValid(processingTime, batchSize, queueTime, latency, queueLength, timestamp))
         {
-            Reject(ring, nameof(sample), sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp);
+            Reject(ring, new BatchSample(processingTime, batchSize, queueTime, latency, queueLength, timestamp));
             return;
         }
 
-        long timestamp = sample.Timestamp != 0 ? sample.Timestamp : SelfStamp(ring);
-        ring.Write(sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, timestamp);
+        // A caller-stamped loop should not carry the self-stamp code: Timestamp 0 takes an out-of-line call.
+        ring.Write(processingTime, batchSize, queueTime, latency, queueLength, timestamp != 0 ? timestamp : SelfStampOutOfLine(ring));
     }
 
     internal void RecordMany(WriterRing ring, ReadOnlySpan<BatchSample> samples)
@@ -415,6 +417,9 @@ public sealed class LockFreeBatchStats : IBatchStats
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
+    private long SelfStampOutOfLine(WriterRing ring) => SelfStamp(ring);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private long SelfStampSlow(WriterRing ring)
     {
         if (_customClock is not null)
@@ -529,6 +534,10 @@ public sealed class LockFreeBatchStats : IBatchStats
     }
 
     // ---- bad input ----
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Reject(WriterRing ring, BatchSample sample) =>
+        Reject(ring, nameof(sample), sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Reject(WriterRing ring, string? sampleName, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)

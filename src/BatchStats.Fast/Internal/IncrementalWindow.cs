@@ -136,8 +136,21 @@ internal sealed class IncrementalWindow
             }
         }
 
+        // Size the scratch for what was published so far, with slack for what arrives while copying.
         int ringCount = rings.Length;
-        using SpanOwner<Slot> deltaOwner = SpanOwner<Slot>.Allocate(_maxDelta, pools.Slots, AllocationMode.Default);
+        long pending = 0;
+        for (int r = 0; r < ringCount; r++)
+        {
+            pending += rings[r].Published - (r < _mirrors.Count ? _mirrors[r].EndSeq : 0);
+        }
+
+        if (pending > _maxDelta)
+        {
+            return false;
+        }
+
+        int scratch = (int)Math.Min(_maxDelta, pending + 64 + (pending / 4));
+        using SpanOwner<Slot> deltaOwner = SpanOwner<Slot>.Allocate(scratch, pools.Slots, AllocationMode.Default);
         using SpanOwner<int> partsOwner = SpanOwner<int>.Allocate(3 * ringCount, pools.Ints, AllocationMode.Default);
         using SpanOwner<long> headsOwner = SpanOwner<long>.Allocate(ringCount, pools.Longs, AllocationMode.Default);
         Span<Slot> delta = deltaOwner.Span;

@@ -183,6 +183,9 @@ internal sealed class WriterRing
 
     // ---- reader side (any thread) ----
 
+    /// <summary>The number of samples published so far (the head).</summary>
+    public long Published => Volatile.Read(ref _state.Head); // acquire
+
     /// <summary>True when no sample was ever published on this ring.</summary>
     public bool IsEmpty => Volatile.Read(ref _state.Head) == 0; // acquire
 
