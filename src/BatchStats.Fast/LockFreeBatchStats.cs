@@ -50,6 +50,9 @@ public sealed class LockFreeBatchStats : IBatchStats
 
     private const int RecentRingCacheSize = 4;
 
+    /// <summary>The parameter name bad-input exceptions give for <c>Update(in BatchSample)</c> (tracker and writer handle).</summary>
+    private const string SampleParameterName = "sample";
+
     private readonly int _windowSize;
     private readonly int _ringCapacity;
     private readonly long _cacheValidTicks;
@@ -154,7 +157,7 @@ public sealed class LockFreeBatchStats : IBatchStats
     /// Optional: the tracker's own methods find the thread's ring in a couple of loads, so a handle saves only that
     /// lookup (see the benchmarks). Take one per worker thread at start-up and keep it for the thread's life.
     /// </remarks>
-    public BatchStatsWriter CreateWriter() => new(this, CurrentRing());
+    internal BatchStatsWriter CreateWriter() => new(this, CurrentRing());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Record(WriterRing ring, double processingTime, int batchSize, double queueTime, double latency, int queueLength)
@@ -169,17 +172,33 @@ public sealed class LockFreeBatchStats : IBatchStats
     }
 
     /// <summary>The record path of <c>Update(in BatchSample)</c>, with the fields passed as values so the caller's struct can stay in registers.</summary>
+    /// <remarks>
+    /// The inlined part is one branch-free check and the ring store; everything else (bad input, -0.0, Timestamp 0 =
+    /// self-stamp) is one out-of-line call with nothing live after it, so a caller-stamped loop keeps its values in
+    /// registers instead of spilling them around calls it never makes.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Record(WriterRing ring, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
     {
-        if (!SampleValidation.IsValid(processingTime, batchSize, queueTime, latency, queueLength, timestamp))
+        if (SampleValidation.IsValidFast(processingTime, batchSize, queueTime, latency, queueLength, timestamp) & (timestamp != 0))
         {
-            Reject(ring, new BatchSample(processingTime, batchSize, queueTime, latency, queueLength, timestamp));
+            ring.Write(processingTime, batchSize, queueTime, latency, queueLength, timestamp);
             return;
         }
 
-        // A caller-stamped loop should not carry the self-stamp code: Timestamp 0 takes an out-of-line call.
-        ring.Write(processingTime, batchSize, queueTime, latency, queueLength, timestamp != 0 ? timestamp : SelfStampOutOfLine(ring));
+        RecordSlow(ring, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RecordSlow(WriterRing ring, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
+    {
+        if (!SampleValidation.IsValid(processingTime, batchSize, queueTime, latency, queueLength, timestamp))
+        {
+            Reject(ring, SampleParameterName, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
+            return;
+        }
+
+        ring.Write(processingTime, batchSize, queueTime, latency, queueLength, timestamp != 0 ? timestamp : SelfStamp(ring));
     }
 
     internal void RecordMany(WriterRing ring, ReadOnlySpan<BatchSample> samples)
@@ -417,9 +436,6 @@ public sealed class LockFreeBatchStats : IBatchStats
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private long SelfStampOutOfLine(WriterRing ring) => SelfStamp(ring);
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private long SelfStampSlow(WriterRing ring)
     {
         if (_customClock is not null)
@@ -534,10 +550,6 @@ public sealed class LockFreeBatchStats : IBatchStats
     }
 
     // ---- bad input ----
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Reject(WriterRing ring, BatchSample sample) =>
-        Reject(ring, nameof(sample), sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Reject(WriterRing ring, string? sampleName, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)

@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 
 namespace BatchStats.Fast.Internal;
@@ -9,10 +10,33 @@ internal static class SampleValidation
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsValidTime(double seconds) => seconds >= 0 && seconds <= double.MaxValue;
 
-    /// <summary>One branch-free check of every field; the hot paths call the slow describer only when it fails.</summary>
+    /// <summary>Every field valid? The hot paths call the slow describer only when this fails.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsValid(double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp) =>
+        IsValidFast(processingTime, batchSize, queueTime, latency, queueLength, timestamp) || IsValidSlow(processingTime, batchSize, queueTime, latency, queueLength, timestamp);
+
+    /// <summary>One branch-free check of every field on integer bits (rejects -0.0, which <see cref="IsValidSlow"/> accepts).</summary>
+    /// <remarks>
+    /// As integers, the bits of +0.0 up to the largest finite double are exactly 0 .. 0x7FEF_FFFF_FFFF_FFFF, and
+    /// every other double (negative, -0.0, infinity, NaN) compares higher as an unsigned number: so the unsigned
+    /// maximum of the three times' bits below 0x7FF0_0000_0000_0000 means all three are finite and non-negative.
+    /// The only valid time this rejects is -0.0, which <see cref="IsValidSlow"/> (the fallback) accepts.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsValidFast(double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
+    {
+        ulong times = Math.Max(
+            (ulong)BitConverter.DoubleToInt64Bits(processingTime),
+            Math.Max((ulong)BitConverter.DoubleToInt64Bits(queueTime), (ulong)BitConverter.DoubleToInt64Bits(latency)));
+        return (times < PositiveInfinityBits) & (((long)(batchSize | queueLength) | timestamp) >= 0);
+    }
+
+    /// <summary>The same rules with IEEE comparisons (accepts -0.0); out of line, for the rare path where the fast check failed.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool IsValidSlow(double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp) =>
         IsValidTime(processingTime) & IsValidTime(queueTime) & IsValidTime(latency) & (((long)(batchSize | queueLength) | timestamp) >= 0);
+
+    private const ulong PositiveInfinityBits = 0x7FF0_0000_0000_0000;
 
     /// <summary>Names the first invalid field and says why; null when every field is valid.</summary>
     public static (string Field, object Value, string Message)? Describe(
