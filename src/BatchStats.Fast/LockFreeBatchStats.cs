@@ -398,6 +398,9 @@ public sealed class LockFreeBatchStats : IBatchStats
     /// <summary>Reads the incremental reader served so far; -1 while another reader holds it (for tests and benchmarks).</summary>
     internal long IncrementalAdvances => Volatile.Read(ref _incremental)?.Advances ?? -1; // acquire; racy by nature, tests read it when quiet
 
+    /// <summary>Percentile band rebuilds of the incremental reader; -1 while another reader holds it (for tests and benchmarks).</summary>
+    internal long IncrementalBandRebuilds => Volatile.Read(ref _incremental)?.BandRebuilds ?? -1; // acquire; as above
+
     /// <summary>Number of writer rings (for tests: thread churn must not grow it without bound).</summary>
     internal int RingCount => Volatile.Read(ref _rings).Length; // acquire
 

@@ -49,6 +49,9 @@ internal sealed class IncrementalWindow
     /// <summary>True when the state describes a window an advance can start from (for tests).</summary>
     internal bool IsValid => _valid;
 
+    /// <summary>Band rebuilds so far, both series (for tests and benchmarks).</summary>
+    internal long BandRebuilds => _processing.Rebuilds + _latency.Rebuilds;
+
     /// <summary>Successful advances so far (for tests and benchmarks: which path a read took).</summary>
     internal long Advances { get; private set; }
 

@@ -25,6 +25,9 @@ internal sealed class PercentileBands
     private readonly Band[] _bands = [new(), new(), new()];
     private bool _valid;
 
+    /// <summary>Rebuilds so far (for tests and benchmarks).</summary>
+    internal long Rebuilds { get; private set; }
+
     public void Invalidate() => _valid = false;
 
     /// <summary>True when every band holds both ranks its percentile reads in a window of <paramref name="n"/> values.</summary>
@@ -93,6 +96,7 @@ internal sealed class PercentileBands
     {
         int n = values.Length;
         _valid = false;
+        Rebuilds++;
         if (n == 0)
         {
             return;
