@@ -113,18 +113,8 @@ internal sealed class PercentileBands
 
         Span<int> ranks = stackalloc int[edges.Length];
         edges.CopyTo(ranks);
-        ranks.Sort();
-        int distinct = 0;
-        for (int i = 0; i < ranks.Length; i++)
-        {
-            if (distinct == 0 || ranks[i] != ranks[distinct - 1])
-            {
-                ranks[distinct++] = ranks[i];
-            }
-        }
-
-        ranks = ranks[..distinct];
-        Span<double> edgeValues = stackalloc double[distinct];
+        ranks = Percentiles.SortDistinct(ranks);
+        Span<double> edgeValues = stackalloc double[ranks.Length];
         Percentiles.SelectRanks(values, ranks, edgeValues, min, max, pools.Doubles, pools.Ints);
         for (int j = 0; j < _bands.Length; j++)
         {

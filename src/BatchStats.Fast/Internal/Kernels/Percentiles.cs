@@ -58,25 +58,31 @@ internal static class Percentiles
             ks[count++] = upper;
         }
 
-        ks = ks[..count];
-        ks.Sort();
-        int distinct = 0;
-        for (int i = 0; i < ks.Length; i++)
-        {
-            if (i == 0 || ks[i] != ks[distinct - 1])
-            {
-                ks[distinct++] = ks[i];
-            }
-        }
-
-        ks = ks[..distinct];
-        Span<double> order = stackalloc double[distinct];
+        ks = SortDistinct(ks[..count]);
+        Span<double> order = stackalloc double[ks.Length];
         SelectRanks(values, ks, order, min, max, doubles, ints);
         for (int i = 0; i < ps.Length; i++)
         {
             (int lower, int upper, double gamma) = Position(n, ps[i]);
             results[i] = Lerp(order[ks.BinarySearch(lower)], order[ks.BinarySearch(upper)], gamma);
         }
+    }
+
+    /// <summary>Sorts a few ranks in place and drops repeats.</summary>
+    /// <returns>The distinct ranks, ascending: a prefix of <paramref name="ranks"/>.</returns>
+    public static Span<int> SortDistinct(Span<int> ranks)
+    {
+        ranks.Sort();
+        int distinct = 0;
+        for (int i = 0; i < ranks.Length; i++)
+        {
+            if (distinct == 0 || ranks[i] != ranks[distinct - 1])
+            {
+                ranks[distinct++] = ranks[i];
+            }
+        }
+
+        return ranks[..distinct];
     }
 
     /// <summary>
