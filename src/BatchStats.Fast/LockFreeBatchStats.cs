@@ -132,8 +132,22 @@ public sealed class LockFreeBatchStats : IBatchStats
     /// <inheritdoc />
     /// <remarks>With a non-zero <see cref="BatchSample.Timestamp"/> the clock is not read. Lock-free, allocation-free.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Update(in BatchSample sample) =>
-        Record(CurrentRing(), sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp);
+    public void Update(in BatchSample sample)
+    {
+        // The whole fast path is inline and makes no call: the thread's cached ring, one branch-free check, the store.
+        // Everything else (first record of the thread, bad input, -0.0, Timestamp 0) is one out-of-line call with
+        // nothing live after it, so the caller's loop keeps its values in registers.
+        WriterRing? ring = t_lastRing;
+        if (ring is not null && ReferenceEquals(ring.Owner, this)
+            && SampleValidation.IsValidFast(sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp)
+            & (sample.Timestamp != 0))
+        {
+            ring.Write(sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp);
+            return;
+        }
+
+        UpdateSlow(sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp);
+    }
 
     /// <inheritdoc />
     /// <remarks>
@@ -188,6 +202,10 @@ public sealed class LockFreeBatchStats : IBatchStats
 
         RecordSlow(ring, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void UpdateSlow(double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp) =>
+        RecordSlow(CurrentRing(), processingTime, batchSize, queueTime, latency, queueLength, timestamp);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void RecordSlow(WriterRing ring, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
