@@ -7,6 +7,26 @@ using BenchmarkDotNet.Jobs;
 
 namespace BatchStats.Fast.Benchmarks;
 
+/// <summary>Rotating random inputs for the kernel suites (several, so one input is not always hot in cache).</summary>
+internal static class RandomInputs
+{
+    public static double[][] Create(int count, int length, int seed, Func<Random, double> next)
+    {
+        var rng = new Random(seed);
+        var inputs = new double[count][];
+        for (int k = 0; k < count; k++)
+        {
+            inputs[k] = new double[length];
+            for (int i = 0; i < length; i++)
+            {
+                inputs[k][i] = next(rng);
+            }
+        }
+
+        return inputs;
+    }
+}
+
 /// <summary>One job per instruction set: all intrinsics, no AVX2 (Vector128 path), no intrinsics (scalar).</summary>
 internal sealed class InstructionSetConfig : ManualConfig
 {
@@ -32,16 +52,7 @@ public class AggregateBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var rng = new Random(3);
-        _inputs = new double[4][];
-        for (int k = 0; k < _inputs.Length; k++)
-        {
-            _inputs[k] = new double[Length];
-            for (int i = 0; i < Length; i++)
-            {
-                _inputs[k][i] = rng.NextDouble();
-            }
-        }
+        _inputs = RandomInputs.Create(4, Length, seed: 3, rng => rng.NextDouble());
     }
 
     private double[] Next() => _inputs[_next++ & 3];
@@ -92,16 +103,7 @@ public class PercentileBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var rng = new Random(5);
-        _inputs = new double[8][];
-        for (int k = 0; k < _inputs.Length; k++)
-        {
-            _inputs[k] = new double[Length];
-            for (int i = 0; i < Length; i++)
-            {
-                _inputs[k][i] = Math.Exp(rng.NextDouble() * 5);
-            }
-        }
+        _inputs = RandomInputs.Create(8, Length, seed: 5, rng => Math.Exp(rng.NextDouble() * 5));
 
         _work = new double[Length];
     }

@@ -132,22 +132,8 @@ public sealed class LockFreeBatchStats : IBatchStats
     /// <inheritdoc />
     /// <remarks>With a non-zero <see cref="BatchSample.Timestamp"/> the clock is not read. Lock-free, allocation-free.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Update(in BatchSample sample)
-    {
-        // The whole fast path is inline and makes no call: the thread's cached ring, one branch-free check, the store.
-        // Everything else (first record of the thread, bad input, -0.0, Timestamp 0) is one out-of-line call with
-        // nothing live after it, so the caller's loop keeps its values in registers.
-        WriterRing? ring = t_lastRing;
-        if (ring is not null && ReferenceEquals(ring.Owner, this)
-            && SampleValidation.IsValidFast(sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp)
-            & (sample.Timestamp != 0))
-        {
-            ring.Write(sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp);
-            return;
-        }
-
-        UpdateSlow(sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp);
-    }
+    public void Update(in BatchSample sample) =>
+        Record(t_lastRing, sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp);
 
     /// <inheritdoc />
     /// <remarks>
@@ -162,15 +148,7 @@ public sealed class LockFreeBatchStats : IBatchStats
         }
     }
 
-    /// <summary>
-    /// A recording handle for the calling thread: it holds this thread's ring, so its records skip the per-thread ring
-    /// lookup. Use it from the creating thread only (other threads get <see cref="InvalidOperationException"/>).
-    /// </summary>
-    /// <returns>A handle bound to the calling thread (registering its ring if this is the thread's first use).</returns>
-    /// <remarks>
-    /// Optional: the tracker's own methods find the thread's ring in a couple of loads, so a handle saves only that
-    /// lookup (see the benchmarks). Take one per worker thread at start-up and keep it for the thread's life.
-    /// </remarks>
+    /// <summary>A recording handle bound to the calling thread (the benchmarked, unshipped prototype; see <see cref="BatchStatsWriter"/>).</summary>
     internal BatchStatsWriter CreateWriter() => new(this, CurrentRing());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -187,29 +165,29 @@ public sealed class LockFreeBatchStats : IBatchStats
 
     /// <summary>The record path of <c>Update(in BatchSample)</c>, with the fields passed as values so the caller's struct can stay in registers.</summary>
     /// <remarks>
-    /// The inlined part is one branch-free check and the ring store; everything else (bad input, -0.0, Timestamp 0 =
-    /// self-stamp) is one out-of-line call with nothing live after it, so a caller-stamped loop keeps its values in
-    /// registers instead of spilling them around calls it never makes.
+    /// <paramref name="ring"/> is the calling thread's ring for this tracker if the caller has it at hand (a per-thread
+    /// cache, which may hold another tracker's ring, or null).
+    /// The whole fast path is inline and makes no call: the ring check, one branch-free check of the fields, the store.
+    /// Everything else (the thread's first record here, bad input, -0.0, Timestamp 0 = self-stamp) is one out-of-line
+    /// call with nothing live after it, so a caller-stamped loop keeps its values in registers.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void Record(WriterRing ring, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
+    internal void Record(WriterRing? ring, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
     {
-        if (SampleValidation.IsValidFast(processingTime, batchSize, queueTime, latency, queueLength, timestamp) & (timestamp != 0))
+        if (ring is not null && ReferenceEquals(ring.Owner, this)
+            && SampleValidation.IsValidFast(processingTime, batchSize, queueTime, latency, queueLength, timestamp) & (timestamp != 0))
         {
             ring.Write(processingTime, batchSize, queueTime, latency, queueLength, timestamp);
             return;
         }
 
-        RecordSlow(ring, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
+        RecordSlow(processingTime, batchSize, queueTime, latency, queueLength, timestamp);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void UpdateSlow(double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp) =>
-        RecordSlow(CurrentRing(), processingTime, batchSize, queueTime, latency, queueLength, timestamp);
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void RecordSlow(WriterRing ring, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
+    private void RecordSlow(double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
     {
+        WriterRing ring = CurrentRing();
         if (!SampleValidation.IsValid(processingTime, batchSize, queueTime, latency, queueLength, timestamp))
         {
             Reject(ring, SampleParameterName, processingTime, batchSize, queueTime, latency, queueLength, timestamp);

@@ -46,9 +46,6 @@ internal sealed class IncrementalWindow
         _maxDelta = Math.Max(64, windowSize / 4);
     }
 
-    /// <summary>True when the state describes a window an advance can start from (for tests).</summary>
-    internal bool IsValid => _valid;
-
     /// <summary>Band rebuilds so far, both series (for tests and benchmarks).</summary>
     internal long BandRebuilds => _processing.Rebuilds + _latency.Rebuilds;
 
@@ -59,8 +56,9 @@ internal sealed class IncrementalWindow
     public void Invalidate() => _valid = false;
 
     /// <summary>
-    /// Takes over the window the full reader just formed. Declines (and stays invalid) when some ring's part is not a
-    /// run of consecutive records ending at the ring's head, in timestamp order. Bands are built separately (<see cref="SeedBands"/>), from the full reader's columns.
+    /// Takes over the window the full reader just formed; its figures are then <see cref="Figures"/>. Declines (and
+    /// stays invalid) when some ring's part is not a run of consecutive records ending at the ring's head, in
+    /// timestamp order (<see cref="GatheredWindow.Suffixes"/>).
     /// </summary>
     public bool TrySeed(WriterRing[] rings, in GatheredWindow gathered, long oldestAllowed)
     {
@@ -69,22 +67,11 @@ internal sealed class IncrementalWindow
         _latency.Invalidate();
         if (!gathered.Suffixes)
         {
-            return false; // a ring's part skips records: the full reader's "last WindowSize records per ring" rule could differ
+            return false; // appending a ring's next records to its part would not give the full reader's window
         }
 
         ReadOnlySpan<Slot> window = gathered.Window;
         ReadOnlySpan<int> ends = gathered.SegmentEnds;
-        for (int r = 0, start = 0; r < ends.Length; start = ends[r], r++)
-        {
-            for (int i = start + 1; i < ends[r]; i++)
-            {
-                if (window[i].Timestamp < window[i - 1].Timestamp)
-                {
-                    return false;
-                }
-            }
-        }
-
         if (_mirrors.Count > rings.Length)
         {
             _mirrors.RemoveRange(rings.Length, _mirrors.Count - rings.Length);
@@ -110,15 +97,6 @@ internal sealed class IncrementalWindow
         _oldestAllowed = oldestAllowed;
         _valid = true;
         return true;
-    }
-
-    /// <summary>Builds the bands from the full reader's columns (which it may reorder) and reads the percentiles.</summary>
-    public void SeedBands(Span<double> processing, Aggregate pt, Span<double> latency, Aggregate lat, ReaderPools pools, Span<double> ptPercentiles, Span<double> latPercentiles)
-    {
-        _processing.Rebuild(processing, pt.Min, pt.Max, pools);
-        _latency.Rebuild(latency, lat.Min, lat.Max, pools);
-        _processing.Read(processing.Length, ptPercentiles);
-        _latency.Read(latency.Length, latPercentiles);
     }
 
     /// <summary>Advances the kept window to the rings' current state and computes the figures, or declines.</summary>
@@ -300,13 +278,18 @@ internal sealed class IncrementalWindow
         _count = total;
         _oldestAllowed = oldestAllowed;
         Advances++;
-        var totals = new RingCounters(batchCount, totalProcessed, errors, rejected);
-        figures = total == 0 ? new SnapshotFigures(SnapshotReader.EmptySnapshot(peakSoFar, totals), long.MaxValue, 0) : Figures(peakSoFar, totals, pools);
+        figures = Figures(peakSoFar, new RingCounters(batchCount, totalProcessed, errors, rejected), pools);
         return true;
     }
 
-    private SnapshotFigures Figures(double peakSoFar, RingCounters totals, ReaderPools pools)
+    /// <summary>The figures of the kept window (bands rebuilt from it where they no longer cover their ranks).</summary>
+    public SnapshotFigures Figures(double peakSoFar, RingCounters totals, ReaderPools pools)
     {
+        if (_count == 0)
+        {
+            return new SnapshotFigures(SnapshotReader.EmptySnapshot(peakSoFar, totals), long.MaxValue, 0);
+        }
+
         var pt = default(FusedAggregate.Accumulator);
         var qt = default(FusedAggregate.Accumulator);
         var lat = default(FusedAggregate.Accumulator);

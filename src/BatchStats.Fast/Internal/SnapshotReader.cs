@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Collections.Generic;
+using System.Diagnostics;
 using BatchStats.Fast.Internal.Kernels;
 using CommunityToolkit.HighPerformance.Buffers;
 
@@ -79,9 +80,9 @@ internal readonly ref struct GatheredWindow
     public ReadOnlySpan<long> Heads { get; }
 
     /// <summary>
-    /// True when each ring's part is a run of consecutive records ending at its head (so that it can be advanced by
-    /// appending what the ring records next); false when samples in between were left out (age limit or an
-    /// out-of-order run).
+    /// True when each ring's part is a run of consecutive records ending at its head, in timestamp order (so that it
+    /// can be advanced by appending what the ring records next); false when a run is out of order or samples in
+    /// between were left out by the age limit.
     /// </summary>
     public bool Suffixes { get; }
 
@@ -116,8 +117,9 @@ internal static class SnapshotReader
     public static SnapshotFigures Compute(WriterRing[] rings, int windowSize, long oldestAllowed, double peakSoFar, ReaderPools pools, IncrementalWindow? seed = null)
     {
         using GatheredWindow gathered = GatherWindow(rings, windowSize, oldestAllowed, pools);
-        bool seeded = seed is not null && seed.TrySeed(rings, gathered, oldestAllowed);
-        return ComputeWindow(gathered, pools, peakSoFar, seeded ? seed : null);
+        return seed is not null && seed.TrySeed(rings, gathered, oldestAllowed)
+            ? seed.Figures(peakSoFar, gathered.Totals, pools)
+            : ComputeWindow(gathered, pools, peakSoFar);
     }
 
     /// <summary>
@@ -215,13 +217,15 @@ internal static class SnapshotReader
         var totals = new RingCounters(batchCount, totalProcessed, errors, rejected);
         ends = ends[..rings.Length];
         int count;
-        SelectionKey? sortedThreshold = n <= windowSize ? null : SortedRunsThreshold(candidates[..n], ends, windowSize);
+        bool ordered = RunsOrdered(candidates[..n], ends);
+        suffixes &= ordered;
         if (n <= windowSize)
         {
             count = n; // everything is in the window
         }
-        else if (sortedThreshold is { } t)
+        else if (ordered)
         {
+            SelectionKey t = SortedRunsThreshold(candidates[..n], ends, windowSize);
             // Every run is in timestamp order: each ring's part of the window is a suffix of its run; move the suffixes.
             count = 0;
             for (int r = 0, start = 0; r < rings.Length; r++)
@@ -239,7 +243,6 @@ internal static class SnapshotReader
         else
         {
             count = KeepFrom(candidates[..n], ends, NewestThreshold(candidates[..n], windowSize, pools));
-            suffixes = false; // some run is out of order: the kept samples need not be consecutive
         }
 
         int activeWriters = 0;
@@ -251,8 +254,8 @@ internal static class SnapshotReader
         return new GatheredWindow(owner, endsOwner, headsOwner, count, rings.Length, totals, activeWriters, suffixes);
     }
 
-    /// <summary>The figures of a gathered window; with <paramref name="seeded"/> (which took this window), also builds its bands.</summary>
-    internal static SnapshotFigures ComputeWindow(in GatheredWindow gathered, ReaderPools pools, double peakSoFar, IncrementalWindow? seeded = null)
+    /// <summary>The figures of a gathered window.</summary>
+    internal static SnapshotFigures ComputeWindow(in GatheredWindow gathered, ReaderPools pools, double peakSoFar)
     {
         ReadOnlySpan<Slot> window = gathered.Window;
         if (window.IsEmpty)
@@ -301,15 +304,8 @@ internal static class SnapshotReader
         Aggregate ptAggregate = pt.Result, latAggregate = lat.Result;
         Span<double> ptPercentiles = stackalloc double[3];
         Span<double> latPercentiles = stackalloc double[3];
-        if (seeded is not null)
-        {
-            seeded.SeedBands(processing, ptAggregate, latency, latAggregate, pools, ptPercentiles, latPercentiles);
-        }
-        else
-        {
-            Percentiles.Compute(processing, SeriesPercentiles, ptPercentiles, ptAggregate.Min, ptAggregate.Max, pools.Doubles, pools.Ints);
-            Percentiles.Compute(latency, SeriesPercentiles, latPercentiles, latAggregate.Min, latAggregate.Max, pools.Doubles, pools.Ints);
-        }
+        Percentiles.Compute(processing, SeriesPercentiles, ptPercentiles, ptAggregate.Min, ptAggregate.Max, pools.Doubles, pools.Ints);
+        Percentiles.Compute(latency, SeriesPercentiles, latPercentiles, latAggregate.Min, latAggregate.Max, pools.Doubles, pools.Ints);
 
         return BuildFigures(n, ptAggregate, qt.Result, latAggregate, ints, ptPercentiles, latPercentiles, peakSoFar, gathered.Totals);
     }
@@ -384,24 +380,33 @@ internal static class SnapshotReader
         return kept;
     }
 
-    /// <summary>
-    /// The key of the <paramref name="windowSize"/>-th newest candidate when every ring's candidates are in timestamp
-    /// order (the normal case: stamps of one thread increase): a binary search over timestamps, counting each run's
-    /// tail by binary search, costs O(64 · rings · log n) instead of a pass. Null when some run is out of order.
-    /// </summary>
-    private static SelectionKey? SortedRunsThreshold(ReadOnlySpan<Slot> candidates, ReadOnlySpan<int> ends, int windowSize)
+    /// <summary>True when every ring's candidates are in timestamp order (the normal case: stamps of one thread increase).</summary>
+    private static bool RunsOrdered(ReadOnlySpan<Slot> candidates, ReadOnlySpan<int> ends)
     {
-        long lo = long.MaxValue, hi = long.MinValue;
         for (int r = 0, start = 0; r < ends.Length; start = ends[r], r++)
         {
             for (int i = start + 1; i < ends[r]; i++)
             {
                 if (candidates[i].Timestamp < candidates[i - 1].Timestamp)
                 {
-                    return null;
+                    return false;
                 }
             }
+        }
 
+        return true;
+    }
+
+    /// <summary>
+    /// The key of the <paramref name="windowSize"/>-th newest candidate when every ring's candidates are in timestamp
+    /// order (<see cref="RunsOrdered"/>) and there are more than <paramref name="windowSize"/>: a binary search over
+    /// timestamps, counting each run's tail by binary search, costs O(64 · rings · log n) instead of a pass.
+    /// </summary>
+    private static SelectionKey SortedRunsThreshold(ReadOnlySpan<Slot> candidates, ReadOnlySpan<int> ends, int windowSize)
+    {
+        long lo = long.MaxValue, hi = long.MinValue;
+        for (int r = 0, start = 0; r < ends.Length; start = ends[r], r++)
+        {
             if (ends[r] > start)
             {
                 lo = Math.Min(lo, candidates[start].Timestamp);
@@ -438,7 +443,7 @@ internal static class SnapshotReader
             need -= equal;
         }
 
-        return null; // unreachable when the counts are consistent
+        throw new UnreachableException("more candidates than the window holds, so some run holds the threshold");
     }
 
     private static int CountAtLeast(ReadOnlySpan<Slot> candidates, ReadOnlySpan<int> ends, long timestamp)

@@ -187,7 +187,7 @@ internal sealed class WriterRing
     public long Published => Volatile.Read(ref _state.Head); // acquire
 
     /// <summary>True when no sample was ever published on this ring.</summary>
-    public bool IsEmpty => Volatile.Read(ref _state.Head) == 0; // acquire
+    public bool IsEmpty => Published == 0;
 
     /// <summary>
     /// The greatest timestamp among the samples still stored in this ring. Only for a ring whose owner has exited
@@ -224,20 +224,8 @@ internal sealed class WriterRing
             int count = (int)Math.Min(head, max);
             long from = head - count;
             CopySequences(from, count, destination);
-
-            // Full fence: the slot copies above must complete before Head/Claim are read again (an acquire load
-            // alone would let the earlier plain loads move after it).
-            Interlocked.MemoryBarrier(); // full fence: copies complete before Head/Claim are re-read
-            long head2 = Volatile.Read(ref _state.Head); // acquire
-            long claim = Volatile.Read(ref _state.Claim); // acquire
-            long firstIntact = Math.Max(head2 + 1, claim) - _slots.Length; // sequences below this may be overwritten or in flight
-
-            counters = new RingCounters(
-                head,
-                Volatile.Read(ref _state.TotalProcessed), // acquire after the Head acquire: at least the value published with head
-                Volatile.Read(ref _state.Errors), // acquire
-                Volatile.Read(ref _state.Rejected)); // acquire
-
+            long firstIntact = FirstIntactAfterCopy();
+            counters = ReadCounters(head);
             if (from >= firstIntact)
             {
                 return count;
@@ -264,11 +252,7 @@ internal sealed class WriterRing
     public int CopySince(long from, Span<Slot> destination, out RingCounters counters)
     {
         long head = Volatile.Read(ref _state.Head); // acquire: every slot below head and the counters are fully written
-        counters = new RingCounters(
-            head,
-            Volatile.Read(ref _state.TotalProcessed), // acquire after the Head acquire: at least the value published with head
-            Volatile.Read(ref _state.Errors), // acquire
-            Volatile.Read(ref _state.Rejected)); // acquire
+        counters = ReadCounters(head);
         long count = head - from;
         if (count < 0 || count > destination.Length || count >= _slots.Length)
         {
@@ -281,11 +265,29 @@ internal sealed class WriterRing
         }
 
         CopySequences(from, (int)count, destination);
-        Interlocked.MemoryBarrier(); // full fence: copies complete before Head/Claim are re-read (as in CopyRecent)
-        long head2 = Volatile.Read(ref _state.Head); // acquire
-        long claim = Volatile.Read(ref _state.Claim); // acquire
-        return from >= Math.Max(head2 + 1, claim) - _slots.Length ? (int)count : -1;
+        return from >= FirstIntactAfterCopy() ? (int)count : -1;
     }
+
+    /// <summary>
+    /// After copying slots: the first sequence whose copy is known intact (lower ones may have been overwritten, or be
+    /// in flight, while they were copied).
+    /// </summary>
+    private long FirstIntactAfterCopy()
+    {
+        // Full fence: the slot copies must complete before Head/Claim are read again (an acquire load alone would let
+        // the earlier plain loads move after it).
+        Interlocked.MemoryBarrier(); // full fence: copies complete before Head/Claim are re-read
+        long head = Volatile.Read(ref _state.Head); // acquire
+        long claim = Volatile.Read(ref _state.Claim); // acquire
+        return Math.Max(head + 1, claim) - _slots.Length;
+    }
+
+    /// <summary>The counters, read after an acquire of Head that returned <paramref name="head"/>.</summary>
+    private RingCounters ReadCounters(long head) => new(
+        head,
+        Volatile.Read(ref _state.TotalProcessed), // acquire after the Head acquire: at least the value published with head
+        Volatile.Read(ref _state.Errors), // acquire
+        Volatile.Read(ref _state.Rejected)); // acquire
 
     private void CopySequences(long from, int count, Span<Slot> destination)
     {
