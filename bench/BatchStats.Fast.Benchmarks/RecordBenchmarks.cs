@@ -66,7 +66,7 @@ public class RecordBenchmarks
     [Benchmark(OperationsPerInvoke = TotalRecords, Description = "LockFree Update(in sample), caller-stamped")]
     public void CallerStamped() => _team.Run(_ => Loops.CallerStamped(_lockFree, _perThread));
 
-    [Benchmark(OperationsPerInvoke = TotalRecords, Description = "LockFree writer handle Update(in sample), caller-stamped")]
+    [Benchmark(OperationsPerInvoke = TotalRecords, Description = "LockFree BatchStatsWriter.Update(in sample), caller-stamped")]
     public void WriterHandle() => _team.Run(id => Loops.WriterHandle(_writers[id], _perThread));
 
     [Benchmark(OperationsPerInvoke = TotalRecords, Description = "LockFree Update(...), self-stamped")]

@@ -6,32 +6,49 @@ using BatchStats.Fast.Internal;
 namespace BatchStats.Fast;
 
 /// <summary>
-/// A recording handle bound to one thread and one <see cref="LockFreeBatchStats"/>: it holds the thread's ring, so
-/// a record is the validation and the ring store, without the per-thread ring lookup. Create it with
-/// <see cref="LockFreeBatchStats.CreateWriter"/> on the worker thread that will use it.
+/// A recording handle bound to one worker thread and one <see cref="LockFreeBatchStats"/>: it holds the thread's
+/// ring, so a record is the validation and the ring store, with no thread-local lookup. Take it once per worker
+/// thread with <see cref="LockFreeBatchStats.CreateWriter"/> and keep it in the worker loop.
 /// </summary>
 /// <remarks>
-/// Internal (benchmarked, not shipped): the benchmark issue asked for it in the public API if it came within 1.5 × of
-/// the physical floor. It measured no faster than the tracker's own <c>Update</c> (its thread check costs what the
-/// per-thread ring lookup costs: one thread-local load and one compare), between 1.2 × and 2.2 × the floor across runs,
-/// so it would add surface without adding speed. Kept so the benchmarks can keep measuring the question.
+/// <para>Why: the tracker's own <c>Update</c> finds the calling thread's ring through a thread-local variable. In a
+/// worker loop that also calls other code, the JIT cannot keep that lookup out of the loop, and on most platforms it
+/// is a call into the runtime that also forces the caller's values out of registers; on the benchmark machine it
+/// was the largest single cost of a record. The handle skips it.</para>
+/// <para>Thread check: every method checks that it runs on the creating thread and otherwise throws
+/// <see cref="InvalidOperationException"/>, recording nothing (two threads writing one ring would break the
+/// single-writer protocol). The record methods check cheaply: the handle remembers the range of stack addresses it
+/// has already been called from on its thread, and a call whose own stack address lies in that range is on that
+/// thread, because the stacks of running threads never overlap. Any other call compares
+/// <see cref="Thread.CurrentThread"/> with the creating thread (and widens the range when they match), so a call
+/// from any other running thread always throws. One case goes unnoticed: after the creating thread has exited, a new
+/// thread that happens to run on the same stack memory passes the quick check. It is then the only thread writing the
+/// handle's ring — the tracker never hands a ring to another thread while its handle is reachable — so no sample is
+/// lost or torn; its samples count as the handle's.</para>
+/// <para>Semantics, validation and bad-input rules are exactly those of the tracker's own methods. A handle holds
+/// no resources: drop it with the worker. While it is reachable its ring is kept for it even after its thread exits.</para>
 /// </remarks>
-/// <remarks>
-/// Every method checks that it runs on the creating thread (one compare against the current thread) and throws
-/// <see cref="InvalidOperationException"/> otherwise, recording nothing: two threads writing one ring would break the
-/// single-writer protocol. Semantics, validation and bad-input rules are exactly those of the tracker's own methods.
-/// </remarks>
-internal sealed class BatchStatsWriter
+[SkipLocalsInit] // the stack-address marker is never read, only its address
+public sealed class BatchStatsWriter
 {
     private readonly LockFreeBatchStats _stats;
     private readonly WriterRing _ring;
     private readonly Thread _thread;
 
-    internal BatchStatsWriter(LockFreeBatchStats stats, WriterRing ring)
+    // The stack addresses [_stackLow, _stackHigh] this handle has been called from on its thread. Only the owner
+    // thread writes them, and only to widen the range; another thread may read them at any time without ordering
+    // (each is pointer-sized, so reads are atomic): any mix of older and newer bounds is a range inside the newest one,
+    // and every such range lies inside the owner thread's stack.
+    private nuint _stackLow;
+    private nuint _stackHigh;
+
+    internal BatchStatsWriter(LockFreeBatchStats stats, WriterRing ring, nuint stackAddress)
     {
         _stats = stats;
         _ring = ring;
         _thread = Thread.CurrentThread;
+        _stackLow = stackAddress;
+        _stackHigh = stackAddress;
     }
 
     /// <summary>The tracker this handle records into.</summary>
@@ -46,9 +63,14 @@ internal sealed class BatchStatsWriter
     /// <exception cref="ArgumentOutOfRangeException">A value is invalid and the policy is <see cref="InvalidSamplePolicy.Throw"/>.</exception>
     /// <exception cref="InvalidOperationException">Called from a thread other than the one that created this handle.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Update(double processingTime, int batchSize, double queueTime, double latency = 0, int queueLength = 0)
+    public unsafe void Update(double processingTime, int batchSize, double queueTime, double latency = 0, int queueLength = 0)
     {
-        CheckThread();
+        byte marker;
+        if (!OnOwnStack((nuint)(&marker)))
+        {
+            ConfirmThread((nuint)(&marker));
+        }
+
         _stats.Record(_ring, processingTime, batchSize, queueTime, latency, queueLength);
     }
 
@@ -56,11 +78,21 @@ internal sealed class BatchStatsWriter
     /// <param name="sample">The sample; Timestamp 0 = stamp now.</param>
     /// <exception cref="ArgumentOutOfRangeException">A field is invalid and the policy is <see cref="InvalidSamplePolicy.Throw"/>.</exception>
     /// <exception cref="InvalidOperationException">Called from a thread other than the one that created this handle.</exception>
+    /// <remarks>The fast path is inline and makes no call; anything else (first call from a new stack depth, bad
+    /// input, -0.0, Timestamp 0) is one out-of-line call.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Update(in BatchSample sample)
+    public unsafe void Update(in BatchSample sample)
     {
-        CheckThread();
-        _stats.Record(_ring, sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp);
+        byte marker;
+        nuint here = (nuint)(&marker);
+        if (OnOwnStack(here)
+            && SampleValidation.IsValidCallerStamped(sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp))
+        {
+            _ring.Write(sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp);
+            return;
+        }
+
+        UpdateSlow(here, sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp);
     }
 
     /// <summary>Records several batches as one publication (see <see cref="LockFreeBatchStats.UpdateMany"/>).</summary>
@@ -87,6 +119,32 @@ internal sealed class BatchStatsWriter
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool OnOwnStack(nuint here) => here >= _stackLow && here <= _stackHigh; // plain reads: see the fields' comment
+
+    /// <summary>The out-of-line part of <see cref="Update(in BatchSample)"/>: the exact thread check, then the full record path.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void UpdateSlow(nuint here, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
+    {
+        ConfirmThread(here);
+        _stats.RecordSlow(_ring, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
+    }
+
+    /// <summary>Throws unless this is the creating thread; if it is, remembers <paramref name="here"/> as one of its stack addresses.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ConfirmThread(nuint here)
+    {
+        CheckThread();
+        if (here < _stackLow)
+        {
+            _stackLow = here; // owner-only write, widening only (see the fields' comment)
+        }
+
+        if (here > _stackHigh)
+        {
+            _stackHigh = here; // owner-only write, widening only
+        }
+    }
+
     private void CheckThread()
     {
         if (!ReferenceEquals(Thread.CurrentThread, _thread))

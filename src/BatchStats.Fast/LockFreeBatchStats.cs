@@ -148,8 +148,26 @@ public sealed class LockFreeBatchStats : IBatchStats
         }
     }
 
-    /// <summary>A recording handle bound to the calling thread (the benchmarked, unshipped prototype; see <see cref="BatchStatsWriter"/>).</summary>
-    internal BatchStatsWriter CreateWriter() => new(this, CurrentRing());
+    /// <summary>
+    /// The calling thread's recording handle for this tracker: the fastest way to record from a worker loop (no
+    /// thread-local lookup per record). Take it once per worker thread; calling again on the same thread returns the
+    /// same handle while it is reachable.
+    /// </summary>
+    /// <returns>A handle that records into this thread's ring and throws if used from another thread.</returns>
+    [SkipLocalsInit]
+    public unsafe BatchStatsWriter CreateWriter()
+    {
+        WriterRing ring = CurrentRing();
+        BatchStatsWriter? writer = ring.Writer;
+        if (writer is null)
+        {
+            byte marker;
+            writer = new BatchStatsWriter(this, ring, (nuint)(&marker)); // an address on this thread's stack
+            ring.Writer = writer;
+        }
+
+        return writer;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Record(WriterRing ring, double processingTime, int batchSize, double queueTime, double latency, int queueLength)
@@ -175,19 +193,33 @@ public sealed class LockFreeBatchStats : IBatchStats
     internal void Record(WriterRing? ring, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
     {
         if (ring is not null && ReferenceEquals(ring.Owner, this)
-            && SampleValidation.IsValidFast(processingTime, batchSize, queueTime, latency, queueLength, timestamp) & (timestamp != 0))
+            && SampleValidation.IsValidCallerStamped(processingTime, batchSize, queueTime, latency, queueLength, timestamp))
         {
             ring.Write(processingTime, batchSize, queueTime, latency, queueLength, timestamp);
             return;
         }
 
-        RecordSlow(processingTime, batchSize, queueTime, latency, queueLength, timestamp);
+        RecordSlow(null, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void RecordSlow(double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
+    /// <summary>The writer handle's record path: <paramref name="ring"/> is known to be this tracker's ring of the calling thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void RecordOn(WriterRing ring, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
     {
-        WriterRing ring = CurrentRing();
+        if (SampleValidation.IsValidCallerStamped(processingTime, batchSize, queueTime, latency, queueLength, timestamp))
+        {
+            ring.Write(processingTime, batchSize, queueTime, latency, queueLength, timestamp);
+            return;
+        }
+
+        RecordSlow(ring, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
+    }
+
+    /// <summary>Everything the inline fast paths leave out; <paramref name="ring"/> is the calling thread's ring, or null to look it up.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal void RecordSlow(WriterRing? ring, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
+    {
+        ring ??= CurrentRing();
         if (!SampleValidation.IsValid(processingTime, batchSize, queueTime, latency, queueLength, timestamp))
         {
             Reject(ring, SampleParameterName, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
@@ -528,9 +560,9 @@ public sealed class LockFreeBatchStats : IBatchStats
         long? cutoff = null;
         foreach (WriterRing r in rings)
         {
-            if (r.OwnerThread.IsAlive)
+            if (r.OwnerThread.IsAlive || r.Writer is not null)
             {
-                continue;
+                continue; // a reachable writer handle may still record into it (see BatchStatsWriter's thread check)
             }
 
             if (r.IsEmpty)

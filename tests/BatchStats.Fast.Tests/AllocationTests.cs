@@ -41,6 +41,9 @@ public sealed class AllocationTests
         stats.Update(new BatchSample(0.1, 1, 0, Timestamp: 5));
         stats.UpdateMany(batch);
         stats.RecordError();
+        BatchStatsWriter writer = stats.CreateWriter();
+        writer.Update(0.1, 1, 0);
+        writer.Update(new BatchSample(0.1, 1, 0, Timestamp: 6));
 
         int rounds = 0;
         long allocated = AllocatedBy(() =>
@@ -52,11 +55,15 @@ public sealed class AllocationTests
                 stats.Update(new BatchSample(0.001, 4, 0, Timestamp: 1000 + i));
                 stats.UpdateMany(batch);
                 stats.RecordError(2);
+                writer.Update(0.001 * i, i & 63, 0.0001, 0.002, i & 7);
+                writer.Update(new BatchSample(0.001, 4, 0, Timestamp: 1000 + i));
+                writer.UpdateMany(batch);
+                writer.RecordError(2);
             }
         });
 
         Assert.Equal(0, allocated);
-        Assert.Equal(4 + (rounds * 40_000), stats.GetStats().BatchCount);
+        Assert.Equal(6 + (rounds * 80_000), stats.GetStats().BatchCount);
     }
 
     [Fact]

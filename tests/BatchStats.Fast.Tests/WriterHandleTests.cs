@@ -1,6 +1,10 @@
 using System;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Threading;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
 using Xunit;
 
 namespace BatchStats.Fast.Tests;
@@ -119,5 +123,151 @@ public sealed class WriterHandleTests
         BatchStatsSnapshot final = stats.GetStats();
         Assert.Equal(4 * PerThread, final.BatchCount);
         Assert.Equal(Enumerable.Range(1, 4 * PerThread).Sum(t => (long)ConcurrencyTests.Linked(t).BatchSize), final.TotalProcessed);
+    }
+
+    [Fact]
+    public void CreateWriter_SameThreadSameHandle_OtherThreadOtherHandle()
+    {
+        var stats = new LockFreeBatchStats(100, 0);
+        BatchStatsWriter mine = stats.CreateWriter();
+        Assert.Same(mine, stats.CreateWriter());
+        BatchStatsWriter? theirs = null;
+        var t = new Thread(() => theirs = stats.CreateWriter());
+        t.Start();
+        t.Join();
+        Assert.NotNull(theirs);
+        Assert.NotSame(mine, theirs);
+        Assert.NotSame(mine, new LockFreeBatchStats(100, 0).CreateWriter());
+    }
+
+    /// <summary>
+    /// The quick thread check accepts only stack addresses already confirmed on the creating thread: calls from
+    /// other depths on that thread are confirmed (and recorded), calls from another running thread at any depth throw.
+    /// </summary>
+    [Fact]
+    public void Writer_CalledFromManyStackDepths_OnItsThreadRecords_OnAnotherThreadThrows()
+    {
+        var stats = new LockFreeBatchStats(1000, 0);
+        BatchStatsWriter writer = stats.CreateWriter();
+        long stamp = 0;
+        foreach (int depth in new[] { 0, 5, 1, 40, 3, 200, 0, 17 })
+        {
+            AtDepth(depth, () => writer.Update(ConcurrencyTests.Linked(++stamp)));
+            AtDepth(depth, () => writer.Update(ConcurrencyTests.Linked(++stamp)));
+        }
+
+        int thrown = 0;
+        var other = new Thread(() =>
+        {
+            foreach (int depth in new[] { 0, 1, 5, 40, 200, 0 })
+            {
+                try
+                {
+                    AtDepth(depth, () => writer.Update(ConcurrencyTests.Linked(1_000_000 + depth)));
+                }
+                catch (InvalidOperationException)
+                {
+                    thrown++;
+                }
+            }
+        });
+        other.Start();
+        other.Join();
+        Assert.Equal(6, thrown);
+        Assert.Equal(stamp, stats.GetStats().BatchCount);
+        var samples = new BatchSample[1000];
+        int n = stats.CopyRecentSamples(samples);
+        Assert.Equal(Enumerable.Range(1, (int)stamp).Select(i => (long)i), samples.Take(n).Select(s => s.Timestamp));
+    }
+
+    /// <summary>
+    /// A writer handle's ring is never handed to another thread while the handle is reachable (even after its thread
+    /// has exited), so a handle can never share its ring with a second writer; once the handle is collected the ring
+    /// is reused like any dead thread's ring.
+    /// </summary>
+    [Fact]
+    public void DeadThreadsRing_IsKeptWhileItsHandleIsReachable_ReusedAfter()
+    {
+        var stats = new LockFreeBatchStats(100, 0);
+        var holder = new StrongBox<BatchStatsWriter?>();
+        RunOnNewThread(() => holder.Value = stats.CreateWriter()); // an empty ring whose thread has exited
+        Assert.Equal(1, stats.RingCount);
+
+        RunOnNewThread(() => stats.Update(ConcurrencyTests.Linked(1)));
+        Assert.Equal(2, stats.RingCount); // not reused: the handle could still record into it
+
+        holder.Value = null;
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        RunOnNewThread(() => stats.Update(ConcurrencyTests.Linked(2)));
+        Assert.Equal(2, stats.RingCount); // the collected handle's empty ring was adopted
+        Assert.Equal(2, stats.GetStats().BatchCount);
+    }
+
+    /// <summary>
+    /// Random histories (valid, bad, -0.0 and extreme values, under the drop policy), recorded from random stack
+    /// depths: the handle and the tracker's own Update keep exactly the same samples and counters.
+    /// </summary>
+    [Property(MaxTest = 100)]
+    public Property Writer_RandomHistories_SameAsTrackerUpdate() =>
+        Prop.ForAll(
+            (from kind in Gen.Choose(0, 9)
+             from value in Gen.Choose(0, 1_000_000)
+             from size in Gen.Choose(-2, 64)
+             from depth in Gen.Choose(0, 6)
+             select (kind, value, size, depth)).ArrayOf().ToArbitrary(),
+            steps =>
+            {
+                var options = new BatchStatsOptions { WindowSize = 32, CacheValidTime = TimeSpan.Zero, InvalidSamplePolicy = InvalidSamplePolicy.Drop };
+                var viaWriter = new LockFreeBatchStats(options);
+                var viaTracker = new LockFreeBatchStats(options);
+                BatchStatsWriter writer = viaWriter.CreateWriter();
+                long stamp = 0;
+                foreach ((int kind, int value, int size, int depth) in steps)
+                {
+                    double v = value / 1e4;
+                    double time = kind switch
+                    {
+                        0 => double.NaN,
+                        1 => -v - 1e-9,
+                        2 => -0.0,
+                        3 => double.MaxValue,
+                        4 => double.Epsilon,
+                        5 => double.PositiveInfinity,
+                        _ => v,
+                    };
+                    var sample = new BatchSample(v, size, time, v + 1, Math.Abs(size), ++stamp);
+                    AtDepth(depth, () => writer.Update(sample));
+                    viaTracker.Update(sample);
+                }
+
+                var a = new BatchSample[32];
+                var b = new BatchSample[32];
+                int na = viaWriter.CopyRecentSamples(a);
+                int nb = viaTracker.CopyRecentSamples(b);
+                return na == nb && a.AsSpan(0, na).SequenceEqual(b.AsSpan(0, nb))
+                    && viaWriter.GetStats().ToDictionary().SequenceEqual(viaTracker.GetStats().ToDictionary());
+            });
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AtDepth(int depth, Action action)
+    {
+        if (depth == 0)
+        {
+            action();
+            return;
+        }
+
+        Span<byte> frame = stackalloc byte[64]; // a real frame per level, so the stack address differs
+        frame[0] = (byte)depth; // depth <= 255 here
+        AtDepth(frame[0] - 1, action);
+    }
+
+    private static void RunOnNewThread(Action action)
+    {
+        var t = new Thread(() => action());
+        t.Start();
+        t.Join();
     }
 }

@@ -49,6 +49,24 @@ internal sealed class WriterRing
 
     public int Capacity => _slots.Length;
 
+    /// <summary>
+    /// The thread's <see cref="BatchStatsWriter"/> for this ring, if one was created and is still reachable. Set by
+    /// the owner thread (<see cref="LockFreeBatchStats.CreateWriter"/>); read by the owner and, under the registry
+    /// lock, by the thread that looks for a ring to reuse.
+    /// </summary>
+    public BatchStatsWriter? Writer
+    {
+        get
+        {
+            WeakReference<BatchStatsWriter>? w = Volatile.Read(ref _writer); // acquire: pairs with the owner's release store below
+            return w is not null && w.TryGetTarget(out BatchStatsWriter? writer) ? writer : null;
+        }
+
+        set => Volatile.Write(ref _writer, value is null ? null : new WeakReference<BatchStatsWriter>(value)); // release: the handle is fully built before another thread can see it
+    }
+
+    private WeakReference<BatchStatsWriter>? _writer;
+
     /// <summary>Hands a ring whose owner has exited to the calling thread (under the registry lock).</summary>
     public void Adopt(Thread newOwner)
     {
@@ -57,6 +75,7 @@ internal sealed class WriterRing
         // stores (its Head/counter stores were releases; this fence gives the adopter the matching acquire).
         Interlocked.MemoryBarrier(); // full fence: acquire side of the dead owner's last releases
         OwnerThread = newOwner;
+        _writer = null; // its handle, if any, was collected (the registrar checked); the adopter is this thread
     }
 
     // ---- writer side (owner thread only) ----
