@@ -16,14 +16,15 @@ internal static class QuickMode
         Console.WriteLine();
         Console.WriteLine("Record path, aggregate ns per record (lower is better):");
         Console.WriteLine();
-        Console.WriteLine("| threads | lock-free caller-stamped | lock-free self-stamped | locked baseline | locked / lock-free |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| threads | lock-free BatchStatsWriter | lock-free Update(in sample) | lock-free self-stamped | locked baseline | locked / writer | locked / Update |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|");
         foreach (int threads in new[] { 1, 2, 8 })
         {
-            double caller = RecordNs(threads, new LockFreeBatchStats(1000, 1.0), selfStamped: false);
-            double self = RecordNs(threads, new LockFreeBatchStats(1000, 1.0), selfStamped: true);
-            double locked = RecordNs(threads, new LockedBatchStats(1000, 1.0), selfStamped: false);
-            Console.WriteLine($"| {threads} | {caller:F1} | {self:F1} | {locked:F1} | {locked / caller:F1}x |");
+            double writer = RecordNs(threads, new LockFreeBatchStats(1000, 1.0), Mode.Writer);
+            double caller = RecordNs(threads, new LockFreeBatchStats(1000, 1.0), Mode.CallerStamped);
+            double self = RecordNs(threads, new LockFreeBatchStats(1000, 1.0), Mode.SelfStamped);
+            double locked = RecordNs(threads, new LockedBatchStats(1000, 1.0), Mode.CallerStamped);
+            Console.WriteLine($"| {threads} | {writer:F1} | {caller:F1} | {self:F1} | {locked:F1} | {locked / writer:F1}x | {locked / caller:F1}x |");
         }
 
         Console.WriteLine();
@@ -47,30 +48,45 @@ internal static class QuickMode
         TailLatency.Print(TimeSpan.FromSeconds(3), 1000);
     }
 
-    private static double RecordNs(int threads, IBatchStats stats, bool selfStamped)
+    private enum Mode
+    {
+        CallerStamped,
+        Writer,
+        SelfStamped,
+    }
+
+    private static double RecordNs(int threads, IBatchStats stats, Mode mode)
     {
         const int Total = 1 << 21;
         int perThread = Total / threads;
         using var team = new ThreadTeam(threads);
         for (int warm = 0; warm < 50; warm++)
         {
-            team.Run(_ => Record(stats, 2000, selfStamped)); // tier the loop up to optimized code, register rings
+            team.Run(_ => Record(stats, 2000, mode)); // tier the loop up to optimized code, register rings
         }
 
         return Median(5, () =>
         {
             long t0 = Stopwatch.GetTimestamp();
-            team.Run(_ => Record(stats, perThread, selfStamped));
+            team.Run(_ => Record(stats, perThread, mode));
             return Stopwatch.GetElapsedTime(t0).TotalNanoseconds / Total;
         });
     }
 
     /// <summary>Dispatches once to a loop typed on the concrete tracker (an interface call per record would dominate).</summary>
-    private static void Record(IBatchStats stats, int n, bool selfStamped)
+    private static void Record(IBatchStats stats, int n, Mode mode)
     {
         switch (stats)
         {
-            case LockFreeBatchStats lockFree when selfStamped:
+            case LockFreeBatchStats lockFree when mode == Mode.Writer:
+                BatchStatsWriter writer = lockFree.CreateWriter(); // this team thread's handle (the same one every run)
+                for (int i = 0; i < n; i++)
+                {
+                    writer.Update(new BatchSample(0.001 * (1 + (i & 15)), i & 31, 0.0001, 0.002, i & 7, i + 1));
+                }
+
+                break;
+            case LockFreeBatchStats lockFree when mode == Mode.SelfStamped:
                 for (int i = 0; i < n; i++)
                 {
                     lockFree.Update(0.001 * (1 + (i & 15)), i & 31, 0.0001, 0.002, i & 7);

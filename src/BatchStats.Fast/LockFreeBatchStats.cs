@@ -185,7 +185,7 @@ public sealed class LockFreeBatchStats : IBatchStats
     /// <remarks>
     /// <paramref name="ring"/> is the calling thread's ring for this tracker if the caller has it at hand (a per-thread
     /// cache, which may hold another tracker's ring, or null).
-    /// The whole fast path is inline and makes no call: the ring check, one branch-free check of the fields, the store.
+    /// The whole fast path is inline and makes no call: the ring check, one compare-and-branch per field, the store.
     /// Everything else (the thread's first record here, bad input, -0.0, Timestamp 0 = self-stamp) is one out-of-line
     /// call with nothing live after it, so a caller-stamped loop keeps its values in registers.
     /// </remarks>
@@ -200,19 +200,6 @@ public sealed class LockFreeBatchStats : IBatchStats
         }
 
         RecordSlow(null, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
-    }
-
-    /// <summary>The writer handle's record path: <paramref name="ring"/> is known to be this tracker's ring of the calling thread.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void RecordOn(WriterRing ring, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
-    {
-        if (SampleValidation.IsValidCallerStamped(processingTime, batchSize, queueTime, latency, queueLength, timestamp))
-        {
-            ring.Write(processingTime, batchSize, queueTime, latency, queueLength, timestamp);
-            return;
-        }
-
-        RecordSlow(ring, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
     }
 
     /// <summary>Everything the inline fast paths leave out; <paramref name="ring"/> is the calling thread's ring, or null to look it up.</summary>
