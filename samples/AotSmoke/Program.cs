@@ -1,25 +1,40 @@
-// NativeAOT smoke test: records from two threads, then exports a snapshot, the analysis, Prometheus text and Meter
+// NativeAOT smoke test: records from two threads (one through a BatchStatsWriter handle), then exports a snapshot, the analysis, Prometheus text and Meter
 // instruments. Prints "AOT smoke: ok" and exits 0 only when every export has the expected content.
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.IO;
 using System.Threading;
 using BatchStats.Fast;
 
 var stats = new LockFreeBatchStats(256, 0);
+BatchStatsWriter? handle = null;
 var writers = new Thread[2];
 for (int w = 0; w < writers.Length; w++)
 {
     int id = w;
     writers[w] = new Thread(() =>
     {
-        for (int i = 0; i < 500; i++)
+        if (id == 0)
         {
-            stats.Update(0.001 * (1 + (i % 10)), 8, 0.0005, 0.002, i % 4);
-        }
+            for (int i = 0; i < 500; i++)
+            {
+                stats.Update(0.001 * (1 + (i % 10)), 8, 0.0005, 0.002, i % 4);
+            }
 
-        stats.RecordError();
+            stats.RecordError();
+        }
+        else
+        {
+            BatchStatsWriter writer = handle = stats.CreateWriter();
+            for (int i = 0; i < 500; i++)
+            {
+                writer.Update(new BatchSample(0.001 * (1 + (i % 10)), 8, 0.0005, 0.002, i % 4, Stopwatch.GetTimestamp()));
+            }
+
+            writer.RecordError();
+        }
     });
     writers[w].Start();
 }
@@ -30,6 +45,15 @@ foreach (Thread t in writers)
 }
 
 var failures = new List<string>();
+try
+{
+    handle!.Update(new BatchSample(0.001, 8, 0.0005, 0.002, 0, Stopwatch.GetTimestamp())); // not its thread
+    failures.Add("writer thread check");
+}
+catch (InvalidOperationException)
+{
+}
+
 BatchStatsSnapshot snapshot = stats.GetStats();
 string json = BatchStatsJson.Serialize(snapshot);
 if (BatchStatsJson.DeserializeSnapshot(json)["batch_count"] != 1000)
