@@ -24,7 +24,10 @@ namespace BatchStats.Fast;
 /// from any other running thread always throws. One case goes unnoticed: after the creating thread has exited, a new
 /// thread that happens to run on the same stack memory passes the quick check. It is then the only thread writing the
 /// handle's ring — the tracker never hands a ring to another thread while its handle is reachable — so no sample is
-/// lost or torn; its samples count as the handle's.</para>
+/// lost or torn; its samples count as the handle's. The remembered range is capped at 2 KiB, less than what
+/// separates two threads' stacks, so it can never cover two threads at once; calls from depths farther apart than that
+/// still record, the farther ones after the exact check (call the handle from the worker loop itself or a helper it
+/// calls).</para>
 /// <para>Semantics, validation and bad-input rules are exactly those of the tracker's own methods. A handle holds
 /// no resources: drop it with the worker. While it is reachable its ring is kept for it even after its thread exits.</para>
 /// </remarks>
@@ -41,6 +44,14 @@ public sealed class BatchStatsWriter
     // and every such range lies inside the owner thread's stack.
     private nuint _stackLow;
     private nuint _stackHigh;
+
+    /// <summary>
+    /// The widest remembered range of stack addresses: less than what separates one thread's usable stack from the
+    /// next one's (a guard page, and on Linux also the thread's descriptor at the top of its stack mapping), so the
+    /// range can never hold addresses of two threads' stacks. A loop calls from one or a few depths, far within it;
+    /// calls from farther away still record, after the exact check.
+    /// </summary>
+    private const nuint MaxStackRange = 2 * 1024;
 
     internal BatchStatsWriter(LockFreeBatchStats stats, WriterRing ring, nuint stackAddress)
     {
@@ -134,15 +145,15 @@ public sealed class BatchStatsWriter
     private void ConfirmThread(nuint here)
     {
         CheckThread();
-        if (here < _stackLow)
+        nuint low = Math.Min(_stackLow, here);
+        nuint high = Math.Max(_stackHigh, here);
+        if (high - low > MaxStackRange)
         {
-            _stackLow = here; // owner-only write, widening only (see the fields' comment)
+            return; // confirmed, but not remembered: the range stays small (see MaxStackRange)
         }
 
-        if (here > _stackHigh)
-        {
-            _stackHigh = here; // owner-only write, widening only
-        }
+        _stackLow = low; // owner-only write, widening only (see the fields' comment)
+        _stackHigh = high; // owner-only write, widening only
     }
 
     private void CheckThread()

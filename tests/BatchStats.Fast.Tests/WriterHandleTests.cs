@@ -150,7 +150,7 @@ public sealed class WriterHandleTests
         var stats = new LockFreeBatchStats(1000, 0);
         BatchStatsWriter writer = stats.CreateWriter();
         long stamp = 0;
-        foreach (int depth in new[] { 0, 5, 1, 40, 3, 200, 0, 17 })
+        foreach (int depth in new[] { 0, 5, 1, 40, 3, 200, 0, 17, 1500, 2, 1500 }) // 40 frames and more: beyond the 2 KiB remembered range
         {
             AtDepth(depth, () => writer.Update(ConcurrencyTests.Linked(++stamp)));
             AtDepth(depth, () => writer.Update(ConcurrencyTests.Linked(++stamp)));
@@ -159,7 +159,7 @@ public sealed class WriterHandleTests
         int thrown = 0;
         var other = new Thread(() =>
         {
-            foreach (int depth in new[] { 0, 1, 5, 40, 200, 0 })
+            foreach (int depth in new[] { 0, 1, 5, 40, 200, 0, 1500 })
             {
                 try
                 {
@@ -173,7 +173,7 @@ public sealed class WriterHandleTests
         });
         other.Start();
         other.Join();
-        Assert.Equal(6, thrown);
+        Assert.Equal(7, thrown);
         Assert.Equal(stamp, stats.GetStats().BatchCount);
         var samples = new BatchSample[1000];
         int n = stats.CopyRecentSamples(samples);
