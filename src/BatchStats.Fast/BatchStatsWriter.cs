@@ -130,7 +130,7 @@ public sealed class BatchStatsWriter
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool OnOwnStack(nuint here) => here >= _stackLow && here <= _stackHigh; // plain reads: see the fields' comment
+    private bool OnOwnStack(nuint here) => here >= _stackLow && here <= _stackHigh; // plain loads, no acquire needed: nothing is published through these fields, and any mix of their values is a confirmed range
 
     /// <summary>The out-of-line part of <see cref="Update(in BatchSample)"/>: the exact thread check, then the full record path.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -152,8 +152,8 @@ public sealed class BatchStatsWriter
             return; // confirmed, but not remembered: the range stays small (see MaxStackRange)
         }
 
-        _stackLow = low; // owner-only write, widening only (see the fields' comment)
-        _stackHigh = high; // owner-only write, widening only
+        _stackLow = low; // plain store, no release needed: atomic (pointer-sized), owner-only, widening only (see the fields' comment)
+        _stackHigh = high; // plain store, no release needed: as above
     }
 
     private void CheckThread()

@@ -75,7 +75,7 @@ internal sealed class WriterRing
         // stores (its Head/counter stores were releases; this fence gives the adopter the matching acquire).
         Interlocked.MemoryBarrier(); // full fence: acquire side of the dead owner's last releases
         OwnerThread = newOwner;
-        _writer = null; // its handle, if any, was collected (the registrar checked); the adopter is this thread
+        _writer = null; // plain store under the registry lock (its release orders it for the next registrar); the handle, if any, was collected
     }
 
     // ---- writer side (owner thread only) ----
