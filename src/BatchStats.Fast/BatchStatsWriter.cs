@@ -97,9 +97,8 @@ public sealed class BatchStatsWriter
         byte marker;
         nuint here = (nuint)(&marker);
         if (OnOwnStack(here)
-            && SampleValidation.IsValidCallerStamped(sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp))
+            && _ring.TryWriteCallerStamped(sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp))
         {
-            _ring.Write(sample.ProcessingTime, sample.BatchSize, sample.QueueTime, sample.Latency, sample.QueueLength, sample.Timestamp);
             return;
         }
 

@@ -163,7 +163,7 @@ public sealed class LockFreeBatchStats : IBatchStats
         {
             byte marker;
             writer = new BatchStatsWriter(this, ring, (nuint)(&marker)); // an address on this thread's stack
-            ring.Writer = writer;
+            ring.SetWriter(writer);
         }
 
         return writer;
@@ -193,9 +193,8 @@ public sealed class LockFreeBatchStats : IBatchStats
     internal void Record(WriterRing? ring, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
     {
         if (ring is not null && ReferenceEquals(ring.Owner, this)
-            && SampleValidation.IsValidCallerStamped(processingTime, batchSize, queueTime, latency, queueLength, timestamp))
+            && ring.TryWriteCallerStamped(processingTime, batchSize, queueTime, latency, queueLength, timestamp))
         {
-            ring.Write(processingTime, batchSize, queueTime, latency, queueLength, timestamp);
             return;
         }
 

@@ -15,21 +15,10 @@ internal static class SampleValidation
     public static bool IsValid(double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp) =>
         IsValidFast(processingTime, batchSize, queueTime, latency, queueLength, timestamp) || IsValidSlow(processingTime, batchSize, queueTime, latency, queueLength, timestamp);
 
-    /// <summary>One branch-free check of every field on integer bits (rejects -0.0, which <see cref="IsValidSlow"/> accepts).</summary>
-    /// <remarks>
-    /// As integers, the bits of +0.0 up to the largest finite double are exactly 0 .. 0x7FEF_FFFF_FFFF_FFFF, and
-    /// every other double (negative, -0.0, infinity, NaN) compares higher as an unsigned number: so the unsigned
-    /// maximum of the three times' bits below 0x7FF0_0000_0000_0000 means all three are finite and non-negative.
-    /// The only valid time this rejects is -0.0, which <see cref="IsValidSlow"/> (the fallback) accepts.
-    /// </remarks>
+    /// <summary>Every field valid on integer bits (rejects -0.0, which <see cref="IsValidSlow"/> accepts); Timestamp 0 allowed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool IsValidFast(double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
-    {
-        ulong times = Math.Max(
-            (ulong)BitConverter.DoubleToInt64Bits(processingTime),
-            Math.Max((ulong)BitConverter.DoubleToInt64Bits(queueTime), (ulong)BitConverter.DoubleToInt64Bits(latency)));
-        return (times < PositiveInfinityBits) & (((long)(batchSize | queueLength) | timestamp) >= 0);
-    }
+    private static bool IsValidFast(double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp) =>
+        TimesAndCountsValid(processingTime, batchSize, queueTime, latency, queueLength) && timestamp >= 0;
 
     /// <summary>The same rules with IEEE comparisons (accepts -0.0); out of line, for the rare path where the fast check failed.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -37,21 +26,27 @@ internal static class SampleValidation
         IsValidTime(processingTime) & IsValidTime(queueTime) & IsValidTime(latency) & (((long)(batchSize | queueLength) | timestamp) >= 0);
 
     /// <summary>
-    /// The record fast path's check: every field valid and a caller-supplied stamp (timestamp at least 1). False for
-    /// -0.0 and Timestamp 0 (self-stamp), which the out-of-line path handles.
+    /// The caller-stamped record fast path's check: every field valid and a caller-supplied stamp (timestamp at least
+    /// 1). False for -0.0 and Timestamp 0 (self-stamp), which the out-of-line path handles.
     /// </summary>
-    /// <remarks>
-    /// Written as short-circuit tests so the JIT emits one compare-and-branch per time and two for the integers (about
-    /// a dozen instructions in a caller's loop; always predicted on valid input), instead of materialising flags.
-    /// <c>timestamp | (timestamp - 1)</c> is negative exactly when the timestamp is 0 or negative (long.MinValue included).
-    /// </remarks>
+    /// <remarks><c>timestamp | (timestamp - 1)</c> is negative exactly when the timestamp is 0 or negative (long.MinValue included).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsValidCallerStamped(double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp) =>
+        TimesAndCountsValid(processingTime, batchSize, queueTime, latency, queueLength) && (timestamp | (timestamp - 1)) >= 0;
+
+    /// <summary>The three times finite and non-negative (and not -0.0), the two counts non-negative.</summary>
+    /// <remarks>
+    /// As integers, the bits of +0.0 up to the largest finite double are exactly 0 .. 0x7FEF_FFFF_FFFF_FFFF, and every
+    /// other double (negative, -0.0, infinity, NaN) compares higher as an unsigned number. Written as short-circuit
+    /// tests so the JIT emits one compare-and-branch per time and one for the counts (always predicted on valid input)
+    /// instead of materialising flags.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TimesAndCountsValid(double processingTime, int batchSize, double queueTime, double latency, int queueLength) =>
         (ulong)BitConverter.DoubleToInt64Bits(processingTime) < PositiveInfinityBits
         && (ulong)BitConverter.DoubleToInt64Bits(queueTime) < PositiveInfinityBits
         && (ulong)BitConverter.DoubleToInt64Bits(latency) < PositiveInfinityBits
-        && (batchSize | queueLength) >= 0
-        && (timestamp | (timestamp - 1)) >= 0;
+        && (batchSize | queueLength) >= 0;
 
     private const ulong PositiveInfinityBits = 0x7FF0_0000_0000_0000;
 

@@ -58,12 +58,14 @@ internal sealed class WriterRing
     {
         get
         {
-            WeakReference<BatchStatsWriter>? w = Volatile.Read(ref _writer); // acquire: pairs with the owner's release store below
+            WeakReference<BatchStatsWriter>? w = Volatile.Read(ref _writer); // acquire: pairs with the owner's release store in SetWriter
             return w is not null && w.TryGetTarget(out BatchStatsWriter? writer) ? writer : null;
         }
-
-        set => Volatile.Write(ref _writer, value is null ? null : new WeakReference<BatchStatsWriter>(value)); // release: the handle is fully built before another thread can see it
     }
+
+    /// <summary>Remembers the thread's handle (weakly: a dropped handle frees the ring for reuse). Owner thread only.</summary>
+    public void SetWriter(BatchStatsWriter writer) =>
+        Volatile.Write(ref _writer, new WeakReference<BatchStatsWriter>(writer)); // release: the handle is fully built before another thread can see it
 
     private WeakReference<BatchStatsWriter>? _writer;
 
@@ -108,6 +110,19 @@ internal sealed class WriterRing
         StoreSlot(ref slot, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
         _state.TotalProcessed += batchSize; // plain: published to readers by the release store of Head below
         Volatile.Write(ref _state.Head, head + 1); // release: the slot and counter stores above are visible before the new Head
+    }
+
+    /// <summary>Publishes one caller-stamped sample if it passes the fast check (<see cref="SampleValidation.IsValidCallerStamped"/>); false otherwise, writing nothing. Owner thread only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryWriteCallerStamped(double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
+    {
+        if (!SampleValidation.IsValidCallerStamped(processingTime, batchSize, queueTime, latency, queueLength, timestamp))
+        {
+            return false;
+        }
+
+        Write(processingTime, batchSize, queueTime, latency, queueLength, timestamp);
+        return true;
     }
 
     /// <summary>Publishes samples[..] as one step: readers see all of them or none. Owner thread only.</summary>
