@@ -9,6 +9,7 @@ internal static class Program
     // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --filter '*'   (BenchmarkDotNet suites)
     // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --quick         (side-by-side table, < 2 min)
     // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --tail [seconds] (writer tail latency)
+    // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --paired [rounds]   (record ratios as paired rounds)
     private static void Main(string[] args)
     {
         if (args.Contains("--quick"))
@@ -22,6 +23,14 @@ internal static class Program
         {
             int seconds = tail + 1 < args.Length && int.TryParse(args[tail + 1], out int s) ? s : 10;
             TailLatency.Print(TimeSpan.FromSeconds(seconds), 1000);
+            return;
+        }
+
+        int paired = Array.IndexOf(args, "--paired");
+        if (paired >= 0)
+        {
+            int rounds = paired + 1 < args.Length && int.TryParse(args[paired + 1], out int r) ? r : 100;
+            Paired.Print(rounds);
             return;
         }
 

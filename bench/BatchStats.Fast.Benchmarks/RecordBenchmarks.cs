@@ -84,8 +84,8 @@ public class RecordBenchmarks
     [Benchmark(OperationsPerInvoke = TotalRecords, Description = "OTel SDK Histogram<double> x5")]
     public void Otel() => _team.Run(_ => Loops.Otel(_otel, _perThread));
 
-    /// <summary>Tight, identical loops (static, so the JIT keeps the tracker in a register).</summary>
-    private static class Loops
+    /// <summary>Tight, identical loops (static, so the JIT keeps the tracker in a register); also used by <see cref="Paired"/>.</summary>
+    internal static class Loops
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static double Time(int i) => 0.001 * (1 + (i & 15));
