@@ -63,7 +63,15 @@ public sealed class LockFreeBatchStats : IBatchStats
     private readonly ReaderPools _pools;
     private readonly Lock _registryLock = new();
     private WriterRing[] _rings = [];
-    private CacheEntry? _cache;
+    // The snapshot cache, published seqlock-style so that a recompute allocates nothing but its snapshot: a publisher
+    // takes _cacheSeq from even to odd (compare-exchange; one that finds it odd skips publishing rather than wait),
+    // writes the fields and makes the sequence even again; a reader uses the fields only if the sequence was even and
+    // unchanged around them. A publisher preempted mid-write only makes other readers recompute until it resumes.
+    private long _cacheSeq;
+    private BatchStatsSnapshot? _cacheSnapshot;
+    private long _cacheVersion;
+    private long _cacheComputedAt;
+    private long _cacheOldest;
     private IncrementalWindow? _incremental; // null while a reader holds it
     private long _peakThroughputBits; // double bits; only grows (compare-exchange on the read path)
 
@@ -311,8 +319,9 @@ public sealed class LockFreeBatchStats : IBatchStats
     /// <see cref="BatchStatsOptions.MaxSampleAge"/>, none of its samples has aged out), or when it is younger than
     /// <see cref="BatchStatsOptions.CacheValidTime"/>; otherwise computes a new one: by advancing the window kept from the
     /// previous recompute when few samples arrived since (cost proportional to those samples plus one SIMD pass over
-    /// the window), else by merging all rings. Never blocks or slows a writer. Allocates only the new snapshot and its
-    /// cache entry (scratch space is pooled; the kept window grows its arrays only when it grows).
+    /// the window), else by merging all rings. Never blocks or slows a writer. Allocates only the new snapshot (scratch
+    /// space is pooled, the cache is a set of fields published seqlock-style, and the kept window grows its arrays
+    /// only when it grows).
     /// </remarks>
     public BatchStatsSnapshot GetStats()
     {
@@ -323,14 +332,14 @@ public sealed class LockFreeBatchStats : IBatchStats
             version += ring.Version;
         }
 
-        CacheEntry? cached = Volatile.Read(ref _cache); // acquire: the entry's snapshot is fully built
-        if (cached is not null && cached.Version == version && _maxAgeTicks == long.MaxValue)
+        bool hit = TryReadCache(out CacheEntry cached);
+        if (hit && cached.Version == version && _maxAgeTicks == long.MaxValue)
         {
             return cached.Snapshot; // nothing recorded since and no age limit: no clock read needed
         }
 
         long now = Now();
-        if (cached is not null)
+        if (hit)
         {
             bool unchanged = cached.Version == version && cached.OldestTimestamp - now >= -_maxAgeTicks;
             if (unchanged || now - cached.ComputedAt < _cacheValidTicks)
@@ -609,21 +618,50 @@ public sealed class LockFreeBatchStats : IBatchStats
         }
     }
 
-    private void Publish(CacheEntry entry)
+    /// <summary>Reads the cached snapshot and what it was computed from; false when there is none or a publisher is writing it.</summary>
+    private bool TryReadCache(out CacheEntry entry)
     {
-        CacheEntry? current = Volatile.Read(ref _cache); // acquire
-        while (current is null || current.Version <= entry.Version)
+        long seq = Volatile.Read(ref _cacheSeq); // acquire: the field loads below cannot move before it
+        if ((seq & 1) == 0)
         {
-            // Full fence (Interlocked): the entry is published whole, and an older computation never replaces a newer one.
-            CacheEntry? seen = Interlocked.CompareExchange(ref _cache, entry, current); // full fence
-            if (ReferenceEquals(seen, current))
+            // Acquire loads: the re-read of _cacheSeq cannot move before them, and a value from a publisher that has
+            // started (its odd compare-exchange precedes its release stores) makes that re-read see the change.
+            entry = new CacheEntry(
+                Volatile.Read(ref _cacheSnapshot)!, // acquire
+                Volatile.Read(ref _cacheVersion), // acquire
+                Volatile.Read(ref _cacheComputedAt), // acquire
+                Volatile.Read(ref _cacheOldest)); // acquire
+            if (entry.Snapshot is not null && Volatile.Read(ref _cacheSeq) == seq) // acquire
             {
-                return;
+                return true;
             }
-
-            current = seen;
         }
+
+        entry = default;
+        return false;
     }
 
-    private sealed record CacheEntry(BatchStatsSnapshot Snapshot, long Version, long ComputedAt, long OldestTimestamp);
+    /// <summary>Caches <paramref name="entry"/> unless a newer one is cached or another reader is publishing right now (no waiting).</summary>
+    private void Publish(in CacheEntry entry)
+    {
+        long seq = Volatile.Read(ref _cacheSeq); // acquire
+        // Full fence (Interlocked): exclusive right to write the fields, ordered before every store below; it also
+        // makes the previous publisher's stores visible to the plain reads of the fields here.
+        if ((seq & 1) != 0 || Interlocked.CompareExchange(ref _cacheSeq, seq + 1, seq) != seq) // full fence
+        {
+            return;
+        }
+
+        if (_cacheSnapshot is null || _cacheVersion <= entry.Version) // plain reads: only publishers write these, and we hold the odd sequence
+        {
+            Volatile.Write(ref _cacheSnapshot, entry.Snapshot); // release: the snapshot is fully built before a reader can load it
+            Volatile.Write(ref _cacheVersion, entry.Version); // release
+            Volatile.Write(ref _cacheComputedAt, entry.ComputedAt); // release
+            Volatile.Write(ref _cacheOldest, entry.OldestTimestamp); // release
+        }
+
+        Volatile.Write(ref _cacheSeq, seq + 2); // release: the fields are written before the sequence is even again
+    }
+
+    private readonly record struct CacheEntry(BatchStatsSnapshot Snapshot, long Version, long ComputedAt, long OldestTimestamp);
 }
