@@ -25,6 +25,7 @@ internal static class Paired
 
     public static void Print(int rounds)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
         var handleStats = new LockFreeBatchStats(1000, 1.0);
         var updateStats = new LockFreeBatchStats(1000, 1.0);
         var locked = new LockedBatchStats(1000, 1.0);
@@ -62,7 +63,7 @@ internal static class Paired
             }
         }
 
-        // This VM's two vCPUs are not always two cores: for seconds at a time the host runs them so that two threads
+        // This VM's two vCPUs are not always two cores: for seconds at a time the host apparently runs them so that two threads
         // get no more done than one (the floor's own pairs then read ~1.0 ×). The floor pair in the same round, tens
         // of milliseconds away, tells those rounds apart, so the table also gives each loop's scaling in the rounds
         // where the machine scaled, and its scaling relative to the floor's in the same round.
