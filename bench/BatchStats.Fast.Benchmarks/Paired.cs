@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using BatchStats.Fast.Baseline;
+using BatchStats.Fast.Internal.Kernels;
 
 namespace BatchStats.Fast.Benchmarks;
 
@@ -80,7 +81,7 @@ internal static class Paired
             double twoCore = Median([.. twoCoreRounds.Select(p.RatioAt)]);
             double relative = Median([.. Enumerable.Range(0, rounds).Select(r => p.RatioAt(r) / floorPairs.RatioAt(r))]);
             Console.WriteLine(
-                $"| {loop.Name} | {p.MedianFirst:F2} | {p.MedianSecond:F2} | {p.Ratio(0.5):F2} × | {p.Ratio(0.25):F2}–{p.Ratio(0.75):F2} | " +
+                $"| {loop.Name} | {p.MedianFirst:F2} | {p.MedianSecond:F2} | {p.Ratio(50):F2} × | {p.Ratio(25):F2}–{p.Ratio(75):F2} | " +
                 $"{p.AtLeast(1.8)} of {p.Count} | {twoCore:F2} × | {relative:F2} |");
         }
 
@@ -105,7 +106,7 @@ internal static class Paired
             foreach (Loop loop in lockFreeLoops)
             {
                 Pairs p = vsLocked[loop];
-                Console.WriteLine($"| {team.Size} | {loop.Name} | {p.MedianFirst:F1} | {p.MedianSecond:F2} | {p.Ratio(0.5):F1} × | {p.Ratio(0.25):F1}–{p.Ratio(0.75):F1} | {p.AtLeast(10)} of {p.Count} |");
+                Console.WriteLine($"| {team.Size} | {loop.Name} | {p.MedianFirst:F1} | {p.MedianSecond:F2} | {p.Ratio(50):F1} × | {p.Ratio(25):F1}–{p.Ratio(75):F1} | {p.AtLeast(10)} of {p.Count} |");
             }
         }
     }
@@ -169,9 +170,9 @@ internal static class Paired
 
         public int Count => _ratios.Count;
 
-        public double MedianFirst => Quantile(_first, 0.5);
+        public double MedianFirst => Quantile(_first, 50);
 
-        public double MedianSecond => Quantile(_second, 0.5);
+        public double MedianSecond => Quantile(_second, 50);
 
         public void Add(double first, double second)
         {
@@ -180,7 +181,7 @@ internal static class Paired
             _ratios.Add(first / second);
         }
 
-        public double Ratio(double q) => Quantile(_ratios, q);
+        public double Ratio(double percent) => Quantile(_ratios, percent);
 
         /// <summary>The ratio of the pair added in round <paramref name="round"/>.</summary>
         public double RatioAt(int round) => _ratios[round];
@@ -188,14 +189,13 @@ internal static class Paired
         public int AtLeast(double ratio) => _ratios.Count(r => r >= ratio);
     }
 
-    private static double Median(IReadOnlyList<double> values) => values.Count == 0 ? double.NaN : Quantile(values, 0.5);
+    private static double Median(IReadOnlyList<double> values) => values.Count == 0 ? double.NaN : Quantile(values, 50);
 
-    private static double Quantile(IReadOnlyList<double> values, double q)
+    /// <summary>numpy's default (linear) percentile, by the library's own rank arithmetic.</summary>
+    private static double Quantile(IReadOnlyList<double> values, double percent)
     {
         double[] sorted = [.. values.Order()];
-        double pos = q * (sorted.Length - 1);
-        int lo = (int)pos;
-        int hi = Math.Min(lo + 1, sorted.Length - 1);
-        return sorted[lo] + ((pos - lo) * (sorted[hi] - sorted[lo]));
+        (int lower, int upper, double gamma) = Percentiles.Position(sorted.Length, percent);
+        return Percentiles.Lerp(sorted[lower], sorted[upper], gamma);
     }
 }

@@ -200,13 +200,19 @@ public sealed class LockFreeBatchStats : IBatchStats
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Record(WriterRing? ring, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
     {
-        if (ring is not null && ReferenceEquals(ring.Owner, this)
-            && ring.TryWriteCallerStamped(processingTime, batchSize, queueTime, latency, queueLength, timestamp))
+        if (ring is not null && ReferenceEquals(ring.Owner, this))
         {
-            return;
+            if (ring.TryWriteCallerStamped(processingTime, batchSize, queueTime, latency, queueLength, timestamp))
+            {
+                return;
+            }
+        }
+        else
+        {
+            ring = null; // none cached, or another tracker's: the slow path looks up this thread's ring
         }
 
-        RecordSlow(null, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
+        RecordSlow(ring, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
     }
 
     /// <summary>Everything the inline fast paths leave out; <paramref name="ring"/> is the calling thread's ring, or null to look it up.</summary>

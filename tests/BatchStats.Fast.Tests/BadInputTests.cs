@@ -97,6 +97,30 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public void UpdateInSample_SlowPath_TwoTrackersOnOneThread_EachSampleLandsInItsOwnTracker()
+    {
+        // Update(in sample) takes its slow path (self-stamp, rejection) both when this thread's cached ring is the
+        // tracker's own and when it is another tracker's; either way the sample and the rejection must land here.
+        var options = new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero, InvalidSamplePolicy = InvalidSamplePolicy.Drop };
+        var a = new LockFreeBatchStats(options);
+        var b = new LockFreeBatchStats(options);
+        for (int i = 0; i < 3; i++)
+        {
+            a.Update(new BatchSample(0.1, 1, 0)); // self-stamped; the cached ring is b's from the second round on
+            a.Update(new BatchSample(0.1, 1, 0)); // self-stamped; the cached ring is a's own
+            a.Update(new BatchSample(-1, 1, 0, Timestamp: 5)); // rejected with a's own ring cached
+            b.Update(new BatchSample(-1, 1, 0, Timestamp: 5)); // rejected with a's ring cached
+            b.Update(new BatchSample(0.2, 2, 0));
+        }
+
+        BatchStatsSnapshot sa = a.GetStats(), sb = b.GetStats();
+        Assert.Equal((6, 6, 3), (sa.BatchCount, sa.TotalProcessed, sa.RejectedSamples));
+        Assert.Equal((3, 6, 3), (sb.BatchCount, sb.TotalProcessed, sb.RejectedSamples));
+        Assert.Equal(0.1, sa.MaxProcessingTime);
+        Assert.Equal(0.2, sb.MinProcessingTime);
+    }
+
+    [Fact]
     public void DropPolicy_BadInput_NeverThrowsCountsRejectionsKeepsValidOnes()
     {
         LockFreeBatchStats stats = Seeded(InvalidSamplePolicy.Drop);
