@@ -1,4 +1,6 @@
 using System;
+using System.Buffers;
+using BatchStats.Fast.Internal;
 using Xunit;
 
 namespace BatchStats.Fast.Tests;
@@ -11,26 +13,44 @@ public sealed class AllocationTestGroup;
 public sealed class AllocationTests
 {
     /// <summary>
-    /// Bytes the current thread allocated in <paramref name="action"/>, from the first of several attempts during which no
-    /// garbage collection ran (a collection can make the per-thread counter jump by an unused allocation quantum).
+    /// The fewest bytes the current thread allocated in one run of <paramref name="action"/>, over up to
+    /// <paramref name="attempts"/> runs (stopping at the first that allocates at most <paramref name="expected"/>).
     /// </summary>
-    private static long AllocatedBy(Action action)
+    /// <remarks>
+    /// A steady-state figure: a run during which a garbage collection ran is ignored (a collection can make the
+    /// per-thread counter jump by an unused allocation quantum), and a one-off allocation by the runtime in one run
+    /// (tier-up, a pool refilled after it was trimmed) does not repeat in the next. An allocation made on every call
+    /// shows in every run, so it still fails the caller's assertion.
+    /// </remarks>
+    private static long LeastAllocatedBy(Action action, long expected, int attempts = 5)
     {
-        long allocated = 0;
-        for (int attempt = 0; attempt < 5; attempt++)
+        long least = long.MaxValue;
+        long leastWithCollection = long.MaxValue;
+        for (int attempt = 0; attempt < attempts; attempt++)
         {
             int collections = GC.CollectionCount(0);
             long before = GC.GetAllocatedBytesForCurrentThread();
             action();
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            if (GC.CollectionCount(0) == collections)
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (GC.CollectionCount(0) != collections)
             {
-                return allocated;
+                leastWithCollection = Math.Min(leastWithCollection, allocated);
+                continue;
+            }
+
+            least = Math.Min(least, allocated);
+            if (least <= expected)
+            {
+                break;
             }
         }
 
-        return allocated;
+        return least != long.MaxValue ? least : leastWithCollection;
     }
+
+    /// <summary>Reader scratch pools private to one test: no other thread can take an array out of them.</summary>
+    private static ReaderPools PrivatePools() =>
+        new(ArrayPool<Slot>.Create(), ArrayPool<double>.Create(), ArrayPool<SelectionKey>.Create(), ArrayPool<int>.Create(), ArrayPool<long>.Create());
 
     [Fact]
     public void RecordPath_AfterFirstRecord_AllocatesNothing()
@@ -46,7 +66,7 @@ public sealed class AllocationTests
         writer.Update(new BatchSample(0.1, 1, 0, Timestamp: 6));
 
         int rounds = 0;
-        long allocated = AllocatedBy(() =>
+        long allocated = LeastAllocatedBy(() =>
         {
             rounds++;
             for (int i = 0; i < 10_000; i++)
@@ -60,7 +80,7 @@ public sealed class AllocationTests
                 writer.UpdateMany(batch);
                 writer.RecordError(2);
             }
-        });
+        }, expected: 0);
 
         Assert.Equal(0, allocated);
         Assert.Equal(6 + (rounds * 80_000), stats.GetStats().BatchCount);
@@ -71,7 +91,9 @@ public sealed class AllocationTests
     [InlineData(true)]
     public void GetStats_Recompute_AllocatesOnlyTheSnapshot(bool fromScratch)
     {
-        var stats = new LockFreeBatchStats(10_000, 0);
+        // Private pools: ArrayPool<T>.Shared is process-wide, and a thread left running by another test (or the Gen2
+        // trim) can take the arrays this reader returned, so its next rent would allocate through no fault of its own.
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 10_000, CacheValidTime = TimeSpan.Zero }, PrivatePools());
         var rng = new Random(2);
         long stamp = 0;
         void Record(int count)
@@ -89,25 +111,29 @@ public sealed class AllocationTests
             stats.GetStats(); // warm: the kept window's arrays and the pools reach their size
         }
 
-        long snapshotSize = AllocatedBy(() => GC.KeepAlive(new BatchStatsSnapshot()));
+        long snapshotSize = LeastAllocatedBy(() => GC.KeepAlive(new BatchStatsSnapshot()), expected: 0);
         long advancesBefore = stats.IncrementalAdvances;
         const int Reads = 200;
-        long allocated = AllocatedBy(() =>
+        int runs = 0;
+        long allocated = LeastAllocatedBy(() =>
         {
+            runs++;
             for (int i = 0; i < Reads; i++)
             {
                 Record(fromScratch ? 5_000 : 1);
                 stats.GetStats();
             }
-        });
+        }, expected: Reads * snapshotSize);
 
         long advances = stats.IncrementalAdvances - advancesBefore;
-        Assert.True(fromScratch ? advances == 0 : advances >= Reads, $"the reads took the intended path ({advances} incremental advances)");
+        Assert.True(fromScratch ? advances == 0 : advances >= runs * Reads, $"the reads took the intended path ({advances} incremental advances)");
         Assert.InRange(snapshotSize, 100, 400);
 #if DEBUG
-        // Unoptimized code (a Debug build, or DOTNET_JITMinOpts=1 on a Release build) allocates a few hundred bytes of
-        // temporaries per read that the optimizing JIT does not; anything proportional to the window (80 KB per
-        // column here) would mean scratch space or the kept window is not reused.
+        // Unoptimized code (a Debug build, or DOTNET_JITMinOpts=1 on a Release build) allocates a few hundred bytes per
+        // read that the optimizing JIT does not: each access to a constant-data span property (the percentile list,
+        // `ReadOnlySpan<double> P => [50.0, 95.0, 99.0]`) calls RuntimeHelpers.CreateSpan, which allocates a 48-byte
+        // field-info stub there (288 B per read, seen with a GC allocation-tick listener). Anything proportional to the
+        // window (80 KB per column here) would mean scratch space or the kept window is not reused.
         Assert.InRange(allocated / Reads, snapshotSize, 1024);
 #else
         Assert.Equal(Reads * snapshotSize, allocated); // the snapshot, and nothing else
@@ -124,12 +150,12 @@ public sealed class AllocationTests
         }
 
         stats.GetStats();
-        Assert.Equal(0, AllocatedBy(() =>
+        Assert.Equal(0, LeastAllocatedBy(() =>
         {
             for (int i = 0; i < 1000; i++)
             {
                 stats.GetStats();
             }
-        }));
+        }, expected: 0));
     }
 }
