@@ -131,11 +131,19 @@ public sealed class BatchStatsWriter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool OnOwnStack(nuint here) => here >= _stackLow && here <= _stackHigh; // plain loads, no acquire needed: nothing is published through these fields, and any mix of their values is a confirmed range
 
-    /// <summary>The out-of-line part of <see cref="Update(in BatchSample)"/>: the exact thread check, then the full record path.</summary>
+    /// <summary>
+    /// The out-of-line part of <see cref="Update(in BatchSample)"/>: the exact thread check unless the stack range
+    /// already vouches for this call (the inline path also comes here for bad input, -0.0 and Timestamp 0), then the
+    /// full record path.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void UpdateSlow(nuint here, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
     {
-        ConfirmThread(here);
+        if (!OnOwnStack(here))
+        {
+            ConfirmThread(here);
+        }
+
         _stats.RecordSlow(_ring, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
     }
 

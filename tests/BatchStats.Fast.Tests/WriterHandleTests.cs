@@ -60,26 +60,37 @@ public sealed class WriterHandleTests
         var stats = new LockFreeBatchStats(100, 0);
         BatchStatsWriter writer = stats.CreateWriter();
         writer.Update(new BatchSample(0.1, 1, 0, 0.1, 0, 1));
-        Exception? caught = null;
+        // Every call from the other thread, each run there and its outcome checked here (an assertion failing on
+        // that thread would crash the test host instead of failing the test).
+        Action[] calls =
+        [
+            () => writer.Update(new BatchSample(0.2, 1, 0, 0.2, 0, 2)), // caller-stamped: the inline path
+            () => writer.Update(0.1, 1, 0),
+            () => writer.Update(new BatchSample(0.2, 1, 0)), // Timestamp 0: the out-of-line path
+            () => writer.Update(new BatchSample(-0.0, 1, 0, Timestamp: 3)), // -0.0: the out-of-line path
+            () => writer.Update(new BatchSample(0.2, -1, 0, Timestamp: 3)), // bad input: the thread check comes first
+            () => writer.UpdateMany([new(0.1, 1, 0)]),
+            () => writer.RecordError(),
+        ];
+        var caught = new Exception?[calls.Length];
         var other = new Thread(() =>
         {
-            try
+            for (int i = 0; i < calls.Length; i++)
             {
-                writer.Update(new BatchSample(0.2, 1, 0, 0.2, 0, 2));
+                try
+                {
+                    calls[i]();
+                }
+                catch (Exception e)
+                {
+                    caught[i] = e;
+                }
             }
-            catch (InvalidOperationException e)
-            {
-                caught = e;
-            }
-
-            Assert.Throws<InvalidOperationException>(() => writer.Update(0.1, 1, 0));
-            Assert.Throws<InvalidOperationException>(() => writer.UpdateMany([new(0.1, 1, 0)]));
-            Assert.Throws<InvalidOperationException>(() => writer.RecordError());
         });
         other.Start();
         other.Join();
-        Assert.NotNull(caught);
-        Assert.Contains("CreateWriter", caught!.Message, StringComparison.Ordinal);
+        Assert.All(caught, e => Assert.IsType<InvalidOperationException>(e));
+        Assert.Contains("CreateWriter", caught[0]!.Message, StringComparison.Ordinal);
         BatchStatsSnapshot s = stats.GetStats();
         Assert.Equal(1, s.BatchCount);
         Assert.Equal(0, s.TotalErrors);
