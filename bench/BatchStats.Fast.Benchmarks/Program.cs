@@ -10,6 +10,7 @@ internal static class Program
     // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --quick         (side-by-side table, < 2 min)
     // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --tail [seconds] (writer tail latency)
     // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --paired [rounds]   (record ratios as paired rounds)
+    // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --paired-checks [rounds]   (writer-handle thread checks)
     private static void Main(string[] args)
     {
         if (args.Contains("--quick"))
@@ -23,6 +24,14 @@ internal static class Program
         {
             int seconds = tail + 1 < args.Length && int.TryParse(args[tail + 1], out int s) ? s : 10;
             TailLatency.Print(TimeSpan.FromSeconds(seconds), 1000);
+            return;
+        }
+
+        int checks = Array.IndexOf(args, "--paired-checks");
+        if (checks >= 0)
+        {
+            int rounds = checks + 1 < args.Length && int.TryParse(args[checks + 1], out int r) ? r : 100;
+            ThreadChecks.Print(rounds);
             return;
         }
 

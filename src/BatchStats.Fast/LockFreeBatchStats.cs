@@ -430,6 +430,9 @@ public sealed class LockFreeBatchStats : IBatchStats
     /// <summary>Percentile band rebuilds of the incremental reader; -1 while another reader holds it (for tests and benchmarks).</summary>
     internal long IncrementalBandRebuilds => Volatile.Read(ref _incremental)?.BandRebuilds ?? -1; // acquire; as above
 
+    /// <summary>The calling thread's ring, registering it if needed (for tests and benchmarks that drive a ring directly).</summary>
+    internal WriterRing CurrentRingForTests() => CurrentRing();
+
     /// <summary>Number of writer rings (for tests: thread churn must not grow it without bound).</summary>
     internal int RingCount => Volatile.Read(ref _rings).Length; // acquire
 
