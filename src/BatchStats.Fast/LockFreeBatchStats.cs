@@ -162,15 +162,13 @@ public sealed class LockFreeBatchStats : IBatchStats
     /// same handle while it is reachable.
     /// </summary>
     /// <returns>A handle that records into this thread's ring and throws if used from another thread.</returns>
-    [SkipLocalsInit]
-    public unsafe BatchStatsWriter CreateWriter()
+    public BatchStatsWriter CreateWriter()
     {
         WriterRing ring = CurrentRing();
         BatchStatsWriter? writer = ring.Writer;
         if (writer is null)
         {
-            byte marker;
-            writer = new BatchStatsWriter(this, ring, (nuint)(&marker)); // an address on this thread's stack
+            writer = new BatchStatsWriter(this, ring);
             ring.SetWriter(writer);
         }
 

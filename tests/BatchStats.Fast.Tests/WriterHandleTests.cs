@@ -192,6 +192,62 @@ public sealed class WriterHandleTests
     }
 
     /// <summary>
+    /// After the creating thread has exited, new threads (which glibc starts on the dead thread's stack memory, so a
+    /// check built on stack addresses would take them for the creator) get the same answer from every method: each
+    /// throws and records nothing. Run several times: each new thread is another chance to land on that stack.
+    /// </summary>
+    [Fact]
+    public void Writer_OnNewThreadsAfterItsThreadExited_EveryMethodThrowsAndRecordsNothing()
+    {
+        var stats = new LockFreeBatchStats(100, 0);
+        BatchStatsWriter writer = null!;
+        long stamp = 0;
+        Action[] calls =
+        [
+            () => writer.Update(ConcurrencyTests.Linked(++stamp)),
+            () => writer.Update(0.1, 1, 0),
+            () => writer.Update(new BatchSample(0.2, 1, 0)),
+            () => writer.UpdateMany([ConcurrencyTests.Linked(++stamp)]),
+            () => writer.RecordError(),
+        ];
+
+        // The creator makes every call from the same frames the later threads use, so their stack addresses match.
+        Exception?[] creator = RunCallsOnNewThread(() => writer = stats.CreateWriter(), calls);
+        Assert.All(creator, Assert.Null);
+        for (int thread = 0; thread < 8; thread++)
+        {
+            Exception?[] outcomes = RunCallsOnNewThread(() => { }, calls);
+            Assert.All(outcomes, e => Assert.IsType<InvalidOperationException>(e));
+        }
+
+        BatchStatsSnapshot s = stats.GetStats();
+        Assert.Equal(calls.Length - 1, s.BatchCount);
+        Assert.Equal(1, s.TotalErrors);
+    }
+
+    /// <summary>Runs <paramref name="setup"/>, then each call, on a new thread; returns each call's exception (null: none).</summary>
+    private static Exception?[] RunCallsOnNewThread(Action setup, Action[] calls)
+    {
+        var outcomes = new Exception?[calls.Length];
+        RunOnNewThread(() =>
+        {
+            setup();
+            for (int i = 0; i < calls.Length; i++)
+            {
+                try
+                {
+                    calls[i]();
+                }
+                catch (Exception e)
+                {
+                    outcomes[i] = e;
+                }
+            }
+        });
+        return outcomes;
+    }
+
+    /// <summary>
     /// A writer handle's ring is never handed to another thread while the handle is reachable (even after its thread
     /// has exited), so a handle can never share its ring with a second writer; once the handle is collected the ring
     /// is reused like any dead thread's ring.
