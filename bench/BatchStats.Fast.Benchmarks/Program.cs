@@ -11,6 +11,8 @@ internal static class Program
     // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --tail [seconds] (writer tail latency)
     // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --paired [rounds]   (record ratios as paired rounds)
     // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --paired-checks [rounds]   (writer-handle thread checks)
+    // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --churn [threads]   (registration latency under thread churn)
+    // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --laps [seconds]   (reader copies lapped by a writer)
     private static void Main(string[] args)
     {
         if (args.Contains("--quick"))
@@ -24,6 +26,20 @@ internal static class Program
         {
             int seconds = tail + 1 < args.Length && int.TryParse(args[tail + 1], out int s) ? s : 10;
             TailLatency.Print(TimeSpan.FromSeconds(seconds), 1000);
+            return;
+        }
+
+        int laps = Array.IndexOf(args, "--laps");
+        if (laps >= 0)
+        {
+            Laps.Print(laps + 1 < args.Length && double.TryParse(args[laps + 1], out double sec) ? sec : 5);
+            return;
+        }
+
+        int churn = Array.IndexOf(args, "--churn");
+        if (churn >= 0)
+        {
+            Churn.Print(churn + 1 < args.Length && int.TryParse(args[churn + 1], out int n) ? n : 2000);
             return;
         }
 

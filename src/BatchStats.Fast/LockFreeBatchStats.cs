@@ -16,10 +16,11 @@ namespace BatchStats.Fast;
 /// record of a thread registers its ring under a lock (once per thread and tracker). The ring of a thread that has
 /// exited keeps its samples until all of them have left the window, and is then handed to the next new thread
 /// (its all-time counters carry on), so thread churn cannot grow memory without bound: each ring takes
-/// (window size plus slack, rounded up to a power of two) × 40 bytes, and there are at most (live writer threads)
-/// plus (dead threads with a sample still in the window) rings.</para>
+/// (twice the window size, at least window + 64, rounded up to a power of two) × 40 bytes, and there are at most
+/// (live writer threads) plus (dead threads with a sample still in the window) rings.</para>
 /// <para><b>Reading</b> (<see cref="GetStats"/>) copies each ring seqlock-style and never blocks or slows a writer;
-/// a sample the writer overwrote during the copy is discarded, never returned torn. The tracker keeps the window the
+/// a copy the writer may have overwritten meanwhile is retried, so a read returns the same window a quiescent
+/// reader would (and never part of an <see cref="UpdateMany"/>). The tracker keeps the window the
 /// last recompute formed (a reader-side copy, about 40 bytes per sample, plus short sorted bands around each
 /// percentile's ranks); when fewer than about WindowSize / 4 samples arrived since, the next recompute copies only
 /// those, drops the samples that left the window and updates the figures from the kept copy, with the same results
@@ -74,6 +75,8 @@ public sealed class LockFreeBatchStats : IBatchStats
     private long _cacheOldest;
     private IncrementalWindow? _incremental; // null while a reader holds it
     private long _peakThroughputBits; // double bits; only grows (compare-exchange on the read path)
+    private long _windowCutoff = long.MinValue; // only grows (compare-exchange); see RaiseCutoff
+    private int _registrarCutoffs;
 
     /// <summary>Creates a tracker.</summary>
     /// <param name="windowSize">Samples in the rolling window; at least 1.</param>
@@ -115,7 +118,8 @@ public sealed class LockFreeBatchStats : IBatchStats
         Options = options;
         _windowSize = options.WindowSize;
         // Slack beyond the window lets a reader copy the newest WindowSize samples while the writer keeps going.
-        _ringCapacity = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(_windowSize + Math.Max(64, _windowSize / 4)));
+        // Slack of at least the window: a reader's copy of the window is lapped only if the writer records a whole window meanwhile.
+        _ringCapacity = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2 * _windowSize, _windowSize + 64));
         _customClock = ReferenceEquals(options.TimeProvider, TimeProvider.System) ? null : options.TimeProvider;
         _ticksPerSecond = _customClock?.TimestampFrequency ?? Stopwatch.Frequency;
         _cacheValidTicks = ToTicks(options.CacheValidTime, _ticksPerSecond);
@@ -356,6 +360,7 @@ public sealed class LockFreeBatchStats : IBatchStats
         double peak = BitConverter.Int64BitsToDouble(Volatile.Read(ref _peakThroughputBits)); // acquire
         SnapshotFigures figures = Recompute(rings, oldestAllowed, peak);
         RaisePeak(figures.Throughput);
+        RaiseCutoff(figures.Snapshot.WindowCount == _windowSize ? Math.Max(figures.OldestTimestamp, oldestAllowed) : oldestAllowed);
         Publish(new CacheEntry(figures.Snapshot, version, now, figures.OldestTimestamp));
         return figures.Snapshot;
     }
@@ -430,6 +435,9 @@ public sealed class LockFreeBatchStats : IBatchStats
 
     /// <summary>The calling thread's ring, registering it if needed (for tests and benchmarks that drive a ring directly).</summary>
     internal WriterRing CurrentRingForTests() => CurrentRing();
+
+    /// <summary>Window cutoffs a registering thread computed itself because no reader had published one that freed a ring (for tests).</summary>
+    internal int RegistrarCutoffs => Volatile.Read(ref _registrarCutoffs); // acquire
 
     /// <summary>Number of writer rings (for tests: thread churn must not grow it without bound).</summary>
     internal int RingCount => Volatile.Read(ref _rings).Length; // acquire
@@ -531,55 +539,97 @@ public sealed class LockFreeBatchStats : IBatchStats
         return ring;
     }
 
+    /// <summary>
+    /// Gives the calling thread a ring: a dead thread's ring known to be out of the window, else a new one. Under the
+    /// lock this is O(rings) reference checks plus, once per exited owner, a scan of what that owner recorded. Reuse
+    /// is decided by the window cutoff that readers published; only when that frees no ring while some exited
+    /// owner's ring might be free is a fresh cutoff computed, and a new ring allocated, outside the lock.
+    /// </summary>
     private WriterRing Register(Thread current)
     {
+        bool maybeFree;
         lock (_registryLock) // the one lock: taken once per thread and tracker, never on the steady-state paths
         {
-            WriterRing[] rings = _rings;
-            WriterRing? reusable = FindReusableRing(rings);
-            if (reusable is not null)
+            if (TryReuse(current, Volatile.Read(ref _windowCutoff), out maybeFree) is { } reused) // acquire
             {
-                reusable.Adopt(current); // its samples are all out of the window; its counters carry on
-                return reusable;
+                return reused;
             }
+        }
 
-            var ring = new WriterRing(this, _ringCapacity, current);
+        if (maybeFree)
+        {
+            Interlocked.Increment(ref _registrarCutoffs); // full fence; a statistic for tests and benchmarks
+            RaiseCutoff(SnapshotReader.WindowCutoff(Volatile.Read(ref _rings), _windowSize, OldestAllowed(Now()), _pools)); // acquire, as in GetStats
+            lock (_registryLock)
+            {
+                if (TryReuse(current, Volatile.Read(ref _windowCutoff), out _) is { } reused) // acquire
+                {
+                    return reused;
+                }
+            }
+        }
+
+        var ring = new WriterRing(this, _ringCapacity, current);
+        lock (_registryLock)
+        {
+            WriterRing[] rings = _rings;
             var grown = new WriterRing[rings.Length + 1];
             rings.CopyTo(grown, 0);
             grown[^1] = ring;
             Volatile.Write(ref _rings, grown); // release: the new ring is fully constructed before readers can see it
-            return ring;
         }
+
+        return ring;
     }
 
     /// <summary>
-    /// A ring whose thread has exited and none of whose samples can be in the window any more (all older than the
-    /// window's cutoff), or null. Dead rings that still hold in-window samples are kept, so at most about
-    /// WindowSize dead rings exist at once, whatever the thread churn.
+    /// Hands the calling thread a ring whose thread has exited, whose handle (if any) was collected, and none of whose
+    /// samples can be in the window any more (all older than <paramref name="cutoff"/>); null if there is none.
     /// </summary>
-    private WriterRing? FindReusableRing(WriterRing[] rings)
+    /// <param name="current">The registering thread.</param>
+    /// <param name="cutoff">Timestamps below this can no longer be in the window.</param>
+    /// <param name="maybeFree">True when some exited owner's ring was not shown free only because of the cutoff.</param>
+    private WriterRing? TryReuse(Thread current, long cutoff, out bool maybeFree)
     {
-        long? cutoff = null;
-        foreach (WriterRing r in rings)
+        maybeFree = false;
+        foreach (WriterRing r in _rings)
         {
             if (r.OwnerThread.IsAlive || r.Writer is not null)
             {
-                continue; // a reachable writer handle may still record into it (see BatchStatsWriter's thread check)
+                continue; // its thread may still record, or a reachable writer handle keeps it
             }
 
-            if (r.IsEmpty)
+            if (r.NewestStampSinceAdoption() is { } newest && newest >= cutoff)
             {
-                return r;
+                maybeFree = true;
+                continue;
             }
 
-            cutoff ??= SnapshotReader.WindowCutoff(rings, _windowSize, OldestAllowed(Now()), _pools);
-            if (r.MaxStoredStamp() < cutoff)
-            {
-                return r;
-            }
+            r.Adopt(current); // its samples are all out of the window; its counters carry on
+            return r;
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Raises the published window cutoff: timestamps below it can no longer be in the window (the W-th newest
+    /// timestamp never falls as samples are added, nor does the age limit), so exited threads' rings holding only
+    /// such samples can be reused.
+    /// </summary>
+    private void RaiseCutoff(long cutoff)
+    {
+        long current = Volatile.Read(ref _windowCutoff); // acquire
+        while (cutoff > current)
+        {
+            long seen = Interlocked.CompareExchange(ref _windowCutoff, cutoff, current); // full fence: racing readers agree on one maximum
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
     }
 
     // ---- bad input ----

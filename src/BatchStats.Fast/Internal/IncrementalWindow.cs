@@ -122,7 +122,7 @@ internal sealed class IncrementalWindow
         long pending = 0;
         for (int r = 0; r < ringCount; r++)
         {
-            pending += rings[r].Published - (r < _mirrors.Count ? _mirrors[r].EndSeq : 0);
+            pending += rings[r].Head - (r < _mirrors.Count ? _mirrors[r].EndSeq : 0);
         }
 
         if (pending > _maxDelta)

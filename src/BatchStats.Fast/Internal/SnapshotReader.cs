@@ -170,9 +170,13 @@ internal static class SnapshotReader
     /// The timestamp below which no sample can be in the window now or later: the oldest timestamp of a full window
     /// (adding samples never lowers the window's W-th newest timestamp), or the age limit when the window is not full.
     /// </summary>
+    /// <remarks>
+    /// Each ring's samples from before its current owner took it are skipped: they were all below the cutoff then,
+    /// and the cutoff only rises, so they cannot change it. Only the registrar calls this (off the read path).
+    /// </remarks>
     public static long WindowCutoff(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools)
     {
-        using GatheredWindow gathered = GatherWindow(rings, windowSize, oldestAllowed, pools);
+        using GatheredWindow gathered = GatherWindow(rings, windowSize, oldestAllowed, pools, sinceAdoption: true);
         if (gathered.Window.Length < windowSize)
         {
             return oldestAllowed;
@@ -191,10 +195,10 @@ internal static class SnapshotReader
     /// Merges every ring's recent samples into one pooled span and cuts it down to the window (age limit, then the
     /// newest <paramref name="windowSize"/>), keeping merge order. The caller disposes the result.
     /// </summary>
-    internal static GatheredWindow GatherWindow(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools)
+    internal static GatheredWindow GatherWindow(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools, bool sinceAdoption = false)
     {
         long batchCount = 0, totalProcessed = 0, errors = 0, rejected = 0;
-        SpanOwner<Slot> owner = SpanOwner<Slot>.Allocate(checked(rings.Length * windowSize), pools.Slots, AllocationMode.Default);
+        SpanOwner<Slot> owner = SpanOwner<Slot>.Allocate(CandidateSpace(rings, windowSize, sinceAdoption), pools.Slots, AllocationMode.Default);
         SpanOwner<int> endsOwner = SpanOwner<int>.Allocate(rings.Length, pools.Ints, AllocationMode.Default);
         SpanOwner<long> headsOwner = SpanOwner<long>.Allocate(rings.Length, pools.Longs, AllocationMode.Default);
         Span<int> ends = endsOwner.Span; // candidates of ring r are [ends[r - 1], ends[r])
@@ -204,7 +208,12 @@ internal static class SnapshotReader
         int n = 0;
         for (int r = 0; r < rings.Length; r++)
         {
-            int copied = rings[r].CopyRecent(candidates[n..], windowSize, out RingCounters c);
+            long notBefore = sinceAdoption ? rings[r].AdoptedAt : 0;
+            // Since adoption, the space may be less than a window per ring; a ring that grew past it since the sizing
+            // contributes its newest samples only, which can only lower the cutoff (a safe direction).
+            int max = Math.Min(windowSize, candidates.Length - n);
+            int copied = rings[r].CopyRecent(candidates[n..], max, notBefore, out RingCounters c, out bool cut);
+            suffixes &= !cut; // a last-resort cut never seeds the incremental reader
             n += oldestAllowed == long.MinValue ? copied : DropOlderThan(candidates.Slice(n, copied), oldestAllowed, ref suffixes);
             ends[r] = n;
             heads[r] = c.BatchCount;
@@ -252,6 +261,23 @@ internal static class SnapshotReader
         }
 
         return new GatheredWindow(owner, endsOwner, headsOwner, count, rings.Length, totals, activeWriters, suffixes);
+    }
+
+    /// <summary>Candidate slots to rent: a window per ring, or (since adoption) what each ring holds since then, plus slack.</summary>
+    private static int CandidateSpace(WriterRing[] rings, int windowSize, bool sinceAdoption)
+    {
+        if (!sinceAdoption)
+        {
+            return checked(rings.Length * windowSize);
+        }
+
+        long space = 0;
+        foreach (WriterRing ring in rings)
+        {
+            space += Math.Min(windowSize, ring.Head - ring.AdoptedAt + 64);
+        }
+
+        return checked((int)space);
     }
 
     /// <summary>The figures of a gathered window.</summary>

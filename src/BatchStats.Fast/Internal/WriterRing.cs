@@ -10,25 +10,33 @@ namespace BatchStats.Fast.Internal;
 /// A single-writer ring of <see cref="Slot"/>s plus the all-time counters of the thread that owns it.
 /// </summary>
 /// <remarks>
-/// Design:
-/// - The owner thread is the only writer of <see cref="_slots"/> and of every field of <see cref="_state"/>.
-///   It publishes a sample by storing the slot's fields (each a release store), then a release store of
-///   <c>Head</c> (the number of samples ever published). <c>UpdateMany</c> first release-stores <c>Claim</c>
-///   (the end of the sequence range it is about to write) so that readers know which slots are in flight.
-/// - Readers never write. They copy slots seqlock-style (<see cref="CopyRecent"/>): acquire <c>Head</c>, copy,
-///   full fence, re-read <c>Head</c>/<c>Claim</c>, and drop every copied sequence that may have been overwritten.
-/// - <see cref="OwnerThread"/> is written only under the registry lock (registration and adoption of a ring
-///   whose thread has exited); it is read by the owner thread itself on its slow lookup path.
+/// Design (reasoning in docs/design.md, "Writer rings"):
+/// - The owner thread is the only writer of the slots, the error events and every field of <see cref="_state"/>.
+///   A record stores its slot, stages <c>TotalProcessed</c>, release-stores <c>Head</c> (samples ever published),
+///   then release-stores <c>TotalProcessedAtHead</c>. <c>UpdateMany</c> first release-stores <c>Claim</c> (the end of
+///   the range it is about to write), so readers know which slots are in flight.
+/// - Readers never write. They copy slots seqlock-style: acquire <c>Head</c>, copy, full fence, re-read
+///   <c>Head</c>/<c>Claim</c>, and retry while the writer may have overwritten a copied slot.
+/// - <see cref="OwnerThread"/>, the adoption point and the dead-owner stamp cache are written only under the registry lock.
 /// - Invariants: <c>Head</c> and the counters only grow; slot <c>s &amp; mask</c> holds sequence <c>s</c> for
-///   <c>Head - capacity &lt;= s &lt; Head</c>; capacity is a power of two larger than the window.
+///   <c>Head - capacity &lt;= s &lt; Head</c>; capacity is a power of two at least twice the window.
 /// </remarks>
 internal sealed class WriterRing
 {
     /// <summary>Error events kept per ring for placing errors in time (the newest ones; older ones only count).</summary>
     internal const int ErrorEventCapacity = 256;
 
+    /// <summary>Copies a reader tries before it settles for the last-resort cut (spinning first, then yielding).</summary>
+    internal const int CopyAttempts = 64;
+
+    private static long s_lappedCopies;
+    private static long s_lastResortCuts;
+
+    /// <summary>Process-wide: copies retried because the writer may have overwritten them, and last-resort cuts (for benchmarks).</summary>
+    internal static (long Lapped, long Cuts) CopyStatistics => (Volatile.Read(ref s_lappedCopies), Volatile.Read(ref s_lastResortCuts)); // acquire
+
     private readonly Slot[] _slots;
-    private readonly ErrorEvent[] _errorEvents = new ErrorEvent[ErrorEventCapacity];
+    private readonly ErrorEvent[] _errorEvents = new ErrorEvent[2 * ErrorEventCapacity]; // slack: an event in flight never overwrites a kept one
     private readonly long _mask;
     private PaddedState _state;
 
@@ -36,7 +44,7 @@ internal sealed class WriterRing
     {
         Debug.Assert(capacity > 0 && (capacity & (capacity - 1)) == 0, "capacity must be a power of two");
         Owner = owner;
-        _slots = new Slot[capacity];
+        _slots = GC.AllocateUninitializedArray<Slot>(capacity); // only slots below Head are ever read, and those were written
         _mask = capacity - 1;
         OwnerThread = ownerThread;
     }
@@ -77,7 +85,39 @@ internal sealed class WriterRing
         // stores (its Head/counter stores were releases; this fence gives the adopter the matching acquire).
         Interlocked.MemoryBarrier(); // full fence: acquire side of the dead owner's last releases
         OwnerThread = newOwner;
+        Volatile.Write(ref _adoptedAt, _state.Head); // release: the registrar's cutoff computation may read it outside the lock
+        _newestStampWhileDead = null;
         _writer = null; // plain store under the registry lock (its release orders it for the next registrar); the handle, if any, was collected
+    }
+
+    /// <summary>The Head at which the current owner took this ring (0 for its first owner). Registry lock only.</summary>
+    public long AdoptedAt => Volatile.Read(ref _adoptedAt); // acquire: pairs with the release in Adopt (a stale, smaller value only means more to scan)
+
+    private long _adoptedAt;
+
+    private long? _newestStampWhileDead; // registry lock only; valid while the owner is dead (nobody writes then)
+
+    /// <summary>
+    /// The greatest timestamp the current (exited) owner recorded, or null if it recorded none; earlier owners'
+    /// samples were all out of the window when the ring was adopted. Registry lock only, after the owner has exited:
+    /// computed once (the slots no longer change), so each dead owner's samples are scanned at most once.
+    /// </summary>
+    public long? NewestStampSinceAdoption()
+    {
+        Debug.Assert(!OwnerThread.IsAlive, "only a dead owner's ring is immutable");
+        if (_newestStampWhileDead is null)
+        {
+            long head = Volatile.Read(ref _state.Head); // acquire: the dead owner's slot stores happened before its last Head release
+            long max = long.MinValue;
+            for (long seq = Math.Max(AdoptedAt, head - _slots.Length); seq < head; seq++)
+            {
+                max = Math.Max(max, _slots[(int)(seq & _mask)].Timestamp);
+            }
+
+            _newestStampWhileDead = max;
+        }
+
+        return _newestStampWhileDead == long.MinValue ? null : _newestStampWhileDead;
     }
 
     // ---- writer side (owner thread only) ----
@@ -108,8 +148,10 @@ internal sealed class WriterRing
         long head = _state.Head; // owner-only field: a plain read sees the owner's own last write
         ref Slot slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slots), (nint)(head & _mask));
         StoreSlot(ref slot, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
-        _state.TotalProcessed += batchSize; // plain: published to readers by the release store of Head below
+        long total = _state.TotalProcessed + batchSize;
+        _state.TotalProcessed = total; // plain: published to readers by the release store of Head below
         Volatile.Write(ref _state.Head, head + 1); // release: the slot and counter stores above are visible before the new Head
+        Volatile.Write(ref _state.TotalProcessedAtHead, total); // release: a reader that sees it also sees the Head above
     }
 
     /// <summary>Publishes one caller-stamped sample if it passes the fast check (<see cref="SampleValidation.IsValidCallerStamped"/>); false otherwise, writing nothing. Owner thread only.</summary>
@@ -130,12 +172,18 @@ internal sealed class WriterRing
     /// <param name="skipInvalid">Skip samples that fail validation (the drop policy); false when all are known valid.</param>
     /// <param name="count">How many samples are written (pass validation).</param>
     /// <param name="selfStamp">First self-stamp for samples whose timestamp is 0 (each next one adds 1 tick); unused when none is 0.</param>
-    public void WriteMany(ReadOnlySpan<BatchSample> samples, bool skipInvalid, int count, long selfStamp)
+    public void WriteMany(ReadOnlySpan<BatchSample> samples, bool skipInvalid, int count, long selfStamp) =>
+        PublishMany(_state.Head + count, StoreMany(samples, skipInvalid, count, selfStamp)); // owner-only field
+
+    /// <summary>
+    /// The first half of <see cref="WriteMany"/>: claims the range and stores the slots, but does not publish them
+    /// (tests hold a publication in flight between the halves).
+    /// </summary>
+    /// <returns>The batch's sum of batch sizes, for <see cref="PublishMany"/>.</returns>
+    internal long StoreMany(ReadOnlySpan<BatchSample> samples, bool skipInvalid, int count, long selfStamp)
     {
         long head = _state.Head; // owner-only field
-        // Release: Claim is visible before any slot store below (each is a release store ordered after it), so a
-        // reader that sees an overwritten slot also sees that the whole range [Head, Claim) is in flight.
-        Volatile.Write(ref _state.Claim, head + count); // release: ordered before the slot stores below
+        Volatile.Write(ref _state.Claim, head + count); // release: readers that see any slot store below also see the claim
         long firstKept = head + count - _slots.Length; // earlier sequences would be overwritten within this call
         long seq = head;
         long sum = 0;
@@ -158,8 +206,17 @@ internal sealed class WriterRing
         }
 
         Debug.Assert(seq == head + count, "count must match the filter");
-        _state.TotalProcessed += sum; // plain: published by the release store of Head below
-        Volatile.Write(ref _state.Head, seq); // release: every slot of the batch and the counter are visible before the new Head
+        return sum;
+    }
+
+    /// <summary>The second half of <see cref="WriteMany"/>: publishes the range up to <paramref name="end"/>.</summary>
+    internal void PublishMany(long end, long sum)
+    {
+        long total = _state.TotalProcessed + sum;
+        _state.TotalProcessed = total; // plain: published by the release store of Head below
+        BeforePublish?.Invoke();
+        Volatile.Write(ref _state.Head, end); // release: every slot of the batch and the counter are visible before the new Head
+        Volatile.Write(ref _state.TotalProcessedAtHead, total); // release: as in Write
     }
 
     /// <summary>Notes the coarse tick at which the owner last read the precise clock.</summary>
@@ -170,7 +227,7 @@ internal sealed class WriterRing
     public void AddErrors(int count, long timestamp)
     {
         long head = _state.ErrorHead; // owner-only field
-        ref ErrorEvent e = ref _errorEvents[(int)(head & (ErrorEventCapacity - 1))];
+        ref ErrorEvent e = ref _errorEvents[(int)(head & (_errorEvents.Length - 1))];
         Volatile.Write(ref e.Timestamp, timestamp); // release stores, as in StoreSlot: ordered after the previous ErrorHead release
         Volatile.Write(ref e.Count, count); // release
         Volatile.Write(ref _state.Errors, _state.Errors + count); // release: readers' acquire loads see a whole, current value
@@ -187,11 +244,11 @@ internal sealed class WriterRing
         int count = (int)Math.Min(head, ErrorEventCapacity);
         for (int i = 0; i < count; i++)
         {
-            destination[i] = _errorEvents[(int)((head - count + i) & (ErrorEventCapacity - 1))];
+            destination[i] = _errorEvents[(int)((head - count + i) & (_errorEvents.Length - 1))];
         }
 
         Interlocked.MemoryBarrier(); // full fence: the copies complete before ErrorHead is read again
-        long firstIntact = Volatile.Read(ref _state.ErrorHead) + 1 - ErrorEventCapacity; // acquire; one event may be in flight
+        long firstIntact = Volatile.Read(ref _state.ErrorHead) + 1 - _errorEvents.Length; // acquire; one event may be in flight
         int dropped = (int)Math.Clamp(firstIntact - (head - count), 0, count);
         destination.Slice(dropped, count - dropped).CopyTo(destination);
         return count - dropped;
@@ -217,77 +274,85 @@ internal sealed class WriterRing
 
     // ---- reader side (any thread) ----
 
-    /// <summary>The number of samples published so far (the head).</summary>
-    public long Published => Volatile.Read(ref _state.Head); // acquire
+    /// <summary>The number of samples published so far.</summary>
+    public long Head => Volatile.Read(ref _state.Head); // acquire
 
     /// <summary>True when no sample was ever published on this ring.</summary>
-    public bool IsEmpty => Published == 0;
-
-    /// <summary>
-    /// The greatest timestamp among the samples still stored in this ring. Only for a ring whose owner has exited
-    /// (the registrar, under the registry lock): nobody writes the slots meanwhile.
-    /// </summary>
-    public long MaxStoredStamp()
-    {
-        long head = Volatile.Read(ref _state.Head); // acquire: the dead owner's slot stores happened before its last Head release
-        long max = long.MinValue;
-        for (long seq = Math.Max(0, head - _slots.Length); seq < head; seq++)
-        {
-            max = Math.Max(max, _slots[(int)(seq & _mask)].Timestamp);
-        }
-
-        return max;
-    }
+    public bool IsEmpty => Head == 0;
 
     /// <summary>A cheap change detector: grows with every completed record, error or rejection on this ring.</summary>
     public long Version =>
         Volatile.Read(ref _state.Head) + Volatile.Read(ref _state.Errors) + Volatile.Read(ref _state.Rejected); // acquire loads of monotonic counters
 
+    /// <summary>Test hook: runs in <see cref="PublishMany"/> between staging the total and releasing Head (owner thread).</summary>
+    internal Action? BeforePublish { get; set; }
+
+    /// <summary>Test hook: runs in <c>CopyRecent</c> after Head was read and before the slots are copied.</summary>
+    internal Action? BeforeCopy { get; set; }
+
     /// <summary>
-    /// Copies up to <paramref name="max"/> of the most recent samples (oldest first) into <paramref name="destination"/>,
-    /// never a torn one, and reads this ring's counters consistently with them.
+    /// Copies the newest <c>min(max, Head - notBefore)</c> samples (oldest first) into <paramref name="destination"/>,
+    /// never a torn one and never part of a publication, with the ring's counters as of the copied Head. A copy the
+    /// writer may have overwritten is retried (spinning, then yielding); after <see cref="CopyAttempts"/> lapped copies
+    /// in a row it keeps the intact newest part from a publication boundary on (<paramref name="cut"/>).
     /// </summary>
+    /// <param name="destination">At least <paramref name="max"/> long.</param>
+    /// <param name="max">Samples wanted at most (the window size).</param>
+    /// <param name="notBefore">The first sequence wanted at all (0: every sample still stored).</param>
+    /// <param name="counters">The counters; <see cref="RingCounters.BatchCount"/> is the Head the copy ends at.</param>
+    /// <param name="cut">True when the last-resort cut left out samples a quiescent reader would have copied.</param>
     /// <returns>The number of samples copied.</returns>
-    public int CopyRecent(Span<Slot> destination, int max, out RingCounters counters)
+    public int CopyRecent(Span<Slot> destination, int max, long notBefore, out RingCounters counters, out bool cut)
     {
         Debug.Assert(max <= _slots.Length && destination.Length >= max, "destination must hold max samples");
-        const int Attempts = 4;
+        SpinWait spin = default;
         for (int attempt = 1; ; attempt++)
         {
-            long head = Volatile.Read(ref _state.Head); // acquire: every slot below head and the counters are fully written
-            int count = (int)Math.Min(head, max);
+            counters = ReadCounters();
+            long head = counters.BatchCount;
+            BeforeCopy?.Invoke();
+            int count = (int)Math.Clamp(head - notBefore, 0, max);
             long from = head - count;
             CopySequences(from, count, destination);
-            long firstIntact = FirstIntactAfterCopy();
-            counters = ReadCounters(head);
-            if (from >= firstIntact)
+            (long firstIntact, long claim) = ValidateCopy();
+            cut = from < firstIntact;
+            if (!cut)
             {
                 return count;
             }
 
-            if (attempt == Attempts)
+            Interlocked.Increment(ref s_lappedCopies); // full fence; rare path: a statistic for benchmarks
+            if (attempt == CopyAttempts)
             {
-                // The writer lapped the slack Attempts times in a row: keep only the intact, newest part.
-                int dropped = (int)Math.Min(count, firstIntact - from);
-                destination.Slice(dropped, count - dropped).CopyTo(destination);
-                return count - dropped;
+                Interlocked.Increment(ref s_lastResortCuts); // full fence; as above
+                // Last resort: sequences from the newest batch's end on are single-record publications, so the part
+                // may start at any of them (or at that end); below it, only Head is a known boundary.
+                long keepFrom = claim <= head ? Math.Max(firstIntact, claim) : head;
+                int kept = (int)(head - Math.Min(head, keepFrom));
+                destination.Slice(count - kept, kept).CopyTo(destination);
+                return kept;
             }
+
+            spin.SpinOnce(sleep1Threshold: -1); // spin, then Thread.Yield/Sleep(0); never Sleep(1)
         }
     }
 
+    /// <inheritdoc cref="CopyRecent(Span{Slot}, int, long, out RingCounters, out bool)"/>
+    public int CopyRecent(Span<Slot> destination, int max, out RingCounters counters) =>
+        CopyRecent(destination, max, 0, out counters, out _);
+
     /// <summary>
     /// Copies the samples published since sequence <paramref name="from"/> (oldest first), never a torn one, with this
-    /// ring's counters read consistently with them: the incremental reader's delta.
+    /// ring's counters as of the copied Head: the incremental reader's delta.
     /// </summary>
-    /// <param name="from">The first sequence wanted (the reader's previous head of this ring).</param>
+    /// <param name="from">The first sequence wanted (the reader's previous Head of this ring).</param>
     /// <param name="destination">Receives the samples; when more than fit were published, nothing is copied.</param>
-    /// <param name="counters">The ring's counters as of the copied head.</param>
+    /// <param name="counters">The ring's counters as of the copied Head.</param>
     /// <returns>The number of samples copied, or -1 when they do not fit or the writer may have overwritten the first of them.</returns>
     public int CopySince(long from, Span<Slot> destination, out RingCounters counters)
     {
-        long head = Volatile.Read(ref _state.Head); // acquire: every slot below head and the counters are fully written
-        counters = ReadCounters(head);
-        long count = head - from;
+        counters = ReadCounters();
+        long count = counters.BatchCount - from;
         if (count < 0 || count > destination.Length || count >= _slots.Length)
         {
             return -1;
@@ -299,29 +364,40 @@ internal sealed class WriterRing
         }
 
         CopySequences(from, (int)count, destination);
-        return from >= FirstIntactAfterCopy() ? (int)count : -1;
+        return from >= ValidateCopy().FirstIntact ? (int)count : -1;
     }
 
     /// <summary>
-    /// After copying slots: the first sequence whose copy is known intact (lower ones may have been overwritten, or be
-    /// in flight, while they were copied).
+    /// After copying slots: the first sequence whose copy is known intact (lower ones may have been overwritten, or
+    /// be in flight, while they were copied), and the end of the newest <c>UpdateMany</c> range claimed so far.
     /// </summary>
-    private long FirstIntactAfterCopy()
+    private (long FirstIntact, long Claim) ValidateCopy()
     {
-        // Full fence: the slot copies must complete before Head/Claim are read again (an acquire load alone would let
-        // the earlier plain loads move after it).
-        Interlocked.MemoryBarrier(); // full fence: copies complete before Head/Claim are re-read
+        Interlocked.MemoryBarrier(); // full fence: an acquire load alone would let the earlier slot loads move after it
         long head = Volatile.Read(ref _state.Head); // acquire
-        long claim = Volatile.Read(ref _state.Claim); // acquire
-        return Math.Max(head + 1, claim) - _slots.Length;
+        long claim = Volatile.Read(ref _state.Claim); // acquire: a copied slot of a batch in flight implies its claim is visible
+        return (Math.Max(head + 1, claim) - _slots.Length, claim);
     }
 
-    /// <summary>The counters, read after an acquire of Head that returned <paramref name="head"/>.</summary>
-    private RingCounters ReadCounters(long head) => new(
-        head,
-        Volatile.Read(ref _state.TotalProcessed), // acquire after the Head acquire: at least the value published with head
-        Volatile.Read(ref _state.Errors), // acquire
-        Volatile.Read(ref _state.Rejected)); // acquire
+    /// <summary>The counters, with <c>TotalProcessed</c> exactly that of the Head returned (the same publications).</summary>
+    private RingCounters ReadCounters()
+    {
+        SpinWait spin = default;
+        while (true)
+        {
+            // The owner writes TotalProcessed, then Head, then TotalProcessedAtHead. Reading them in the opposite
+            // order, the Head seen lies between the two totals' publications; equal totals pin it to that Head.
+            long atHead = Volatile.Read(ref _state.TotalProcessedAtHead); // acquire: the Head released before it is visible below
+            long head = Volatile.Read(ref _state.Head); // acquire: the total staged before it is visible below
+            long total = Volatile.Read(ref _state.TotalProcessed); // acquire
+            if (total == atHead)
+            {
+                return new RingCounters(head, total, Volatile.Read(ref _state.Errors), Volatile.Read(ref _state.Rejected)); // acquire loads
+            }
+
+            spin.SpinOnce(sleep1Threshold: -1); // the owner is between its stores: a few instructions
+        }
+    }
 
     private void CopySequences(long from, int count, Span<Slot> destination)
     {
@@ -343,6 +419,7 @@ internal sealed class WriterRing
         [FieldOffset(96)] public long Rejected;
         [FieldOffset(104)] public long LastCoarseTick;
         [FieldOffset(112)] public long ErrorHead;
+        [FieldOffset(120)] public long TotalProcessedAtHead;
     }
 }
 

@@ -1,0 +1,206 @@
+using System;
+using System.Linq;
+using System.Threading;
+using BatchStats.Fast.Internal;
+using Xunit;
+
+namespace BatchStats.Fast.Tests;
+
+/// <summary>
+/// <see cref="LockFreeBatchStats"/>' reads racing its writers, made deterministic with the ring's test hooks: the
+/// writer acts at the exact point of a copy, or holds a publication between its two halves while a reader reads.
+/// </summary>
+public sealed class LockFreeBatchStatsTests
+{
+    private const int Batch = 48;
+    private const int Window = 192;
+
+    /// <summary>
+    /// One writer doing <c>UpdateMany</c> batches of 48 at window 192 laps the reader's first ten copies: both
+    /// <c>CopyRecentSamples</c> and <c>GetStats</c> still return the full window of whole batches.
+    /// </summary>
+    [Fact]
+    public void CopyRecentSamplesAndGetStats_WriterLapsTheirCopies_WholeBatchesAndAFullWindow()
+    {
+        var stats = new LockFreeBatchStats(Window, 0);
+        long next = 0;
+        void WriteBatches(int batches)
+        {
+            for (int b = 0; b < batches; b++, next += Batch)
+            {
+                stats.UpdateMany([.. Enumerable.Range(1, Batch).Select(i => ConcurrencyTests.Linked(next + i))]);
+            }
+        }
+
+        WriteBatches(8);
+        WriterRing ring = stats.CurrentRingForTests();
+        int lapsLeft = 10;
+        ring.BeforeCopy = () =>
+        {
+            if (lapsLeft-- > 0)
+            {
+                WriteBatches((ring.Capacity - Window) / Batch + 1); // more than the ring's slack
+            }
+        };
+
+        var samples = new BatchSample[Window];
+        Assert.Equal(Window, stats.CopyRecentSamples(samples));
+        Assert.Equal(Enumerable.Range(1, Window).Select(i => ConcurrencyTests.Linked(next - Window + i)), samples);
+        Assert.True(lapsLeft < 0);
+
+        lapsLeft = 10;
+        BatchStatsSnapshot snapshot = stats.GetStats();
+        Assert.True(lapsLeft < 0);
+        Assert.Equal(Window, snapshot.WindowCount);
+        Assert.Equal(next, snapshot.BatchCount);
+        ring.BeforeCopy = null;
+        Assert.Equal(stats.GetStatsFromScratch().ToDictionary(), snapshot.ToDictionary());
+    }
+
+    /// <summary>
+    /// A writer that laps every copy forces the last-resort cut; that window is never kept for the incremental
+    /// reader, so the next (quiescent) read merges from scratch and gets the full window.
+    /// </summary>
+    [Fact]
+    public void GetStats_LastResortCut_NeverSeedsTheIncrementalReader()
+    {
+        var stats = new LockFreeBatchStats(Window, 0);
+        long next = 0;
+        void WriteSingles(int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                stats.Update(ConcurrencyTests.Linked(++next));
+            }
+        }
+
+        WriteSingles(400);
+        WriterRing ring = stats.CurrentRingForTests();
+        ring.BeforeCopy = () => WriteSingles(ring.Capacity - Window + 10);
+        BatchStatsSnapshot cutSnapshot = stats.GetStats();
+        Assert.InRange(cutSnapshot.WindowCount, 1, Window - 1);
+        ring.BeforeCopy = null;
+        BatchStatsSnapshot quiet = stats.GetStats();
+        Assert.Equal(Window, quiet.WindowCount);
+        Assert.Equal(0, stats.IncrementalAdvances);
+        Assert.Equal(stats.GetStatsFromScratch().ToDictionary(), quiet.ToDictionary());
+        WriteSingles(5);
+        Assert.Equal(stats.GetStatsFromScratch().ToDictionary(), stats.GetStats().ToDictionary());
+        Assert.Equal(1, stats.IncrementalAdvances);
+    }
+
+    /// <summary>
+    /// A reader that reads while a publication has staged its total but not yet moved Head must not count the total
+    /// without the batches (or the batches without the total).
+    /// </summary>
+    [Fact]
+    public void GetStats_PublicationBetweenItsTotalAndItsHead_CountersDescribeTheSamePublications()
+    {
+        var stats = new LockFreeBatchStats(Window, 0);
+        BatchSample[] batch = [.. Enumerable.Range(1, Batch).Select(i => new BatchSample(0.01, 5, 0.001, 0.02, 1, i))];
+        using var staged = new ManualResetEventSlim();
+        using var read = new ManualResetEventSlim();
+        var writer = new Thread(() =>
+        {
+            stats.UpdateMany(batch);
+            stats.CurrentRingForTests().BeforePublish = () =>
+            {
+                staged.Set();
+                read.Wait(TimeSpan.FromMilliseconds(300)); // a reader that waits for the publication is let through
+            };
+            stats.UpdateMany(batch);
+        });
+        writer.Start();
+        staged.Wait();
+        BatchStatsSnapshot s = stats.GetStats();
+        read.Set();
+        writer.Join();
+        Assert.Equal(5 * s.BatchCount, s.TotalProcessed);
+        Assert.Contains(s.BatchCount, new long[] { Batch, 2 * Batch });
+        Assert.Equal(2 * Batch, stats.GetStats().BatchCount);
+    }
+
+    /// <summary>
+    /// Registration takes no merge when readers have published a window cutoff that frees an exited thread's ring;
+    /// only when none does (no read since) does the registering thread compute one, and then still reuses the ring.
+    /// </summary>
+    [Fact]
+    public void Register_ExitedThreadsRing_ReusedByThePublishedCutoff_OrByOneComputedAtRegistration()
+    {
+        var stats = new LockFreeBatchStats(10, 0);
+        void Record(long from, int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                stats.Update(ConcurrencyTests.Linked(from + i));
+            }
+        }
+
+        Record(100, 20); // ring 1: this thread's
+        RunOnNewThread(() => Record(1, 5)); // ring 2, then its thread exits
+        Assert.Equal(10, stats.GetStats().WindowCount); // publishes the cutoff 110
+        RunOnNewThread(() => Record(200, 5)); // reuses ring 2: its samples (1..5) are below 110
+        Assert.Equal(2, stats.RingCount);
+        Assert.Equal(0, stats.RegistrarCutoffs);
+
+        Record(300, 20); // no read since: the published cutoff (110) does not free ring 2 (200..204)
+        RunOnNewThread(() => Record(400, 5));
+        Assert.Equal(2, stats.RingCount);
+        Assert.Equal(1, stats.RegistrarCutoffs);
+        Assert.Equal(55, stats.GetStats().BatchCount);
+        var samples = new BatchSample[10];
+        Assert.Equal(10, stats.CopyRecentSamples(samples));
+        Assert.Equal(new long[] { 315, 316, 317, 318, 319, 400, 401, 402, 403, 404 }, samples.Select(s => s.Timestamp));
+    }
+
+    private static void RunOnNewThread(Action action)
+    {
+        var thread = new Thread(() => action());
+        thread.Start();
+        thread.Join();
+    }
+
+    /// <summary>
+    /// The same invariants with real threads (a complement to the deterministic tests above): every copy is whole
+    /// batches, and the window is full once it can be.
+    /// </summary>
+    [Fact]
+    public void UpdateManyWriterAndReader_RealThreads_EveryCopyIsWholeBatchesAndFull()
+    {
+        var stats = new LockFreeBatchStats(Window, 0);
+        const int Batches = 20_000;
+        long written = 0;
+        var writer = new Thread(() =>
+        {
+            var buffer = new BatchSample[Batch];
+            for (int b = 0; b < Batches; b++)
+            {
+                for (int i = 0; i < Batch; i++)
+                {
+                    buffer[i] = ConcurrencyTests.Linked(((long)b * Batch) + i + 1);
+                }
+
+                stats.UpdateMany(buffer);
+                Volatile.Write(ref written, b + 1);
+            }
+        });
+        writer.Start();
+        var samples = new BatchSample[Window];
+        int reads = 0;
+        while (writer.IsAlive || reads < 10)
+        {
+            bool full = Volatile.Read(ref written) * Batch >= Window;
+            int n = stats.CopyRecentSamples(samples);
+            Assert.True(!full || n == Window, $"short copy: {n}");
+            Assert.Equal(0, n % Batch);
+            Assert.True(n == 0 || (samples[0].Timestamp - 1) % Batch == 0, "the copy starts inside a batch");
+            Assert.True(samples.Take(n).Select(s => s.Timestamp).SequenceEqual(Enumerable.Range(0, n).Select(i => samples[0].Timestamp + i)));
+            BatchStatsSnapshot snapshot = stats.GetStats();
+            Assert.True(!full || snapshot.WindowCount == Window, $"short window: {snapshot.WindowCount}");
+            reads++;
+        }
+
+        writer.Join();
+        Assert.Equal((long)Batches * Batch, stats.GetStats().BatchCount);
+    }
+}
