@@ -15,6 +15,7 @@ namespace BatchStats.Fast.Benchmarks;
 /// the check in front of it differs:
 /// <list type="bullet">
 /// <item>the shipped <see cref="BatchStatsWriter"/>;</item>
+/// <item>the stack-address range check the handle used before (a prototype of it on the same ring);</item>
 /// <item>a compare of <see cref="Environment.CurrentManagedThreadId"/> with the creator's id;</item>
 /// <item>a compare of a primitive <c>[ThreadStatic]</c> int (a per-thread token) with the creator's token;</item>
 /// <item>no check at all (the floor of this comparison).</item>
@@ -38,6 +39,7 @@ internal static class ThreadChecks
         using var team = new ThreadTeam(1);
         var stats = new LockFreeBatchStats(1000, 1.0);
         BatchStatsWriter shipped = null!;
+        StackRangeCheck byStack = null!;
         ManagedIdCheck byId = null!;
         TokenCheck byToken = null!;
         NoCheck unchecked_ = null!;
@@ -45,6 +47,7 @@ internal static class ThreadChecks
         {
             shipped = stats.CreateWriter();
             WriterRing ring = stats.CurrentRingForTests();
+            byStack = new StackRangeCheck(ring);
             byId = new ManagedIdCheck(ring);
             byToken = new TokenCheck(ring);
             unchecked_ = new NoCheck(ring);
@@ -53,6 +56,7 @@ internal static class ThreadChecks
         (string Name, Action Run)[] variants =
         [
             ("BatchStatsWriter.Update(in sample) (shipped)", () => team.Run(_ => ShippedLoop(shipped, Records))),
+            ("stack-address range (the earlier handle's check)", () => team.Run(_ => StackLoop(byStack, Records))),
             ("Environment.CurrentManagedThreadId == creator's", () => team.Run(_ => IdLoop(byId, Records))),
             ("[ThreadStatic] int token == creator's", () => team.Run(_ => TokenLoop(byToken, Records))),
             ("no check (ring store only)", () => team.Run(_ => NoCheckLoop(unchecked_, Records))),
@@ -108,6 +112,14 @@ internal static class ThreadChecks
         }
     }
 
+    private static void StackLoop(StackRangeCheck writer, int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            writer.Update(new BatchSample(Time(i), i & 31, 0.0001, 0.002, i & 7, i + 1));
+        }
+    }
+
     private static void IdLoop(ManagedIdCheck writer, int n)
     {
         for (int i = 0; i < n; i++)
@@ -141,6 +153,46 @@ internal static class ThreadChecks
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Fail() => throw new InvalidOperationException("wrong thread");
+
+    /// <summary>The check the handle shipped before: a remembered range of the creator's stack addresses (≤ 2 KiB), else the exact check.</summary>
+    [SkipLocalsInit]
+    private sealed unsafe class StackRangeCheck(WriterRing ring)
+    {
+        private readonly Thread _thread = Thread.CurrentThread;
+        private nuint _low = nuint.MaxValue;
+        private nuint _high;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Update(in BatchSample s)
+        {
+            byte marker;
+            nuint here = (nuint)(&marker);
+            if (here < _low || here > _high)
+            {
+                Confirm(here);
+            }
+
+            if (!ring.TryWriteCallerStamped(s.ProcessingTime, s.BatchSize, s.QueueTime, s.Latency, s.QueueLength, s.Timestamp))
+            {
+                Fail();
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void Confirm(nuint here)
+        {
+            if (!ReferenceEquals(Thread.CurrentThread, _thread))
+            {
+                Fail();
+            }
+
+            nuint low = Math.Min(_low, here), high = Math.Max(_high, here);
+            if (high - low <= 2048)
+            {
+                (_low, _high) = (low, high);
+            }
+        }
+    }
 
     private sealed class ManagedIdCheck(WriterRing ring)
     {
