@@ -305,7 +305,7 @@ public sealed class LockFreeBatchStats : IBatchStats
     }
 
     /// <summary>
-    /// Computes the comprehensive analysis of the window (DESIGN §6): the snapshot figures plus efficiency, stability,
+    /// Computes the comprehensive analysis of the window: the snapshot figures plus efficiency, stability,
     /// load distribution, trends, utilization, recommended capacity and bottlenecks (formulas on
     /// <see cref="BatchStatsAnalysis"/>).
     /// </summary>

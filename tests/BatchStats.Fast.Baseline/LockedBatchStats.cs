@@ -9,7 +9,7 @@ namespace BatchStats.Fast.Baseline;
 /// <summary>
 /// The locked baseline: a faithful port of the reference Python <c>BatchStats</c> class — one lock guarding five
 /// bounded queues (processing times, batch sizes, queue times, latencies, queue lengths), all-time counters and a
-/// time-based cache — with the figures defined as in DESIGN §3 (windowed throughput, numpy percentiles by sorting
+/// time-based cache — with the figures defined as in the README (windowed throughput, numpy percentiles by sorting
 /// a copy). The window is the last WindowSize updates in arrival order; caller timestamps and
 /// <see cref="BatchStatsOptions.MaxSampleAge"/> are not supported (the reference class has neither).
 /// </summary>

@@ -15,7 +15,7 @@ namespace BatchStats.Fast.Tests;
 /// </summary>
 public sealed class KernelTests
 {
-    /// <summary>SIMD and scalar sums may differ by summation order: at most this, relative (DESIGN §3 allows 1e-12).</summary>
+    /// <summary>SIMD and scalar sums may differ by summation order: at most this, relative (the documented bound is 1e-12).</summary>
     private const double SumTolerance = 1e-13;
 
     /// <summary>Instruction paths as ints (the enum is internal): 0 scalar, 1 Vector128, 2 Vector256.</summary>

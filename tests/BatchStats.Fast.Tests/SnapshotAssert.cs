@@ -14,7 +14,7 @@ internal static class SnapshotAssert
         "error_rate", "total_errors", "total_processed", "batch_count", "window_count",
     ];
 
-    /// <summary>Means and throughput: within 1e-12 relative of the exactly rounded value (DESIGN §3).</summary>
+    /// <summary>Means and throughput: within 1e-12 relative of the exactly rounded value (the documented bound).</summary>
     public const double MeanTolerance = 1e-12;
 
     public static void Matches(IReadOnlyDictionary<string, double> expected, BatchStatsSnapshot actual, string context = "")

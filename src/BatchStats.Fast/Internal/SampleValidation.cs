@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 
 namespace BatchStats.Fast.Internal;
 
-/// <summary>The bad-input rules of DESIGN §3, shared by every record path.</summary>
+/// <summary>The bad-input rules (docs/design.md, "Bad input"), shared by every record path.</summary>
 internal static class SampleValidation
 {
     /// <summary>True for a finite, non-negative time (false for NaN, ±∞ and negatives).</summary>

@@ -6,7 +6,7 @@ using CommunityToolkit.HighPerformance.Buffers;
 namespace BatchStats.Fast.Internal;
 
 /// <summary>
-/// <c>GetComprehensiveStats</c>: the snapshot figures and the DESIGN §6 scores from one gathered window (formulas
+/// <c>GetComprehensiveStats</c>: the snapshot figures and the analysis scores from one gathered window (formulas
 /// documented on <see cref="BatchStatsAnalysis"/>). Off the record path; never blocks a writer.
 /// </summary>
 internal static class WindowAnalysis
