@@ -100,6 +100,18 @@ public sealed class BatchStatsSnapshot
     /// </summary>
     public long RejectedSamples { get; init; }
 
+    /// <summary>The tracker's change detector when this snapshot's window was read (cache bookkeeping).</summary>
+    internal long Version { get; set; }
+
+    /// <summary>Clock ticks when this snapshot was computed (cache bookkeeping).</summary>
+    internal long ComputedAt { get; set; }
+
+    /// <summary>The oldest timestamp in the window, <see cref="long.MaxValue"/> when empty (cache bookkeeping).</summary>
+    internal long OldestTimestamp { get; set; }
+
+    /// <summary>The cache generation it was published in (cache bookkeeping).</summary>
+    internal int Epoch { get; set; }
+
     /// <summary>
     /// Returns every figure under its snake_case key (times in seconds): <c>avg_processing_time</c>,
     /// <c>median_processing_time</c>, <c>p95_processing_time</c>, <c>p99_processing_time</c>,

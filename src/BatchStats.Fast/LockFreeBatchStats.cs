@@ -62,19 +62,11 @@ public sealed class LockFreeBatchStats : IBatchStats
     private readonly TimeProvider? _customClock; // null: the system clock (Stopwatch), read directly
     private readonly double _ticksPerSecond; // of the clock above
     private readonly ReaderPools _pools;
+    private readonly ExponentialLayout _layout;
     private readonly Lock _registryLock = new();
     private WriterRing[] _rings = [];
-    // The snapshot cache, published seqlock-style so that a recompute allocates nothing but its snapshot: a publisher
-    // takes _cacheSeq from even to odd (compare-exchange; one that finds it odd skips publishing rather than wait),
-    // writes the fields and makes the sequence even again; a reader uses the fields only if the sequence was even and
-    // unchanged around them. A publisher preempted mid-write only makes other readers recompute until it resumes.
-    private long _cacheSeq;
-    private BatchStatsSnapshot? _cacheSnapshot;
-    private long _cacheVersion;
-    private long _cacheComputedAt;
-    private long _cacheOldest;
     private IncrementalWindow? _incremental; // null while a reader holds it
-    private long _peakThroughputBits; // double bits; only grows (compare-exchange on the read path)
+    private readonly SnapshotCache _cache = new();
     private long _windowCutoff = long.MinValue; // only grows (compare-exchange); see RaiseCutoff
     private int _registrarCutoffs;
 
@@ -110,6 +102,11 @@ public sealed class LockFreeBatchStats : IBatchStats
             ThrowHelper.ArgumentOutOfRange("options.CacheValidTime", options.CacheValidTime, "The cache valid time must not be negative.");
         }
 
+        if (options.HistogramScale is < ExponentialLayout.MinScale or > ExponentialLayout.MaxScale)
+        {
+            ThrowHelper.ArgumentOutOfRange("options.HistogramScale", options.HistogramScale, $"The histogram scale must be between {ExponentialLayout.MinScale} and {ExponentialLayout.MaxScale}.");
+        }
+
         if (options.MaxSampleAge is { } age && age <= TimeSpan.Zero)
         {
             ThrowHelper.ArgumentOutOfRange("options.MaxSampleAge", age, "The maximum sample age must be positive (or null for none).");
@@ -126,6 +123,7 @@ public sealed class LockFreeBatchStats : IBatchStats
         _maxAgeTicks = options.MaxSampleAge is { } maxAge ? ToTicks(maxAge, _ticksPerSecond) : long.MaxValue;
         _dropInvalid = options.InvalidSamplePolicy == InvalidSamplePolicy.Drop;
         _pools = pools;
+        _layout = ExponentialLayout.ForScale(options.HistogramScale);
         _incremental = new IncrementalWindow(_windowSize);
     }
 
@@ -314,10 +312,10 @@ public sealed class LockFreeBatchStats : IBatchStats
     public BatchStatsAnalysis GetComprehensiveStats()
     {
         WriterRing[] rings = Volatile.Read(ref _rings); // acquire, as in GetStats
-        double peak = BitConverter.Int64BitsToDouble(Volatile.Read(ref _peakThroughputBits)); // acquire
+        double peak = _cache.Peak;
         (BatchStatsAnalysis analysis, SnapshotFigures figures) =
             WindowAnalysis.Compute(rings, _windowSize, OldestAllowed(Now()), peak, _pools, _ticksPerSecond);
-        RaisePeak(figures.Throughput);
+        _cache.RaisePeak(figures.Throughput);
         return analysis;
     }
 
@@ -340,30 +338,38 @@ public sealed class LockFreeBatchStats : IBatchStats
             version += ring.Version;
         }
 
-        bool hit = TryReadCache(out CacheEntry cached);
-        if (hit && cached.Version == version && _maxAgeTicks == long.MaxValue)
+        BatchStatsSnapshot? cached = _cache.Current;
+        if (cached is not null && cached.Version == version && _maxAgeTicks == long.MaxValue)
         {
-            return cached.Snapshot; // nothing recorded since and no age limit: no clock read needed
+            return cached; // nothing recorded since and no age limit: no clock read needed
         }
 
         long now = Now();
-        if (hit)
+        if (cached is not null)
         {
             bool unchanged = cached.Version == version && cached.OldestTimestamp - now >= -_maxAgeTicks;
             if (unchanged || now - cached.ComputedAt < _cacheValidTicks)
             {
-                return cached.Snapshot;
+                return cached;
             }
         }
 
         long oldestAllowed = OldestAllowed(now);
-        double peak = BitConverter.Int64BitsToDouble(Volatile.Read(ref _peakThroughputBits)); // acquire
-        SnapshotFigures figures = Recompute(rings, oldestAllowed, peak);
-        RaisePeak(figures.Throughput);
+        SnapshotFigures figures = Recompute(rings, oldestAllowed, _cache.Peak);
+        _cache.RaisePeak(figures.Throughput);
         RaiseCutoff(figures.Snapshot.WindowCount == _windowSize ? Math.Max(figures.OldestTimestamp, oldestAllowed) : oldestAllowed);
-        Publish(new CacheEntry(figures.Snapshot, version, now, figures.OldestTimestamp));
-        return figures.Snapshot;
+        BatchStatsSnapshot snapshot = figures.Snapshot;
+        snapshot.Version = version; // not shared yet: plain stores, published by the cache's compare-exchange
+        snapshot.ComputedAt = now;
+        snapshot.OldestTimestamp = figures.OldestTimestamp;
+        return _cache.Publish(snapshot);
     }
+
+    /// <summary>
+    /// Makes the next <see cref="GetStats"/> compute a new snapshot instead of serving the cached one (the Python
+    /// module's recipes cleared its cache by hand). All-time counters still never appear to fall.
+    /// </summary>
+    public void InvalidateCache() => _cache.Invalidate();
 
     /// <summary>
     /// Advances the kept window by what was recorded since the last recompute, or merges from scratch (and keeps that
@@ -395,6 +401,31 @@ public sealed class LockFreeBatchStats : IBatchStats
     }
 
     /// <summary>
+    /// The all-time distributions of processing time, queue time and latency: every value recorded since the tracker
+    /// was created (not only the window), in exponential buckets at <see cref="BatchStatsOptions.HistogramScale"/>.
+    /// </summary>
+    /// <returns>An immutable set, mergeable with other trackers' (<see cref="BatchStatsHistograms.Merge"/>).</returns>
+    /// <remarks>Never blocks or slows a writer. Each bucket count only grows between calls.</remarks>
+    public BatchStatsHistograms GetHistograms()
+    {
+        WriterRing[] rings = Volatile.Read(ref _rings); // acquire, as in GetStats
+        return new BatchStatsHistograms(
+            Histogram(rings, RingHistograms.Processing), Histogram(rings, RingHistograms.Queue), Histogram(rings, RingHistograms.Latency));
+    }
+
+    private ExponentialHistogram Histogram(WriterRing[] rings, int series)
+    {
+        var counts = new long[_layout.BucketCount + 1]; // [0]: the zero bucket, then the layout's bucket slots
+        double sum = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
+        foreach (WriterRing ring in rings)
+        {
+            ring.Histograms.AddTo(series, counts, ref sum, ref min, ref max);
+        }
+
+        return ExponentialHistogram.Create(_layout.Scale, counts[0], _layout.MinIndex, counts.AsSpan(1), sum, min, max);
+    }
+
+    /// <summary>
     /// Copies the window's samples into <paramref name="destination"/> in timestamp order, newest last (the newest
     /// ones when the window holds more than fits), e.g. for exporters that feed histograms.
     /// </summary>
@@ -412,10 +443,10 @@ public sealed class LockFreeBatchStats : IBatchStats
     internal (BatchStatsSnapshot Snapshot, BatchSample[] Samples) GetStatsWithSamples()
     {
         WriterRing[] rings = Volatile.Read(ref _rings); // acquire, as in GetStats
-        double peak = BitConverter.Int64BitsToDouble(Volatile.Read(ref _peakThroughputBits)); // acquire
+        double peak = _cache.Peak;
         var samples = new BatchSample[_windowSize];
         (SnapshotFigures figures, int count) = SnapshotReader.ComputeWithSamples(rings, _windowSize, OldestAllowed(Now()), peak, _pools, samples);
-        RaisePeak(figures.Throughput);
+        _cache.RaisePeak(figures.Throughput);
         return (figures.Snapshot, samples[..count]);
     }
 
@@ -423,7 +454,7 @@ public sealed class LockFreeBatchStats : IBatchStats
     internal BatchStatsSnapshot GetStatsFromScratch()
     {
         WriterRing[] rings = Volatile.Read(ref _rings); // acquire, as in GetStats
-        double peak = BitConverter.Int64BitsToDouble(Volatile.Read(ref _peakThroughputBits)); // acquire
+        double peak = _cache.Peak;
         return SnapshotReader.Compute(rings, _windowSize, OldestAllowed(Now()), peak, _pools).Snapshot;
     }
 
@@ -569,7 +600,7 @@ public sealed class LockFreeBatchStats : IBatchStats
             }
         }
 
-        var ring = new WriterRing(this, _ringCapacity, current);
+        var ring = new WriterRing(this, _ringCapacity, current, _layout);
         lock (_registryLock)
         {
             WriterRing[] rings = _rings;
@@ -656,69 +687,4 @@ public sealed class LockFreeBatchStats : IBatchStats
         string fieldName = char.ToUpperInvariant(field[0]) + field[1..];
         ThrowHelper.ArgumentOutOfRange(name, value, paramName is null ? message : $"{prefix}{fieldName}: {message}");
     }
-
-    // ---- snapshot cache ----
-
-    private void RaisePeak(double throughput)
-    {
-        long current = Volatile.Read(ref _peakThroughputBits); // acquire
-        while (throughput > BitConverter.Int64BitsToDouble(current))
-        {
-            // Full fence (Interlocked): readers racing to raise the peak agree on one maximum.
-            long seen = Interlocked.CompareExchange(ref _peakThroughputBits, BitConverter.DoubleToInt64Bits(throughput), current); // full fence
-            if (seen == current)
-            {
-                return;
-            }
-
-            current = seen;
-        }
-    }
-
-    /// <summary>Reads the cached snapshot and what it was computed from; false when there is none or a publisher is writing it.</summary>
-    private bool TryReadCache(out CacheEntry entry)
-    {
-        long seq = Volatile.Read(ref _cacheSeq); // acquire: the field loads below cannot move before it
-        if ((seq & 1) == 0)
-        {
-            // Acquire loads: the re-read of _cacheSeq cannot move before them, and a value from a publisher that has
-            // started (its odd compare-exchange precedes its release stores) makes that re-read see the change.
-            entry = new CacheEntry(
-                Volatile.Read(ref _cacheSnapshot)!, // acquire
-                Volatile.Read(ref _cacheVersion), // acquire
-                Volatile.Read(ref _cacheComputedAt), // acquire
-                Volatile.Read(ref _cacheOldest)); // acquire
-            if (entry.Snapshot is not null && Volatile.Read(ref _cacheSeq) == seq) // acquire
-            {
-                return true;
-            }
-        }
-
-        entry = default;
-        return false;
-    }
-
-    /// <summary>Caches <paramref name="entry"/> unless a newer one is cached or another reader is publishing right now (no waiting).</summary>
-    private void Publish(in CacheEntry entry)
-    {
-        long seq = Volatile.Read(ref _cacheSeq); // acquire
-        // Full fence (Interlocked): exclusive right to write the fields, ordered before every store below; it also
-        // makes the previous publisher's stores visible to the plain reads of the fields here.
-        if ((seq & 1) != 0 || Interlocked.CompareExchange(ref _cacheSeq, seq + 1, seq) != seq) // full fence
-        {
-            return;
-        }
-
-        if (_cacheSnapshot is null || _cacheVersion <= entry.Version) // plain reads: only publishers write these, and we hold the odd sequence
-        {
-            Volatile.Write(ref _cacheSnapshot, entry.Snapshot); // release: the snapshot is fully built before a reader can load it
-            Volatile.Write(ref _cacheVersion, entry.Version); // release
-            Volatile.Write(ref _cacheComputedAt, entry.ComputedAt); // release
-            Volatile.Write(ref _cacheOldest, entry.OldestTimestamp); // release
-        }
-
-        Volatile.Write(ref _cacheSeq, seq + 2); // release: the fields are written before the sequence is even again
-    }
-
-    private readonly record struct CacheEntry(BatchStatsSnapshot Snapshot, long Version, long ComputedAt, long OldestTimestamp);
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using BatchStats.Fast.Internal;
@@ -151,6 +152,87 @@ public sealed class LockFreeBatchStatsTests
         var samples = new BatchSample[10];
         Assert.Equal(10, stats.CopyRecentSamples(samples));
         Assert.Equal(new long[] { 315, 316, 317, 318, 319, 400, 401, 402, 403, 404 }, samples.Select(s => s.Timestamp));
+    }
+
+    /// <summary>
+    /// Two writers, two readers, a 1 ms cache: on each reader, successive snapshots never show an all-time counter
+    /// lower than before; across readers, a snapshot's counters are at least those of every snapshot that finished
+    /// before it started.
+    /// </summary>
+    [Fact]
+    public void GetStats_ConcurrentReadersAndExpiringCache_CountersNeverFall()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 256, CacheValidTime = TimeSpan.FromMilliseconds(1) });
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        long finishedBatches = 0, finishedErrors = 0;
+        int drops = 0, reads = 0;
+        Thread[] writers = [.. Enumerable.Range(0, 2).Select(w => new Thread(() =>
+        {
+            for (long i = 1; !stop.IsCancellationRequested; i++)
+            {
+                stats.Update(new BatchSample(0.001, 2, 0.0001, 0.002, 1, (i * 2) + w));
+                if (i % 64 == 0)
+                {
+                    stats.RecordError();
+                }
+            }
+        }))];
+        Thread[] readers = [.. Enumerable.Range(0, 2).Select(_ => new Thread(() =>
+        {
+            long lastBatches = 0, lastProcessed = 0, lastErrors = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                long floorBatches = Volatile.Read(ref finishedBatches), floorErrors = Volatile.Read(ref finishedErrors);
+                BatchStatsSnapshot s = stats.GetStats();
+                if (s.BatchCount < lastBatches || s.TotalProcessed < lastProcessed || s.TotalErrors < lastErrors
+                    || s.BatchCount < floorBatches || s.TotalErrors < floorErrors)
+                {
+                    Interlocked.Increment(ref drops);
+                }
+
+                (lastBatches, lastProcessed, lastErrors) = (s.BatchCount, s.TotalProcessed, s.TotalErrors);
+                InterlockedMax(ref finishedBatches, s.BatchCount);
+                InterlockedMax(ref finishedErrors, s.TotalErrors);
+                Interlocked.Increment(ref reads);
+            }
+        }))];
+        Array.ForEach(writers, t => t.Start());
+        Array.ForEach(readers, t => t.Start());
+        Array.ForEach(writers, t => t.Join());
+        Array.ForEach(readers, t => t.Join());
+        Assert.True(reads > 100, $"only {reads} reads");
+        Assert.Equal(0, drops);
+    }
+
+    [Fact]
+    public void InvalidateCache_NextReadRecomputes_CountersStillNeverFall()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.FromHours(1), MaxSampleAge = TimeSpan.FromHours(1) });
+        stats.Update(new BatchSample(0.5, 3, 0, 1, 0, Stopwatch.GetTimestamp()));
+        BatchStatsSnapshot first = stats.GetStats();
+        stats.Update(new BatchSample(0.25, 1, 0, 1, 0, Stopwatch.GetTimestamp()));
+        Assert.Same(first, stats.GetStats()); // within the valid time: served from cache
+        stats.InvalidateCache();
+        BatchStatsSnapshot second = stats.GetStats();
+        Assert.NotSame(first, second);
+        Assert.Equal(2, second.BatchCount);
+        Assert.Equal(4, second.TotalProcessed);
+        Assert.Same(second, stats.GetStats());
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        long current = Volatile.Read(ref target);
+        while (value > current)
+        {
+            long seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
     }
 
     private static void RunOnNewThread(Action action)

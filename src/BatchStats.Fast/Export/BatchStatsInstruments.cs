@@ -15,7 +15,9 @@ namespace BatchStats.Fast;
 /// <c>batchstats.queue_time.mean</c> (unit <c>s</c>), <c>batchstats.queue_length.mean</c> (<c>{batch}</c>),
 /// <c>batchstats.throughput</c> (<c>{item}/s</c>), <c>batchstats.error_rate</c> (<c>1</c>). Counters (all-time,
 /// monotonic): <c>batchstats.batches</c> (<c>{batch}</c>), <c>batchstats.items</c> (<c>{item}</c>),
-/// <c>batchstats.errors</c> (<c>{error}</c>). Names follow the OpenTelemetry semantic-convention style.</para>
+/// <c>batchstats.errors</c> (<c>{error}</c>), and for a <see cref="LockFreeBatchStats"/>
+/// <c>batchstats.processing_time.sum</c> (<c>s</c>: the mean over any interval is its rate divided by the batches'
+/// rate). Names follow the OpenTelemetry semantic-convention style.</para>
 /// <para>One collection reads one snapshot: the first callback takes <see cref="IBatchStats.GetStats"/> and the
 /// callbacks that follow within <see cref="SnapshotReuse"/> (a collection takes microseconds) reuse it.</para>
 /// <para>Dispose to stop publishing (the instruments stay on the meter but report nothing).</para>
@@ -28,8 +30,7 @@ public sealed class BatchStatsInstruments : IDisposable
     private static readonly long s_reuseTicks = (long)(SnapshotReuse.TotalSeconds * Stopwatch.Frequency);
     private readonly IBatchStats _stats;
     private readonly List<Instrument> _instruments = [];
-    private BatchStatsSnapshot? _snapshot;
-    private long _snapshotAt;
+    private Collection? _collection; // the current collection's snapshot and when it was taken, replaced as one reference
     private int _disposed;
 
     private BatchStatsInstruments(IBatchStats stats, Meter meter)
@@ -48,6 +49,15 @@ public sealed class BatchStatsInstruments : IDisposable
         Counter(meter, "batchstats.batches", "{batch}", "Batches recorded since start.", s => s.BatchCount);
         Counter(meter, "batchstats.items", "{item}", "Items processed since start.", s => s.TotalProcessed);
         Counter(meter, "batchstats.errors", "{error}", "Errors recorded since start.", s => s.TotalErrors);
+        if (stats is LockFreeBatchStats tracker)
+        {
+            // All-time processing time, so rate(sum) / rate(batches) gives the mean over any interval.
+            _instruments.Add(meter.CreateObservableCounter(
+                "batchstats.processing_time.sum",
+                () => Volatile.Read(ref _disposed) != 0 ? [] : new[] { new Measurement<double>(tracker.GetHistograms().ProcessingTime.Sum) }, // acquire
+                "s",
+                "Processing time recorded since start (all-time sum)."));
+        }
     }
 
     /// <summary>The instruments created on the meter.</summary>
@@ -85,18 +95,22 @@ public sealed class BatchStatsInstruments : IDisposable
         return [new Measurement<T>(figure(CollectionSnapshot()))];
     }
 
-    /// <summary>The snapshot of the current collection (callbacks run one after another on the collecting thread).</summary>
+    /// <summary>
+    /// The snapshot of the current collection: one reference holds the snapshot with its time, so overlapping
+    /// collections each see a whole pair; the tracker's snapshots never show a counter fall, whichever one wins.
+    /// </summary>
     private BatchStatsSnapshot CollectionSnapshot()
     {
         long now = Stopwatch.GetTimestamp();
-        BatchStatsSnapshot? snapshot = Volatile.Read(ref _snapshot); // acquire: a published snapshot is complete
-        if (snapshot is null || now - Volatile.Read(ref _snapshotAt) > s_reuseTicks) // acquire
+        Collection? current = Volatile.Read(ref _collection); // acquire: a published collection is complete
+        if (current is null || now - current.TakenAt > s_reuseTicks)
         {
-            snapshot = _stats.GetStats();
-            Volatile.Write(ref _snapshotAt, now); // release
-            Volatile.Write(ref _snapshot, snapshot); // release
+            current = new Collection(_stats.GetStats(), now);
+            Volatile.Write(ref _collection, current); // release: the pair is built before another collection can read it
         }
 
-        return snapshot;
+        return current.Snapshot;
     }
+
+    private sealed record Collection(BatchStatsSnapshot Snapshot, long TakenAt);
 }

@@ -40,14 +40,18 @@ internal sealed class WriterRing
     private readonly long _mask;
     private PaddedState _state;
 
-    public WriterRing(object owner, int capacity, Thread ownerThread)
+    public WriterRing(object owner, int capacity, Thread ownerThread, ExponentialLayout? layout = null)
     {
+        Histograms = new RingHistograms(layout ?? ExponentialLayout.ForScale(3));
         Debug.Assert(capacity > 0 && (capacity & (capacity - 1)) == 0, "capacity must be a power of two");
         Owner = owner;
         _slots = GC.AllocateUninitializedArray<Slot>(capacity); // only slots below Head are ever read, and those were written
         _mask = capacity - 1;
         OwnerThread = ownerThread;
     }
+
+    /// <summary>The owner's all-time distributions (carried on by later owners).</summary>
+    public RingHistograms Histograms { get; }
 
     /// <summary>The tracker this ring belongs to (identity check of the per-thread cache).</summary>
     public object Owner { get; }
@@ -148,6 +152,7 @@ internal sealed class WriterRing
         long head = _state.Head; // owner-only field: a plain read sees the owner's own last write
         ref Slot slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slots), (nint)(head & _mask));
         StoreSlot(ref slot, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
+        Histograms.Record(processingTime, queueTime, latency);
         long total = _state.TotalProcessed + batchSize;
         _state.TotalProcessed = total; // plain: published to readers by the release store of Head below
         Volatile.Write(ref _state.Head, head + 1); // release: the slot and counter stores above are visible before the new Head
@@ -197,6 +202,7 @@ internal sealed class WriterRing
 
             long ts = s.Timestamp != 0 ? s.Timestamp : selfStamp++;
             sum += s.BatchSize;
+            Histograms.Record(s.ProcessingTime, s.QueueTime, s.Latency);
             if (seq >= firstKept)
             {
                 StoreSlot(ref Unsafe.Add(ref slots, (nint)(seq & _mask)), s.ProcessingTime, s.BatchSize, s.QueueTime, s.Latency, s.QueueLength, ts);

@@ -1,0 +1,221 @@
+using System;
+using BatchStats.Fast.Internal;
+using BatchStats.Fast.Internal.Kernels;
+
+namespace BatchStats.Fast;
+
+/// <summary>
+/// An immutable, mergeable all-time distribution in the OpenTelemetry base-2 exponential bucket layout: at scale
+/// <c>s</c>, bucket <c>i</c> covers <c>(2^(i / 2^s), 2^((i + 1) / 2^s)]</c>, plus a zero bucket for exact zeros.
+/// </summary>
+/// <remarks>
+/// <para>Histograms of different trackers, processes or machines combine with <see cref="Merge"/>: the finer one is
+/// downscaled to the coarser scale (bucket <c>i</c> becomes <c>i &gt;&gt; d</c>), counts and sums add up, and the
+/// minimum and maximum combine. Build one from counts received from elsewhere with <see cref="Create"/>.</para>
+/// <para>Recorded values above 2^16 s are counted in the highest bucket and values at or below 2^-32 s in the lowest
+/// (<see cref="BatchStatsOptions.HistogramScale"/>); <see cref="Sum"/>, <see cref="Min"/> and <see cref="Max"/>
+/// stay exact.</para>
+/// <para>Instances are safe to share between threads.</para>
+/// </remarks>
+public sealed class ExponentialHistogram
+{
+    private readonly long[] _counts;
+
+    private ExponentialHistogram(int scale, long zeroCount, long offset, long[] counts, double sum, double min, double max)
+    {
+        Scale = scale;
+        ZeroCount = zeroCount;
+        Offset = offset;
+        _counts = counts;
+        Sum = sum;
+        long count = zeroCount;
+        foreach (long c in counts)
+        {
+            count += c;
+        }
+
+        Count = count;
+        Min = count == 0 ? 0 : min;
+        Max = count == 0 ? 0 : max;
+    }
+
+    /// <summary>The scale: each power of two is split into 2^<see cref="Scale"/> buckets (-4 to 8).</summary>
+    public int Scale { get; }
+
+    /// <summary>Values that were exactly zero.</summary>
+    public long ZeroCount { get; }
+
+    /// <summary>The bucket index of <see cref="Counts"/>[0].</summary>
+    public long Offset { get; }
+
+    /// <summary>Counts of the buckets <see cref="Offset"/>, <see cref="Offset"/> + 1, …; no leading or trailing zeros.</summary>
+    public ReadOnlySpan<long> Counts => _counts;
+
+    /// <summary>All values counted: <see cref="ZeroCount"/> plus the bucket counts.</summary>
+    public long Count { get; }
+
+    /// <summary>The exact sum of the values.</summary>
+    public double Sum { get; }
+
+    /// <summary>The exact smallest value (0 when <see cref="Count"/> is 0).</summary>
+    public double Min { get; }
+
+    /// <summary>The exact largest value (0 when <see cref="Count"/> is 0).</summary>
+    public double Max { get; }
+
+    /// <summary>Creates a histogram from its parts (e.g. received from another process), so it can be merged.</summary>
+    /// <param name="scale">The scale, -4 to 8.</param>
+    /// <param name="zeroCount">Values that were exactly zero; non-negative.</param>
+    /// <param name="offset">The bucket index of <paramref name="counts"/>[0].</param>
+    /// <param name="counts">Bucket counts; non-negative.</param>
+    /// <param name="sum">The sum of the values.</param>
+    /// <param name="min">The smallest value (ignored when nothing was counted).</param>
+    /// <param name="max">The largest value (ignored when nothing was counted).</param>
+    /// <returns>The histogram, with leading and trailing empty buckets trimmed.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The scale is out of range, or a count is negative.</exception>
+    public static ExponentialHistogram Create(int scale, long zeroCount, long offset, ReadOnlySpan<long> counts, double sum, double min, double max)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(scale, -4);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(scale, 8);
+        ArgumentOutOfRangeException.ThrowIfNegative(zeroCount);
+        foreach (long c in counts)
+        {
+            if (c < 0)
+            {
+                ThrowHelper.ArgumentOutOfRange(nameof(counts), c, "Bucket counts must not be negative.");
+            }
+        }
+
+        int first = 0, end = counts.Length;
+        while (first < end && counts[first] == 0)
+        {
+            first++;
+        }
+
+        while (end > first && counts[end - 1] == 0)
+        {
+            end--;
+        }
+
+        return new ExponentialHistogram(scale, zeroCount, offset + first, counts[first..end].ToArray(), sum, min, max);
+    }
+
+    /// <summary>The upper bound of bucket <paramref name="index"/> at this histogram's scale: 2^((index + 1) / 2^scale).</summary>
+    /// <param name="index">A bucket index.</param>
+    /// <returns>The bucket's inclusive upper bound.</returns>
+    public double UpperBound(long index) => ExponentialLayout.UpperBound(index, Scale);
+
+    /// <summary>This histogram at a coarser scale: bucket <c>i</c> becomes bucket <c>i &gt;&gt; (Scale - scale)</c>.</summary>
+    /// <param name="scale">The new scale, at most <see cref="Scale"/> and at least -4.</param>
+    /// <returns>The downscaled histogram (this one when the scale is unchanged).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="scale"/> is above <see cref="Scale"/> or below -4.</exception>
+    public ExponentialHistogram Downscale(int scale)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(scale, Scale);
+        ArgumentOutOfRangeException.ThrowIfLessThan(scale, -4);
+        if (scale == Scale || _counts.Length == 0)
+        {
+            return scale == Scale ? this : new ExponentialHistogram(scale, ZeroCount, 0, [], Sum, Min, Max);
+        }
+
+        int shift = Scale - scale;
+        long first = Offset >> shift, last = (Offset + _counts.Length - 1) >> shift;
+        var counts = new long[last - first + 1];
+        for (int i = 0; i < _counts.Length; i++)
+        {
+            counts[((Offset + i) >> shift) - first] += _counts[i];
+        }
+
+        return new ExponentialHistogram(scale, ZeroCount, first, counts, Sum, Min, Max);
+    }
+
+    /// <summary>Combines two histograms: the finer is downscaled to the coarser scale, then counts and sums add up.</summary>
+    /// <param name="a">A histogram.</param>
+    /// <param name="b">Another histogram.</param>
+    /// <returns>The histogram of the values of both.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public static ExponentialHistogram Merge(ExponentialHistogram a, ExponentialHistogram b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        int scale = Math.Min(a.Scale, b.Scale);
+        a = a.Downscale(scale);
+        b = b.Downscale(scale);
+        double min = a.Count == 0 ? b.Min : b.Count == 0 ? a.Min : Math.Min(a.Min, b.Min);
+        double max = a.Count == 0 ? b.Max : b.Count == 0 ? a.Max : Math.Max(a.Max, b.Max);
+        if (a._counts.Length == 0 || b._counts.Length == 0)
+        {
+            ExponentialHistogram buckets = a._counts.Length == 0 ? b : a;
+            return new ExponentialHistogram(scale, a.ZeroCount + b.ZeroCount, buckets.Offset, buckets._counts, a.Sum + b.Sum, min, max);
+        }
+
+        long first = Math.Min(a.Offset, b.Offset);
+        long end = Math.Max(a.Offset + a._counts.Length, b.Offset + b._counts.Length);
+        var counts = new long[end - first];
+        AddInto(counts, first, a);
+        AddInto(counts, first, b);
+        return new ExponentialHistogram(scale, a.ZeroCount + b.ZeroCount, first, counts, a.Sum + b.Sum, min, max);
+
+        static void AddInto(long[] counts, long first, ExponentialHistogram h)
+        {
+            for (int i = 0; i < h._counts.Length; i++)
+            {
+                counts[h.Offset - first + i] += h._counts[i];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Estimates the <paramref name="q"/>-quantile the way <c>numpy.percentile(x, 100 q)</c> defines it (linear
+    /// interpolation between the order statistics around rank <c>(Count - 1) q</c>), with each order statistic
+    /// replaced by the geometric midpoint of its bucket (0 in the zero bucket), and the result clamped to
+    /// [<see cref="Min"/>, <see cref="Max"/>].
+    /// </summary>
+    /// <param name="q">The quantile, 0 to 1.</param>
+    /// <returns>The estimate; 0 when nothing was counted.</returns>
+    /// <remarks>
+    /// Error bound: relative to the exact quantile of the counted values, at most <c>2^(2^-(Scale + 1)) - 1</c>
+    /// (4.43 % at scale 3): a geometric midpoint is within that of every value in its bucket, and linear
+    /// interpolation keeps the bound. Values outside the recorded range (counted in an edge bucket) are outside it.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="q"/> is not within 0 to 1.</exception>
+    public double ValueAtQuantile(double q)
+    {
+        if (!(q >= 0 && q <= 1))
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(q), q, "The quantile must be between 0 and 1.");
+        }
+
+        if (Count == 0)
+        {
+            return 0;
+        }
+
+        double h = (Count - 1) * q; // numpy's virtual index
+        double floor = Math.Floor(h);
+        long lower = (long)floor;
+        double estimate = Percentiles.Lerp(ValueOfRank(lower), ValueOfRank(Math.Min(lower + 1, Count - 1)), h - floor);
+        return Math.Clamp(estimate, Min, Max);
+    }
+
+    /// <summary>The geometric midpoint of the bucket holding the order statistic of (0-based) <paramref name="rank"/>.</summary>
+    private double ValueOfRank(long rank)
+    {
+        if (rank < ZeroCount)
+        {
+            return 0;
+        }
+
+        long seen = ZeroCount;
+        for (int i = 0; i < _counts.Length; i++)
+        {
+            seen += _counts[i];
+            if (rank < seen)
+            {
+                return Math.Sqrt(UpperBound(Offset + i - 1) * UpperBound(Offset + i));
+            }
+        }
+
+        return Max; // unreachable for rank < Count
+    }
+}

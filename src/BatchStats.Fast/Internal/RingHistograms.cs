@@ -1,0 +1,111 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace BatchStats.Fast.Internal;
+
+/// <summary>
+/// A writer ring's all-time distributions of processing time, queue time and latency: counts per
+/// <see cref="ExponentialLayout"/> cell, plus the sum, minimum and maximum of each series.
+/// </summary>
+/// <remarks>
+/// Design: the ring's owner is the only writer; each record adds one plain increment per series and updates that
+/// series' sum, minimum and maximum (owner-only memory, published with the record by the release store of the
+/// ring's Head). Readers load the cells with acquire loads and may see increments of a record still in flight: every
+/// cell only grows (sums too: times are non-negative), so a reader never sees a count fall. Cells map to buckets
+/// only on the read side. The cells survive ring reuse: a new owner's counts carry on.
+/// </remarks>
+internal sealed class RingHistograms
+{
+    /// <summary>Series order in the cells.</summary>
+    public const int Processing = 0, Queue = 1, Latency = 2, SeriesCount = 3;
+
+    private readonly ExponentialLayout _layout;
+    private readonly ulong[] _thresholds; // the layout's, held here so a record loads fewer fields
+    private readonly int _keyShift;
+    private readonly long _keyMin;
+    private readonly long _keyLast;
+    private readonly long[] _cells; // per series: CellCount counts
+    private readonly double[] _stats; // per series: sum, min, max
+    private readonly int _stride;
+
+    public RingHistograms(ExponentialLayout layout)
+    {
+        _layout = layout;
+        _thresholds = layout.Thresholds;
+        _keyShift = layout.KeyShift;
+        _keyMin = layout.KeyMin;
+        _keyLast = layout.KeyCount - 1;
+        _stride = layout.CellCount;
+        _cells = new long[SeriesCount * _stride];
+        _stats = new double[SeriesCount * 3];
+        for (int s = 0; s < SeriesCount; s++)
+        {
+            _stats[(3 * s) + 1] = double.PositiveInfinity;
+            _stats[(3 * s) + 2] = double.NegativeInfinity;
+        }
+    }
+
+    /// <summary>Counts one record's three values. Owner thread only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Record(double processingTime, double queueTime, double latency)
+    {
+        ref ulong thresholds = ref MemoryMarshal.GetArrayDataReference(_thresholds);
+        int shift = _keyShift;
+        long keyMin = _keyMin, keyLast = _keyLast;
+        ref long cells = ref MemoryMarshal.GetArrayDataReference(_cells);
+        nint stride = _stride;
+        Unsafe.Add(ref cells, Cell(ref thresholds, shift, keyMin, keyLast, processingTime))++; // plain: owner-only; published by the ring's release store of Head
+        Unsafe.Add(ref cells, stride + Cell(ref thresholds, shift, keyMin, keyLast, queueTime))++; // plain, as above
+        Unsafe.Add(ref cells, (2 * stride) + Cell(ref thresholds, shift, keyMin, keyLast, latency))++; // plain, as above
+        ref double stats = ref MemoryMarshal.GetArrayDataReference(_stats);
+        Add(ref stats, processingTime);
+        Add(ref Unsafe.Add(ref stats, 3), queueTime);
+        Add(ref Unsafe.Add(ref stats, 6), latency);
+    }
+
+    /// <summary>
+    /// Adds this ring's counts of <paramref name="series"/> to <paramref name="buckets"/> ([0]: the zero bucket, then
+    /// the layout's bucket slots), and its sum, minimum and maximum to the accumulators (any thread).
+    /// </summary>
+    public void AddTo(int series, Span<long> buckets, ref double sum, ref double min, ref double max)
+    {
+        ReadOnlySpan<long> cells = _cells.AsSpan(series * _stride, _stride);
+        for (int cell = 0; cell < cells.Length; cell++)
+        {
+            buckets[_layout.BucketOf(cell) + 1] += Volatile.Read(ref Unsafe.AsRef(in cells[cell])); // acquire: a cell only grows
+        }
+
+        ref double stats = ref _stats[3 * series];
+        sum += Volatile.Read(ref stats); // acquire
+        min = Math.Min(min, Volatile.Read(ref Unsafe.Add(ref stats, 1))); // acquire
+        max = Math.Max(max, Volatile.Read(ref Unsafe.Add(ref stats, 2))); // acquire
+    }
+
+    /// <summary><see cref="ExponentialLayout.Cell"/> with the layout's fields in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint Cell(ref ulong thresholds, int shift, long keyMin, long keyLast, double value)
+    {
+        ulong bits = BitConverter.DoubleToUInt64Bits(value) << 1; // drops the sign bit: -0.0 reads as 0.0
+        long key = Math.Min(Math.Max((long)(bits >> shift) - keyMin, 0), keyLast);
+        return (nint)(2 * key) + (bits >= Unsafe.Add(ref thresholds, (nint)key) ? 1 : 0);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add(ref double stats, double value)
+    {
+        stats += value; // plain: owner-only, as above
+        ref double min = ref Unsafe.Add(ref stats, 1);
+        ref double max = ref Unsafe.Add(ref stats, 2);
+        if (value < min)
+        {
+            min = value + 0.0; // -0.0 becomes +0.0, as everywhere on the read side
+        }
+
+        if (value > max)
+        {
+            max = value;
+        }
+    }
+}

@@ -1,0 +1,230 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Numerics;
+using System.Threading;
+using BatchStats.Fast.Internal;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Xunit;
+
+namespace BatchStats.Fast.Tests;
+
+/// <summary>
+/// <see cref="ExponentialLayout"/> (bucket index from the bits), <see cref="ExponentialHistogram"/> (merge, downscale,
+/// quantile estimate) and <see cref="LockFreeBatchStats.GetHistograms"/> (all-time counts).
+/// </summary>
+public sealed class ExponentialHistogramTests
+{
+    public static TheoryData<int> Scales => [0, 1, 2, 3, 4, 5, 6];
+
+    /// <summary>Powers of two, the in-octave boundaries and their neighbouring doubles, range ends, random values.</summary>
+    [Theory]
+    [MemberData(nameof(Scales))]
+    public void Index_EdgeValues_MatchesTheExactBucketAndMathLog2(int scale)
+    {
+        ExponentialLayout layout = ExponentialLayout.ForScale(scale);
+        var values = new List<double>();
+        for (int e = ExponentialLayout.MinExponent; e < ExponentialLayout.MaxExponent; e++)
+        {
+            for (int k = 0; k < 1 << scale; k++)
+            {
+                double b = Math.Pow(2, e + ((double)k / (1 << scale)));
+                values.AddRange([b, Math.BitDecrement(b), Math.BitIncrement(b), Math.BitDecrement(Math.BitDecrement(b)), Math.BitIncrement(Math.BitIncrement(b))]);
+            }
+        }
+
+        var rng = new Random(scale);
+        values.AddRange(Enumerable.Range(0, 2000).Select(_ => Math.Exp((rng.NextDouble() * 36) - 16)));
+        foreach (double v in values.Where(v => v > ExponentialLayout.MinValue && v <= ExponentialLayout.MaxValue))
+        {
+            long exact = ExactIndex(v, scale);
+            Assert.Equal(exact, layout.Index(v));
+            double log2 = Math.Ceiling(Math.Log2(v) * (1 << scale)) - 1;
+            Assert.InRange(exact - log2, -1, 1); // Math.Log2 itself may be an ulp off right at a boundary
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Scales))]
+    public void Cell_ZeroSubnormalsAndOutOfRange_GoToTheZeroAndEdgeBuckets(int scale)
+    {
+        ExponentialLayout layout = ExponentialLayout.ForScale(scale);
+        int Slot(double v) => layout.BucketOf((int)layout.Cell(v));
+        Assert.Equal(-1, Slot(0.0));
+        Assert.Equal(-1, Slot(-0.0));
+        Assert.Equal(-1, Slot(double.Epsilon)); // subnormal: at or below the zero threshold
+        Assert.Equal(-1, Slot(ExponentialLayout.MinValue)); // the threshold itself (2^-24) is in the zero bucket
+        Assert.Equal(0, Slot(Math.BitIncrement(ExponentialLayout.MinValue))); // the lowest bucket of the range
+        double inRange = Math.ScaleB(1.5, ExponentialLayout.MinExponent + 1);
+        Assert.Equal(layout.Index(inRange) - layout.MinIndex, Slot(inRange));
+        Assert.Equal((1 << scale) - 1, Slot(Math.ScaleB(1, ExponentialLayout.MinExponent + 1))); // 2^(min+1) closes the first octave
+        Assert.Equal(layout.BucketCount - 1, Slot(ExponentialLayout.MaxValue)); // 2^16: the top bucket's upper edge
+        Assert.Equal(layout.BucketCount - 1, Slot(Math.BitIncrement(ExponentialLayout.MaxValue)));
+        Assert.Equal(layout.BucketCount - 1, Slot(double.MaxValue));
+        Assert.Equal(layout.BucketCount - 2, Slot(ExponentialLayout.LowerBound(layout.MinIndex + layout.BucketCount - 1, scale) * (1 - 1e-12)));
+    }
+
+    [Fact]
+    public void GetHistograms_CountsEveryValueEverRecorded_WhileTheWindowRolls()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 10, CacheValidTime = TimeSpan.Zero, HistogramScale = 2 });
+        var processing = new List<double>();
+        var rng = new Random(5);
+        for (int i = 1; i <= 500; i++)
+        {
+            double pt = i % 50 == 0 ? 0 : Math.Exp((rng.NextDouble() * 10) - 8);
+            processing.Add(pt);
+            stats.Update(new BatchSample(pt, 1, pt / 2, pt * 3, 0, i));
+        }
+
+        BatchStatsHistograms h = stats.GetHistograms();
+        Assert.Equal(500, h.ProcessingTime.Count);
+        Assert.Equal(10, h.ProcessingTime.ZeroCount);
+        Assert.Equal(2, h.ProcessingTime.Scale);
+        Assert.Equal(ReferenceStats.ExactSum(processing), h.ProcessingTime.Sum, 1e-12);
+        Assert.Equal(processing.Min(), h.ProcessingTime.Min);
+        Assert.Equal(processing.Max(), h.ProcessingTime.Max);
+        Assert.Equal(processing.Max() * 3, h.Latency.Max);
+        ExponentialLayout layout = ExponentialLayout.ForScale(2);
+        var expected = processing.Where(v => v > 0).GroupBy(layout.Index).ToDictionary(g => g.Key, g => (long)g.Count());
+        for (int i = 0; i < h.ProcessingTime.Counts.Length; i++)
+        {
+            Assert.Equal(expected.GetValueOrDefault(h.ProcessingTime.Offset + i), h.ProcessingTime.Counts[i]);
+        }
+
+        Assert.Equal(10, stats.GetStats().WindowCount);
+    }
+
+    [Fact]
+    public void GetHistograms_ExitedThreadsRingReused_CountsCarryOn()
+    {
+        var stats = new LockFreeBatchStats(4, 0);
+        for (int t = 0; t < 20; t++)
+        {
+            int thread = t;
+            var worker = new Thread(() => stats.Update(new BatchSample(0.5, 1, 0.25, 1, 0, thread + 1)));
+            worker.Start();
+            worker.Join();
+            stats.GetStats(); // publishes the window cutoff, so exited threads' rings are reused
+        }
+
+        Assert.InRange(stats.RingCount, 1, 6);
+        Assert.Equal(20, stats.GetHistograms().ProcessingTime.Count);
+        Assert.Equal(10.0, stats.GetHistograms().ProcessingTime.Sum);
+    }
+
+    /// <summary>Downscaling a finer histogram gives exactly the histogram recorded at the coarser scale, and merging adds up.</summary>
+    [Property(MaxTest = 60)]
+    public Property Merge_AcrossScales_EqualsRecordingAtTheCoarserScale() =>
+        Prop.ForAll(
+            Gen.Choose(0, 6).Two().ToArbitrary(),
+            Gen.Choose(0, 1_000_000).Select(x => x == 0 ? 0 : Math.Exp((x / 1e6 * 30) - 20)).ArrayOf().ToArbitrary(),
+            (scales, values) =>
+            {
+                (int fine, int coarse) = scales.Item1 >= scales.Item2 ? scales : (scales.Item2, scales.Item1);
+                int half = values.Length / 2;
+                ExponentialHistogram a = Record(values[..half], fine);
+                ExponentialHistogram b = Record(values[half..], coarse);
+                ExponentialHistogram merged = ExponentialHistogram.Merge(a, b);
+                ExponentialHistogram direct = Record(values, coarse);
+                return merged.Scale == coarse && merged.Offset == direct.Offset && merged.Counts.SequenceEqual(direct.Counts)
+                    && merged.ZeroCount == direct.ZeroCount && merged.Count == values.Length
+                    && merged.Min == direct.Min && merged.Max == direct.Max
+                    && Math.Abs(merged.Sum - direct.Sum) <= 1e-12 * Math.Max(1, direct.Sum);
+            });
+
+    /// <summary>
+    /// Trackers of several "processes", merged: every quantile estimate is within the documented relative bound of
+    /// numpy's exact quantile of the union of their samples.
+    /// </summary>
+    [Property(MaxTest = 40)]
+    public Property ValueAtQuantile_MergedTrackers_WithinTheBoundOfTheExactQuantile() =>
+        Prop.ForAll(
+            Gen.Choose(0, 6).ToArbitrary(),
+            Gen.Choose(1, 1_000_000).Select(x => Math.Exp((x / 1e6 * 12) - 9)).ArrayOf().Where(a => a.Length > 0).ArrayOf().Where(a => a.Length > 0).ToArbitrary(),
+            (scale, processes) =>
+            {
+                ExponentialHistogram merged = processes.Select(p => Record(p, scale)).Aggregate(ExponentialHistogram.Merge);
+                double[] union = [.. processes.SelectMany(p => p).Order()];
+                double bound = Math.Pow(2, Math.Pow(2, -(scale + 1))) - 1;
+                foreach (double q in new[] { 0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1 })
+                {
+                    double exact = ReferenceStats.NumpyPercentile(union, q * 100);
+                    double estimate = merged.ValueAtQuantile(q);
+                    if (Math.Abs(estimate - exact) > (bound * exact) + 1e-15)
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            });
+
+    [Fact]
+    public void ValueAtQuantile_BadQuantileOrEmpty()
+    {
+        ExponentialHistogram empty = ExponentialHistogram.Create(3, 0, 0, [], 0, 0, 0);
+        Assert.Equal(0, empty.ValueAtQuantile(0.5));
+        ArgumentOutOfRangeException e = Assert.Throws<ArgumentOutOfRangeException>(() => empty.ValueAtQuantile(1.5));
+        Assert.Equal("q", e.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => empty.ValueAtQuantile(double.NaN));
+        Assert.Equal("counts", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1, -1], 0, 0, 0)).ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(9, 0, 0, [], 0, 0, 0));
+        ExponentialHistogram zeros = ExponentialHistogram.Create(3, 5, 0, [0, 0], 0, 0, 0);
+        Assert.Equal(0, zeros.ValueAtQuantile(0.99));
+        Assert.Equal(5, zeros.Count);
+        Assert.Equal(0, zeros.Counts.Length);
+    }
+
+    [Fact]
+    public void Options_HistogramScaleOutOfRange_ThrowsNamingIt()
+    {
+        ArgumentOutOfRangeException e = Assert.Throws<ArgumentOutOfRangeException>(() => new LockFreeBatchStats(new BatchStatsOptions { HistogramScale = 7 }));
+        Assert.Equal("options.HistogramScale", e.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LockFreeBatchStats(new BatchStatsOptions { HistogramScale = -1 }));
+    }
+
+    private static ExponentialHistogram Record(double[] values, int scale)
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, HistogramScale = scale });
+        long stamp = 0;
+        foreach (double v in values)
+        {
+            stats.Update(new BatchSample(v, 1, 0, v, 0, ++stamp));
+        }
+
+        return stats.GetHistograms().ProcessingTime;
+    }
+
+    /// <summary>The bucket of <paramref name="v"/> by exact integer arithmetic: the i with 2^(i/2^s) &lt; v &lt;= 2^((i+1)/2^s).</summary>
+    private static long ExactIndex(double v, int scale)
+    {
+        long i = (long)Math.Ceiling(Math.Log2(v) * (1 << scale)) - 1;
+        while (!AtOrBelowPower(v, i + 1, scale))
+        {
+            i++;
+        }
+
+        while (AtOrBelowPower(v, i, scale))
+        {
+            i--;
+        }
+
+        return i;
+    }
+
+    /// <summary>v &lt;= 2^(n / 2^scale), exactly: v = M·2^e, so v^(2^s) = M^(2^s)·2^(e·2^s), compared with 2^n.</summary>
+    private static bool AtOrBelowPower(double v, long n, int scale)
+    {
+        long bits = BitConverter.DoubleToInt64Bits(v);
+        int biased = (int)(bits >> 52);
+        long mantissa = bits & 0xF_FFFF_FFFF_FFFFL;
+        BigInteger m = biased == 0 ? mantissa : mantissa | (1L << 52);
+        long e = (biased == 0 ? 1 : biased) - 1075;
+        BigInteger left = BigInteger.Pow(m, 1 << scale);
+        long shift = n - (e << scale); // compare M^(2^s) with 2^shift
+        return shift >= 0 ? left <= BigInteger.One << (int)shift : left << (int)-shift <= BigInteger.One;
+    }
+}

@@ -1,0 +1,66 @@
+using BatchStats.Fast.Internal;
+using Xunit;
+
+namespace BatchStats.Fast.Tests;
+
+/// <summary><see cref="SnapshotCache"/> driven directly: the race between two readers' publications, made deterministic.</summary>
+public sealed class SnapshotCacheTests
+{
+    /// <summary>
+    /// Reader A read ring 1 late and ring 2 early, reader B the other way round; B publishes first. A must not return
+    /// (or leave published) counters below B's: it returns a copy with each counter raised.
+    /// </summary>
+    [Fact]
+    public void Publish_OlderCountersAfterNewer_ReturnsAndPublishesTheMaxima()
+    {
+        var cache = new SnapshotCache();
+        var b = new BatchStatsSnapshot { BatchCount = 10, TotalProcessed = 40, TotalErrors = 1, RejectedSamples = 2, PeakThroughput = 5, WindowCount = 10 };
+        var a = new BatchStatsSnapshot { BatchCount = 12, TotalProcessed = 30, TotalErrors = 3, RejectedSamples = 0, PeakThroughput = 4, WindowCount = 7, MedianLatency = 0.25 };
+        Assert.Same(b, cache.Publish(b));
+        BatchStatsSnapshot returned = cache.Publish(a);
+        Assert.NotSame(a, returned);
+        Assert.Same(returned, cache.Current);
+        Assert.Equal(12, returned.BatchCount);
+        Assert.Equal(40, returned.TotalProcessed);
+        Assert.Equal(3, returned.TotalErrors);
+        Assert.Equal(2, returned.RejectedSamples);
+        Assert.Equal(5, returned.PeakThroughput);
+        Assert.Equal(3.0 / 40, returned.ErrorRate);
+        Assert.Equal(7, returned.WindowCount); // the window figures are A's own
+        Assert.Equal(0.25, returned.MedianLatency);
+    }
+
+    [Fact]
+    public void Publish_DominatingSnapshot_IsPublishedAsIs()
+    {
+        var cache = new SnapshotCache();
+        var first = new BatchStatsSnapshot { BatchCount = 1, TotalProcessed = 1 };
+        var second = new BatchStatsSnapshot { BatchCount = 2, TotalProcessed = 2 };
+        cache.Publish(first);
+        Assert.Same(second, cache.Publish(second));
+        Assert.Same(second, cache.Current);
+    }
+
+    [Fact]
+    public void Invalidate_StopsServing_ButStillBoundsTheNextCounters()
+    {
+        var cache = new SnapshotCache();
+        cache.Publish(new BatchStatsSnapshot { BatchCount = 9 });
+        cache.Invalidate();
+        Assert.Null(cache.Current);
+        BatchStatsSnapshot next = cache.Publish(new BatchStatsSnapshot { BatchCount = 5 });
+        Assert.Equal(9, next.BatchCount);
+        Assert.Same(next, cache.Current);
+    }
+
+    [Fact]
+    public void RaisePeak_OnlyGrows()
+    {
+        var cache = new SnapshotCache();
+        cache.RaisePeak(3);
+        cache.RaisePeak(2);
+        Assert.Equal(3, cache.Peak);
+        cache.RaisePeak(double.NaN);
+        Assert.Equal(3, cache.Peak);
+    }
+}
