@@ -69,13 +69,30 @@ public sealed class DemoHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, options.Port));
         WebApplication app = builder.Build();
-        var dashboard = new BatchStatsDashboard(stats);
         app.MapGet("/", () => Results.Content(DashboardPage.Html, "text/html; charset=utf-8"));
-        app.MapGet("/metrics", () => Results.Text(dashboard.ExportMetrics("prometheus"), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapGet("/metrics", (HttpRequest request) => Metrics(stats, request));
         app.MapGet("/stats", () => Results.Text(StatsJson(stats, monitor), "application/json"));
         await app.StartAsync().ConfigureAwait(false);
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new DemoHost(options, app, stats, monitor, new Uri(address.EndsWith('/') ? address : address + "/"));
+    }
+
+    /// <summary>
+    /// /metrics: the delimited protobuf exposition (native histograms) when the scraper asks for it, else text;
+    /// <c>?format=text</c> forces text (a scrape job that wants the classic buckets only).
+    /// </summary>
+    private static IResult Metrics(LockFreeBatchStats stats, HttpRequest request)
+    {
+        if (BatchStatsPrometheus.AcceptsProtobuf(request.Headers.Accept) && request.Query["format"] != "text")
+        {
+            using var buffer = new MemoryStream();
+            BatchStatsPrometheus.WriteProtobuf(buffer, stats);
+            return Results.Bytes(buffer.ToArray(), BatchStatsPrometheus.ProtobufContentType);
+        }
+
+        using var text = new StringWriter(CultureInfo.InvariantCulture);
+        BatchStatsPrometheus.Write(text, stats);
+        return Results.Text(text.ToString(), BatchStatsPrometheus.TextContentType);
     }
 
     /// <summary>The /stats document: timestamp, the snapshot, the analysis and the active alerts.</summary>

@@ -29,8 +29,9 @@ public sealed class BatchStatsOptions
     /// <summary>
     /// Scale of the all-time exponential histograms (<c>GetHistograms</c>, the Prometheus histograms): each power of
     /// two is split into 2^scale buckets, so a bucket's bounds differ by a factor 2^(2^-scale). 0 to 6; default 3
-    /// (8 buckets per power of two, quantile estimates within 4.43 %). Values from 2^-32 s to 2^16 s get buckets of
-    /// their own; smaller and larger ones are counted in the edge buckets.
+    /// (8 buckets per power of two, quantile estimates within 4.43 %). Values above 2^-24 s (about 60 ns) up to 2^16 s
+    /// (about 18 hours) get buckets of their own; smaller ones (zero included) count in the zero bucket, larger ones
+    /// in the highest bucket.
     /// </summary>
     public int HistogramScale { get; init; } = 3;
 

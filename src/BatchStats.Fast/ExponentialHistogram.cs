@@ -6,24 +6,26 @@ namespace BatchStats.Fast;
 
 /// <summary>
 /// An immutable, mergeable all-time distribution in the OpenTelemetry base-2 exponential bucket layout: at scale
-/// <c>s</c>, bucket <c>i</c> covers <c>(2^(i / 2^s), 2^((i + 1) / 2^s)]</c>, plus a zero bucket for exact zeros.
+/// <c>s</c>, bucket <c>i</c> covers <c>(2^(i / 2^s), 2^((i + 1) / 2^s)]</c>, plus a zero bucket for values at or
+/// below <see cref="ZeroThreshold"/>.
 /// </summary>
 /// <remarks>
 /// <para>Histograms of different trackers, processes or machines combine with <see cref="Merge"/>: the finer one is
 /// downscaled to the coarser scale (bucket <c>i</c> becomes <c>i &gt;&gt; d</c>), counts and sums add up, and the
 /// minimum and maximum combine. Build one from counts received from elsewhere with <see cref="Create"/>.</para>
-/// <para>Recorded values above 2^16 s are counted in the highest bucket and values at or below 2^-32 s in the lowest
-/// (<see cref="BatchStatsOptions.HistogramScale"/>); <see cref="Sum"/>, <see cref="Min"/> and <see cref="Max"/>
-/// stay exact.</para>
+/// <para>A tracker records values above 2^16 s in the highest bucket and values at or below 2^-24 s (the zero
+/// threshold) in the zero bucket (<see cref="BatchStatsOptions.HistogramScale"/>); <see cref="Sum"/>,
+/// <see cref="Min"/> and <see cref="Max"/> stay exact.</para>
 /// <para>Instances are safe to share between threads.</para>
 /// </remarks>
 public sealed class ExponentialHistogram
 {
     private readonly long[] _counts;
 
-    private ExponentialHistogram(int scale, long zeroCount, long offset, long[] counts, double sum, double min, double max)
+    private ExponentialHistogram(int scale, double zeroThreshold, long zeroCount, long offset, long[] counts, double sum, double min, double max)
     {
         Scale = scale;
+        ZeroThreshold = zeroThreshold;
         ZeroCount = zeroCount;
         Offset = offset;
         _counts = counts;
@@ -42,8 +44,11 @@ public sealed class ExponentialHistogram
     /// <summary>The scale: each power of two is split into 2^<see cref="Scale"/> buckets (-4 to 8).</summary>
     public int Scale { get; }
 
-    /// <summary>Values that were exactly zero.</summary>
+    /// <summary>Values at or below <see cref="ZeroThreshold"/> (zero included).</summary>
     public long ZeroCount { get; }
+
+    /// <summary>The zero bucket's upper bound: 2^-24 for a tracker's histograms (values that small count as zero).</summary>
+    public double ZeroThreshold { get; }
 
     /// <summary>The bucket index of <see cref="Counts"/>[0].</summary>
     public long Offset { get; }
@@ -65,16 +70,22 @@ public sealed class ExponentialHistogram
 
     /// <summary>Creates a histogram from its parts (e.g. received from another process), so it can be merged.</summary>
     /// <param name="scale">The scale, -4 to 8.</param>
-    /// <param name="zeroCount">Values that were exactly zero; non-negative.</param>
+    /// <param name="zeroCount">Values at or below <paramref name="zeroThreshold"/>; non-negative.</param>
     /// <param name="offset">The bucket index of <paramref name="counts"/>[0].</param>
     /// <param name="counts">Bucket counts; non-negative.</param>
     /// <param name="sum">The sum of the values.</param>
     /// <param name="min">The smallest value (ignored when nothing was counted).</param>
     /// <param name="max">The largest value (ignored when nothing was counted).</param>
+    /// <param name="zeroThreshold">The zero bucket's upper bound; non-negative (0: exact zeros only).</param>
     /// <returns>The histogram, with leading and trailing empty buckets trimmed.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">The scale is out of range, or a count is negative.</exception>
-    public static ExponentialHistogram Create(int scale, long zeroCount, long offset, ReadOnlySpan<long> counts, double sum, double min, double max)
+    /// <exception cref="ArgumentOutOfRangeException">The scale is out of range, or a count or the threshold is negative.</exception>
+    public static ExponentialHistogram Create(int scale, long zeroCount, long offset, ReadOnlySpan<long> counts, double sum, double min, double max, double zeroThreshold = 0)
     {
+        if (!(zeroThreshold >= 0))
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(zeroThreshold), zeroThreshold, "The zero threshold must not be negative.");
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(scale, -4);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(scale, 8);
         ArgumentOutOfRangeException.ThrowIfNegative(zeroCount);
@@ -97,7 +108,7 @@ public sealed class ExponentialHistogram
             end--;
         }
 
-        return new ExponentialHistogram(scale, zeroCount, offset + first, counts[first..end].ToArray(), sum, min, max);
+        return new ExponentialHistogram(scale, zeroThreshold, zeroCount, offset + first, counts[first..end].ToArray(), sum, min, max);
     }
 
     /// <summary>The upper bound of bucket <paramref name="index"/> at this histogram's scale: 2^((index + 1) / 2^scale).</summary>
@@ -115,7 +126,7 @@ public sealed class ExponentialHistogram
         ArgumentOutOfRangeException.ThrowIfLessThan(scale, -4);
         if (scale == Scale || _counts.Length == 0)
         {
-            return scale == Scale ? this : new ExponentialHistogram(scale, ZeroCount, 0, [], Sum, Min, Max);
+            return scale == Scale ? this : new ExponentialHistogram(scale, ZeroThreshold, ZeroCount, 0, [], Sum, Min, Max);
         }
 
         int shift = Scale - scale;
@@ -126,10 +137,13 @@ public sealed class ExponentialHistogram
             counts[((Offset + i) >> shift) - first] += _counts[i];
         }
 
-        return new ExponentialHistogram(scale, ZeroCount, first, counts, Sum, Min, Max);
+        return new ExponentialHistogram(scale, ZeroThreshold, ZeroCount, first, counts, Sum, Min, Max);
     }
 
-    /// <summary>Combines two histograms: the finer is downscaled to the coarser scale, then counts and sums add up.</summary>
+    /// <summary>
+    /// Combines two histograms: the finer is downscaled to the coarser scale, then counts and sums add up; the zero
+    /// threshold is the wider of the two.
+    /// </summary>
     /// <param name="a">A histogram.</param>
     /// <param name="b">Another histogram.</param>
     /// <returns>The histogram of the values of both.</returns>
@@ -143,10 +157,11 @@ public sealed class ExponentialHistogram
         b = b.Downscale(scale);
         double min = a.Count == 0 ? b.Min : b.Count == 0 ? a.Min : Math.Min(a.Min, b.Min);
         double max = a.Count == 0 ? b.Max : b.Count == 0 ? a.Max : Math.Max(a.Max, b.Max);
+        double zeroThreshold = Math.Max(a.ZeroThreshold, b.ZeroThreshold); // buckets below the wider threshold keep their counts
         if (a._counts.Length == 0 || b._counts.Length == 0)
         {
             ExponentialHistogram buckets = a._counts.Length == 0 ? b : a;
-            return new ExponentialHistogram(scale, a.ZeroCount + b.ZeroCount, buckets.Offset, buckets._counts, a.Sum + b.Sum, min, max);
+            return new ExponentialHistogram(scale, zeroThreshold, a.ZeroCount + b.ZeroCount, buckets.Offset, buckets._counts, a.Sum + b.Sum, min, max);
         }
 
         long first = Math.Min(a.Offset, b.Offset);
@@ -154,7 +169,7 @@ public sealed class ExponentialHistogram
         var counts = new long[end - first];
         AddInto(counts, first, a);
         AddInto(counts, first, b);
-        return new ExponentialHistogram(scale, a.ZeroCount + b.ZeroCount, first, counts, a.Sum + b.Sum, min, max);
+        return new ExponentialHistogram(scale, zeroThreshold, a.ZeroCount + b.ZeroCount, first, counts, a.Sum + b.Sum, min, max);
 
         static void AddInto(long[] counts, long first, ExponentialHistogram h)
         {
@@ -176,7 +191,8 @@ public sealed class ExponentialHistogram
     /// <remarks>
     /// Error bound: relative to the exact quantile of the counted values, at most <c>2^(2^-(Scale + 1)) - 1</c>
     /// (4.43 % at scale 3): a geometric midpoint is within that of every value in its bucket, and linear
-    /// interpolation keeps the bound. Values outside the recorded range (counted in an edge bucket) are outside it.
+    /// interpolation keeps the bound. Values in the zero bucket (read as 0) or beyond the recorded range (counted in the
+    /// highest bucket) are outside it.
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="q"/> is not within 0 to 1.</exception>
     public double ValueAtQuantile(double q)

@@ -422,7 +422,7 @@ public sealed class LockFreeBatchStats : IBatchStats
             ring.Histograms.AddTo(series, counts, ref sum, ref min, ref max);
         }
 
-        return ExponentialHistogram.Create(_layout.Scale, counts[0], _layout.MinIndex, counts.AsSpan(1), sum, min, max);
+        return ExponentialHistogram.Create(_layout.Scale, counts[0], _layout.MinIndex, counts.AsSpan(1), sum, min, max, ExponentialLayout.MinValue);
     }
 
     /// <summary>

@@ -21,7 +21,7 @@ public sealed class DemoHostTests
         using var http = new HttpClient { BaseAddress = host.Address, Timeout = TimeSpan.FromSeconds(30) };
 
         string metrics = await http.GetStringAsync("metrics");
-        foreach (string family in new[] { "batch_batches_total", "batch_processed_items_total", "batch_errors_total", "batch_throughput_items_per_second", "batch_processing_time_seconds", "batch_processing_duration_seconds", "batch_latency_seconds" })
+        foreach (string family in new[] { "batch_batches_total", "batch_processed_items_total", "batch_errors_total", "batch_window_throughput_items_per_second", "batch_processing_time_seconds", "batch_processing_duration_seconds", "batch_latency_seconds" })
         {
             Assert.Contains($"# TYPE {family} ", metrics, StringComparison.Ordinal);
         }
@@ -30,6 +30,17 @@ public sealed class DemoHostTests
         {
             string value = line[(line.LastIndexOf(' ') + 1)..];
             Assert.True(value is "+Inf" or "-Inf" or "NaN" || double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _), line);
+        }
+
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "metrics"))
+        {
+            request.Headers.TryAddWithoutValidation("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3");
+            using HttpResponseMessage response = await http.SendAsync(request);
+            Assert.Equal("application/vnd.google.protobuf", response.Content.Headers.ContentType!.MediaType);
+            using var body = new System.IO.MemoryStream(await response.Content.ReadAsByteArrayAsync());
+            var first = PrometheusProto.MetricFamily.Parser.ParseDelimitedFrom(body);
+            Assert.Equal("batch_batches_total", first.Name);
+            Assert.True(first.Metric[0].Counter.Value > 0);
         }
 
         using JsonDocument stats = JsonDocument.Parse(await http.GetStringAsync("stats"));

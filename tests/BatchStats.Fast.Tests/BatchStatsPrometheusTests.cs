@@ -1,0 +1,267 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using BatchStats.Fast.Tests.PrometheusProto;
+using Google.Protobuf;
+using Xunit;
+
+namespace BatchStats.Fast.Tests;
+
+/// <summary><see cref="BatchStatsPrometheus"/>: text and protobuf exposition, the counter contract, content negotiation.</summary>
+public sealed class BatchStatsPrometheusTests
+{
+    private static readonly PrometheusExportOptions s_labelled = new()
+    {
+        ConstantLabels = new Dictionary<string, string> { ["pool"] = "gpu-0", ["model"] = "resnet \"50\"\\v2\nbeta" },
+    };
+
+    internal static string Text(LockFreeBatchStats stats, PrometheusExportOptions? options = null)
+    {
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        BatchStatsPrometheus.Write(writer, stats, options);
+        return writer.ToString();
+    }
+
+    [Fact]
+    public void Write_FixedHistory_MatchesGoldenText()
+    {
+        string text = Text(ExportTests.FixedHistory(), s_labelled);
+        if (Environment.GetEnvironmentVariable("BATCHSTATS_UPDATE_GOLDEN") is { Length: > 0 } dir)
+        {
+            File.WriteAllText(Path.Combine(dir, "prometheus_golden.txt"), text);
+        }
+
+        Assert.Equal(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "TestData", "prometheus_golden.txt")).ReplaceLineEndings("\n"), text);
+    }
+
+    [Fact]
+    public void Write_Output_PassesPromtool()
+    {
+        string[] texts =
+        [
+            Text(ExportTests.FixedHistory(), s_labelled),
+            Text(new LockFreeBatchStats(10, 0)),
+            Text(ExportTests.FixedHistory(), new() { Prefix = "inference", HistogramBuckets = [0.001, 0.002, 0.0025, 0.01, 1] }),
+        ];
+        foreach (string text in texts)
+        {
+            var start = new ProcessStartInfo("promtool", "check metrics") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+            Process process;
+            try
+            {
+                process = Process.Start(start)!;
+            }
+            catch (System.ComponentModel.Win32Exception ex)
+            {
+                throw new InvalidOperationException("promtool is required for this test: install Debian's 'prometheus' package (.ci/run does).", ex);
+            }
+
+            using (process)
+            {
+                process.StandardInput.Write(text);
+                process.StandardInput.Close();
+                string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+                Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)));
+                Assert.True(process.ExitCode == 0, $"promtool rejected the exposition:\n{output}\n---\n{text}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Write_FamiliesAndValues_CountersAndDistributionsAreAllTime()
+    {
+        LockFreeBatchStats stats = ExportTests.FixedHistory(); // 40 samples, window 32
+        BatchStatsSnapshot s = stats.GetStats();
+        string text = Text(stats);
+        Assert.Contains("# TYPE batch_batches_total counter\nbatch_batches_total 40\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE batch_errors_total counter\nbatch_errors_total 3\n", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE batch_window_samples gauge\nbatch_window_samples 32\n", text, StringComparison.Ordinal);
+        Assert.Contains($"batch_processing_time_seconds{{quantile=\"0.99\"}} {s.P99ProcessingTime:R}\n", text, StringComparison.Ordinal);
+        Assert.Contains("batch_processing_time_seconds_count 40\n", text, StringComparison.Ordinal); // all-time, not the window's 32
+        Assert.Contains("# TYPE batch_queue_duration_seconds histogram\n", text, StringComparison.Ordinal);
+        Assert.Contains("batch_processing_duration_seconds_bucket{le=\"+Inf\"} 40\n", text, StringComparison.Ordinal);
+        Assert.Contains("batch_processing_duration_seconds_bucket{le=\"0.00390625\"} 5\n", text, StringComparison.Ordinal); // 1/256: i % 8 == 0
+        Assert.Contains("batch_processing_duration_seconds_bucket{le=\"0.0078125\"} 10\n", text, StringComparison.Ordinal);
+        double sum = Enumerable.Range(0, 40).Sum(i => (1 + (i % 8)) / 256.0);
+        Assert.Contains($"batch_processing_duration_seconds_sum {sum:R}\n", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// All-small values, then all-large ones: the window turns over completely, so a windowed count would fall;
+    /// every counter, bucket, _count and _sum of every export is at least its value in the previous export.
+    /// </summary>
+    [Fact]
+    public void Write_WindowRollsFromSmallToLargeValues_CumulativeSeriesNeverFall()
+    {
+        var stats = new LockFreeBatchStats(50, 0);
+        Dictionary<string, double>? previous = null;
+        long stamp = 0;
+        for (int round = 0; round < 12; round++)
+        {
+            double value = round < 6 ? 0.001 : 0.5;
+            for (int i = 0; i < 30; i++)
+            {
+                stats.Update(new BatchSample(value, 2, value, value * 2, 1, ++stamp));
+            }
+
+            Dictionary<string, double> cumulative = Cumulative(Text(stats));
+            Assert.Equal(30 * (round + 1), cumulative["batch_processing_duration_seconds_count"]);
+            if (previous is not null)
+            {
+                foreach ((string series, double before) in previous)
+                {
+                    Assert.True(cumulative[series] >= before, $"{series} fell from {before} to {cumulative[series]} in round {round}");
+                }
+            }
+
+            previous = cumulative;
+        }
+
+        Assert.Equal(0.5, stats.GetStats().MedianProcessingTime); // the window holds only large values now
+        Assert.Equal(180, previous!["batch_processing_duration_seconds_bucket{le=\"0.001953125\"}"]); // the small values, long gone from the window
+    }
+
+    [Fact]
+    public void Write_UserBuckets_SnappedToTheEdgeAtOrAboveThem()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 8, HistogramScale = 3 });
+        stats.Update(new BatchSample(0.001, 1, 0, 0, 0, 1));
+        string text = Text(stats, new() { HistogramBuckets = [0.001, 0.0010001, 0.5, 1] });
+        double edge = Math.Pow(2, -79.0 / 8); // 2^(-79/8) ≈ 0.001036 is the smallest edge at or above 0.001
+        Assert.Contains($"batch_processing_duration_seconds_bucket{{le=\"{edge:R}\"}} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("batch_processing_duration_seconds_bucket{le=\"0.5\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("batch_processing_duration_seconds_bucket{le=\"1\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Equal(4, text.Split('\n').Count(l => l.StartsWith("batch_processing_duration_seconds_bucket", StringComparison.Ordinal))); // 0.001 and 0.0010001 share an edge
+    }
+
+    [Fact]
+    public void WriteProtobuf_RoundTrip_ParsesWithGeneratedTypes()
+    {
+        LockFreeBatchStats stats = ExportTests.FixedHistory();
+        stats.Update(new BatchSample(0, 1, 0, 0, 0, 5000)); // a zero: the zero bucket
+        using var stream = new MemoryStream();
+        BatchStatsPrometheus.WriteProtobuf(stream, stats, s_labelled);
+        stream.Position = 0;
+        var families = new List<MetricFamily>();
+        while (stream.Position < stream.Length)
+        {
+            families.Add(MetricFamily.Parser.ParseDelimitedFrom(stream));
+        }
+
+        Assert.Equal(
+            ["batch_batches_total", "batch_processed_items_total", "batch_errors_total", "batch_rejected_samples_total",
+             "batch_window_throughput_items_per_second", "batch_peak_throughput_items_per_second", "batch_error_ratio",
+             "batch_window_queue_time_avg_seconds", "batch_window_queue_length_avg", "batch_window_queue_length_max",
+             "batch_window_batch_size_avg", "batch_window_samples", "batch_processing_time_seconds", "batch_latency_seconds",
+             "batch_processing_duration_seconds", "batch_queue_duration_seconds", "batch_latency_duration_seconds"],
+            families.Select(f => f.Name));
+        MetricFamily batches = families[0];
+        Assert.Equal(MetricType.Counter, batches.Type);
+        Assert.Equal(41, batches.Metric[0].Counter.Value);
+        Assert.Equal(["model", "pool"], batches.Metric[0].Label.Select(l => l.Name).Order());
+        Assert.Equal("resnet \"50\"\\v2\nbeta", batches.Metric[0].Label.Single(l => l.Name == "model").Value); // raw, not text-escaped
+        Assert.Equal(MetricType.Gauge, families[11].Type);
+        Assert.Equal(32, families[11].Metric[0].Gauge.Value);
+
+        Summary summary = families[12].Metric[0].Summary;
+        Assert.Equal(41UL, summary.SampleCount);
+        Assert.Equal([0.5, 0.95, 0.99], summary.Quantile.Select(q => q.Quantile_));
+
+        ExponentialHistogram expected = stats.GetHistograms().ProcessingTime;
+        Histogram h = families[14].Metric[0].Histogram;
+        Assert.Equal(MetricType.Histogram, families[14].Type);
+        Assert.Equal(41UL, h.SampleCount);
+        Assert.Equal(expected.Sum, h.SampleSum);
+        Assert.Equal(3, h.Schema);
+        Assert.Equal(Math.ScaleB(1, -24), h.ZeroThreshold);
+        Assert.Equal(1UL, h.ZeroCount);
+        Assert.Equal(Decode(h), Enumerable.Range(0, expected.Counts.Length).Where(i => expected.Counts[i] != 0)
+            .ToDictionary(i => expected.Offset + i + 1, i => expected.Counts[i])); // Prometheus index = OpenTelemetry index + 1
+        Assert.Equal(21, h.Bucket.Count);
+        Assert.Equal(Math.ScaleB(1, -14), h.Bucket[0].UpperBound);
+        Assert.Equal(41UL, h.Bucket[^1].CumulativeCount);
+    }
+
+    [Fact]
+    public void WriteProtobuf_NothingRecorded_NativeHistogramsCarryTheNoOpSpan()
+    {
+        using var stream = new MemoryStream();
+        BatchStatsPrometheus.WriteProtobuf(stream, new LockFreeBatchStats(10, 0));
+        stream.Position = 0;
+        MetricFamily last = null!;
+        while (stream.Position < stream.Length)
+        {
+            last = MetricFamily.Parser.ParseDelimitedFrom(stream);
+        }
+
+        Histogram h = last.Metric[0].Histogram;
+        Assert.Equal(0UL, h.SampleCount);
+        BucketSpan span = Assert.Single(h.PositiveSpan);
+        Assert.Equal((0, 0U), (span.Offset, span.Length));
+    }
+
+    [Theory]
+    [InlineData("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3,*/*;q=0.2", true)]
+    [InlineData("application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited", true)]
+    [InlineData("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", false)]
+    [InlineData("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text", false)]
+    [InlineData("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0", false)]
+    [InlineData("", false)]
+    [InlineData(null, false)]
+    public void AcceptsProtobuf_AcceptHeaders(string? accept, bool expected) =>
+        Assert.Equal(expected, BatchStatsPrometheus.AcceptsProtobuf(accept));
+
+    [Fact]
+    public void Write_BadOptions_ThrowNamingOptions()
+    {
+        LockFreeBatchStats stats = ExportTests.FixedHistory();
+        Assert.Equal("options", Assert.Throws<ArgumentException>(() => Text(stats, new() { Prefix = "9bad" })).ParamName);
+        Assert.Equal("options", Assert.Throws<ArgumentException>(() => Text(stats, new() { ConstantLabels = new Dictionary<string, string> { ["__x"] = "y" } })).ParamName);
+        Assert.Equal("options", Assert.Throws<ArgumentException>(() => Text(stats, new() { HistogramBuckets = [0.1, 0.05] })).ParamName);
+        Assert.Equal("options", Assert.Throws<ArgumentException>(() => Text(stats, new() { HistogramBuckets = [0, 0.05] })).ParamName);
+    }
+
+    /// <summary>Every sample of a counter, or of a histogram's or summary's _bucket/_count/_sum, by series.</summary>
+    private static Dictionary<string, double> Cumulative(string text)
+    {
+        var types = text.Split('\n').Where(l => l.StartsWith("# TYPE ", StringComparison.Ordinal))
+            .Select(l => l.Split(' ')).ToDictionary(p => p[2], p => p[3]);
+        var result = new Dictionary<string, double>();
+        foreach (string line in text.Split('\n').Where(l => l.Length > 0 && l[0] != '#'))
+        {
+            int space = line.LastIndexOf(' ');
+            string series = line[..space];
+            string name = series.Split('{')[0];
+            string family = types.Keys.FirstOrDefault(f => name == f || name == f + "_bucket" || name == f + "_count" || name == f + "_sum") ?? name;
+            bool cumulative = types[family] is "counter" or "histogram" || (types[family] == "summary" && name != family);
+            if (cumulative)
+            {
+                result[series] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The native histogram's buckets: Prometheus index → count, from spans and deltas.</summary>
+    private static Dictionary<long, long> Decode(Histogram h)
+    {
+        var buckets = new Dictionary<long, long>();
+        long index = 0, count = 0;
+        int delta = 0;
+        for (int s = 0; s < h.PositiveSpan.Count; s++)
+        {
+            index += h.PositiveSpan[s].Offset;
+            for (int i = 0; i < h.PositiveSpan[s].Length; i++, index++)
+            {
+                count += h.PositiveDelta[delta++];
+                buckets[index] = count;
+            }
+        }
+
+        return buckets;
+    }
+}
