@@ -1,5 +1,8 @@
 using System;
 using System.Globalization;
+using System.IO;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -32,8 +35,26 @@ Console.CancelKeyPress += (_, e) =>
     cancel.Cancel();
 };
 
+// Containers and service managers stop a service with SIGTERM: stop as on Ctrl+C (drain, summary, exit 0).
+using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    cancel.Cancel();
+});
+
 using ILoggerFactory logging = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information));
-await using DemoHost host = await DemoHost.StartAsync(options, logging);
+DemoHost host;
+try
+{
+    host = await DemoHost.StartAsync(options, logging);
+}
+catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+{
+    Console.Error.WriteLine($"port {options.Port} is in use; pass --port 0 for any free port");
+    return 2;
+}
+
+await using DemoHost _ = host;
 Console.WriteLine($"Dashboard: {host.Address}   Prometheus: {host.Address}metrics   JSON: {host.Address}stats");
 bool live = !Console.IsOutputRedirected;
 if (!options.Serve)
