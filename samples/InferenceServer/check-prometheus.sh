@@ -13,6 +13,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v prometheus >/dev/null || { echo "check-prometheus: install Debian's prometheus first"; exit 2; }
+command -v curl >/dev/null || { echo "check-prometheus: needs curl"; exit 2; }
+py=$(command -v python3 || true)
+[ -n "$py" ] || { echo "check-prometheus: needs python3 (for JSON)"; exit 2; }
 work="$(mktemp -d)"
 pids=()
 cleanup() {
@@ -39,7 +42,7 @@ for i in 1 2; do
   [ -n "$port" ] || { cat "$work/demo$i.log"; fail "demo $i did not start"; }
   ports+=("$port")
 done
-prom_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 19090)
+prom_port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 19090)
 targets="['127.0.0.1:${ports[0]}', '127.0.0.1:${ports[1]}']"
 cat >"$work/prometheus.yml" <<EOF
 global:
@@ -63,15 +66,15 @@ sleep 22
 # One number from an instant query ("" when the result is empty; the error when the query fails).
 query() {
   curl -s --get "$api/query" --data-urlencode "query=$1" |
-    /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); r=d.get("data",{}).get("result",[]); print(r[0]["value"][1] if r else d.get("error",""))'
+    "$py" -c 'import json,sys; d=json.load(sys.stdin); r=d.get("data",{}).get("result",[]); print(r[0]["value"][1] if r else d.get("error",""))'
 }
 check() { # $1 = description, $2 = python boolean expression over v
-  /usr/bin/python3 -c "import math,sys; v=float(sys.argv[1]) if sys.argv[1] else float('nan'); sys.exit(0 if ($2) else 1)" "$3" \
+  "$py" -c "import math,sys; v=float(sys.argv[1]) if sys.argv[1] else float('nan'); sys.exit(0 if ($2) else 1)" "$3" \
     && echo "  ok: $1 ($3)" || fail "$1 ($3)"
 }
 
 targets_json=$(curl -sf "$api/targets")
-/usr/bin/python3 - "$targets_json" <<'PY' || fail "targets not all up"
+"$py" - "$targets_json" <<'PY' || fail "targets not all up"
 import json, sys
 active = json.loads(sys.argv[1])["data"]["activeTargets"]
 bad = [(t["labels"]["job"], t["scrapeUrl"], t["health"], t["lastError"]) for t in active if t["health"] != "up" or t["lastError"]]
@@ -80,7 +83,7 @@ sys.exit(0 if len(active) == 4 and not bad else 1)
 PY
 
 # resets() drops the metric name, so each name is queried on its own.
-names=$(curl -sf "$api/label/__name__/values" | /usr/bin/python3 -c 'import json,sys; print(" ".join(n for n in json.load(sys.stdin)["data"] if n.startswith("batch_")))')
+names=$(curl -sf "$api/label/__name__/values" | "$py" -c 'import json,sys; print(" ".join(n for n in json.load(sys.stdin)["data"] if n.startswith("batch_")))')
 counted=0
 for name in $names; do
   case "$name" in
@@ -89,7 +92,7 @@ for name in $names; do
     *) continue ;;
   esac
   value=$(query "max(resets($selector[5m]))")
-  /usr/bin/python3 -c "import sys; sys.exit(0 if sys.argv[1] and float(sys.argv[1]) == 0 else 1)" "$value" || fail "resets($name) = '$value'"
+  "$py" -c "import sys; sys.exit(0 if sys.argv[1] and float(sys.argv[1]) == 0 else 1)" "$value" || fail "resets($name) = '$value'"
   counted=$((counted + 1))
 done
 check "resets() == 0 over every counter, _bucket, _count, _sum and native histogram (families checked)" "v >= 20" "$counted"
@@ -99,8 +102,8 @@ check "native histogram series were ingested" "v >= 6" \
 low=1e9; high=0
 for port in "${ports[@]}"; do
   read -r p50 max < <(curl -sf "http://127.0.0.1:$port/stats" |
-    /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin)["stats"]; print(s["median_processing_time"], s["max_processing_time"])')
-  low=$(/usr/bin/python3 -c "print(min($low, $p50))"); high=$(/usr/bin/python3 -c "print(max($high, $max))")
+    "$py" -c 'import json,sys; s=json.load(sys.stdin)["stats"]; print(s["median_processing_time"], s["max_processing_time"])')
+  low=$("$py" -c "print(min($low, $p50))"); high=$("$py" -c "print(max($high, $max))")
 done
 echo "  instances' exact processing time: p50 >= $low, max <= $high"
 check "native p99 within p50..max" "math.isfinite(v) and $low <= v <= $high" \
