@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using BatchStats.Fast.Internal;
+using BatchStats.Fast.Internal.Kernels;
 using Xunit;
 
 namespace BatchStats.Fast.Tests;

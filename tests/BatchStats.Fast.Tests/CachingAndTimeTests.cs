@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using BatchStats.Fast.Internal;
+using BatchStats.Fast.Internal.Kernels;
 using Xunit;
 
 namespace BatchStats.Fast.Tests;

@@ -36,7 +36,7 @@ public sealed class IncrementalKernelTests
     {
         var bands = new PercentileBands();
         var multiset = new List<double>();
-        ReadOnlySpan<double> ps = SnapshotReader.SeriesPercentiles;
+        ReadOnlySpan<double> ps = WindowFigures.SeriesPercentiles;
         Span<double> got = stackalloc double[3];
         foreach (BandOp op in history.Ops)
         {

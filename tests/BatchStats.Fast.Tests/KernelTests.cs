@@ -210,10 +210,10 @@ public sealed class KernelTests
     public void SampleSelect_SelectionKeys_FindsThreshold()
     {
         var rng = new Random(9);
-        var keys = Enumerable.Range(0, 50_000).Select(i => new Internal.SelectionKey(rng.Next(1000), i)).ToArray();
+        var keys = Enumerable.Range(0, 50_000).Select(i => new Internal.Kernels.SelectionKey(rng.Next(1000), i)).ToArray();
         var sorted = keys.OrderBy(k => k.Timestamp).ThenBy(k => k.Position).ToArray();
-        var result = new Internal.SelectionKey[1];
-        SampleSelect.Select<Internal.SelectionKey, Internal.SelectionKeyAscending>(keys, [40_000], result, System.Buffers.ArrayPool<Internal.SelectionKey>.Shared);
+        var result = new Internal.Kernels.SelectionKey[1];
+        SampleSelect.Select<Internal.Kernels.SelectionKey, Internal.Kernels.SelectionKeyAscending>(keys, [40_000], result, System.Buffers.ArrayPool<Internal.Kernels.SelectionKey>.Shared);
         Assert.Equal(sorted[40_000], result[0]);
     }
 

@@ -287,7 +287,7 @@ internal sealed class IncrementalWindow
     {
         if (_count == 0)
         {
-            return new SnapshotFigures(SnapshotReader.EmptySnapshot(peakSoFar, totals), long.MaxValue, 0);
+            return new SnapshotFigures(WindowFigures.EmptySnapshot(peakSoFar, totals), long.MaxValue, 0);
         }
 
         var pt = default(FusedAggregate.Accumulator);
@@ -320,7 +320,7 @@ internal sealed class IncrementalWindow
         _processing.Read(_count, ptPercentiles);
         _latency.Read(_count, latPercentiles);
         var ints = new IntegerFigures(_batchSum, _queueLengthSum, minBatch, maxBatch, maxQueueLength, oldest);
-        return SnapshotReader.BuildFigures(_count, ptAggregate, qt.Result, latAggregate, ints, ptPercentiles, latPercentiles, peakSoFar, totals);
+        return WindowFigures.BuildFigures(_count, ptAggregate, qt.Result, latAggregate, ints, ptPercentiles, latPercentiles, peakSoFar, totals);
     }
 
     /// <summary>Rebuilds <paramref name="bands"/> from the whole window when one no longer covers its rank.</summary>

@@ -5,7 +5,7 @@ using BatchStats.Fast.Internal.Kernels;
 namespace BatchStats.Fast.Internal;
 
 /// <summary>
-/// The incremental reader's order statistics for one series (<see cref="SnapshotReader.SeriesPercentiles"/>): per
+/// The incremental reader's order statistics for one series (<see cref="WindowFigures.SeriesPercentiles"/>): per
 /// percentile, a band of values around its ranks, kept sorted, and the count of window values below the band.
 /// </summary>
 /// <remarks>
@@ -38,7 +38,7 @@ internal sealed class PercentileBands
             return false;
         }
 
-        ReadOnlySpan<double> ps = SnapshotReader.SeriesPercentiles;
+        ReadOnlySpan<double> ps = WindowFigures.SeriesPercentiles;
         for (int j = 0; j < _bands.Length; j++)
         {
             (int lower, int upper, _) = Percentiles.Position(n, ps[j]);
@@ -79,7 +79,7 @@ internal sealed class PercentileBands
     public void Read(int n, Span<double> results)
     {
         Debug.Assert(Covers(n), "read only covered ranks");
-        ReadOnlySpan<double> ps = SnapshotReader.SeriesPercentiles;
+        ReadOnlySpan<double> ps = WindowFigures.SeriesPercentiles;
         for (int j = 0; j < _bands.Length; j++)
         {
             (int lower, int upper, double gamma) = Percentiles.Position(n, ps[j]);
@@ -102,7 +102,7 @@ internal sealed class PercentileBands
             return;
         }
 
-        ReadOnlySpan<double> ps = SnapshotReader.SeriesPercentiles;
+        ReadOnlySpan<double> ps = WindowFigures.SeriesPercentiles;
         Span<int> edges = stackalloc int[2 * _bands.Length];
         for (int j = 0; j < _bands.Length; j++)
         {

@@ -47,6 +47,10 @@ internal sealed class RingHistograms
         }
     }
 
+    /// <summary>The all-time distributions of all <paramref name="rings"/> together (any thread; each count only grows between calls).</summary>
+    public static BatchStatsHistograms Sum(WriterRing[] rings, ExponentialLayout layout) =>
+        new(Series(rings, layout, Processing), Series(rings, layout, Queue), Series(rings, layout, Latency));
+
     /// <summary>Counts one record's three values. Owner thread only.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Record(double processingTime, double queueTime, double latency)
@@ -81,6 +85,18 @@ internal sealed class RingHistograms
         sum += Volatile.Read(ref stats); // acquire
         min = Math.Min(min, Volatile.Read(ref Unsafe.Add(ref stats, 1))); // acquire
         max = Math.Max(max, Volatile.Read(ref Unsafe.Add(ref stats, 2))); // acquire
+    }
+
+    private static ExponentialHistogram Series(WriterRing[] rings, ExponentialLayout layout, int series)
+    {
+        var counts = new long[layout.BucketCount + 1]; // [0]: the zero bucket, then the layout's bucket slots
+        double sum = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
+        foreach (WriterRing ring in rings)
+        {
+            ring.Histograms.AddTo(series, counts, ref sum, ref min, ref max);
+        }
+
+        return ExponentialHistogram.Create(layout.Scale, counts[0], layout.MinIndex, counts.AsSpan(1), sum, min, max, ExponentialLayout.MinValue);
     }
 
     /// <summary><see cref="ExponentialLayout.Cell"/> with the layout's fields in registers.</summary>

@@ -86,4 +86,31 @@ internal static class SampleValidation
 
         return null;
     }
+
+    /// <summary>
+    /// Bad input on a record path: throws <see cref="ArgumentOutOfRangeException"/> naming the parameter (and, for a
+    /// sample, the field), or under the drop policy counts it on the ring. Nothing of the call is recorded.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Reject(bool drop, WriterRing ring, string? sampleName, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp)
+    {
+        if (!drop)
+        {
+            string prefix = sampleName is null ? string.Empty : sampleName + ".";
+            ThrowInvalid(prefix, processingTime, batchSize, queueTime, latency, queueLength, timestamp, sampleName);
+        }
+
+        ring.AddRejected(1);
+    }
+
+    /// <summary>Throws for the first invalid field: <c>Update(double, ...)</c> names its own parameter; a sample names itself and the field.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ThrowInvalid(string prefix, double processingTime, int batchSize, double queueTime, double latency, int queueLength, long timestamp, string? paramName)
+    {
+        var (field, value, message) = Describe(processingTime, batchSize, queueTime, latency, queueLength, timestamp)
+            ?? throw new System.Diagnostics.UnreachableException("validation failed but no field is invalid");
+        string name = paramName ?? field;
+        string fieldName = char.ToUpperInvariant(field[0]) + field[1..];
+        ThrowHelper.ArgumentOutOfRange(name, value, paramName is null ? message : $"{prefix}{fieldName}: {message}");
+    }
 }

@@ -21,10 +21,10 @@ internal static class WindowAnalysis
     public static (BatchStatsAnalysis Analysis, SnapshotFigures Figures) Compute(
         WriterRing[] rings, int windowSize, long oldestAllowed, double peakSoFar, ReaderPools pools, double ticksPerSecond)
     {
-        using GatheredWindow gathered = SnapshotReader.GatherWindow(rings, windowSize, oldestAllowed, pools);
+        using GatheredWindow gathered = GatheredWindow.Gather(rings, windowSize, oldestAllowed, pools);
         ReadOnlySpan<Slot> window = gathered.Window;
         int n = window.Length, writers = gathered.ActiveWriters;
-        SnapshotFigures figures = SnapshotReader.ComputeWindow(gathered, pools, peakSoFar);
+        SnapshotFigures figures = WindowFigures.Compute(gathered, pools, peakSoFar);
         BatchStatsSnapshot s = figures.Snapshot;
         if (n == 0)
         {

@@ -21,19 +21,11 @@ namespace BatchStats.Fast.Internal;
 /// - Invariants: <c>Head</c> and the counters only grow; slot <c>s &amp; mask</c> holds sequence <c>s</c> for
 ///   <c>Head - capacity &lt;= s &lt; Head</c>; capacity is a power of two at least twice the window.
 /// </remarks>
-internal sealed class WriterRing
+internal sealed partial class WriterRing
 {
     /// <summary>Error events kept per ring for placing errors in time (the newest ones; older ones only count).</summary>
     internal const int ErrorEventCapacity = 256;
 
-    /// <summary>Copies a reader tries before it settles for the last-resort cut (spinning first, then yielding).</summary>
-    internal const int CopyAttempts = 64;
-
-    private static long s_lappedCopies;
-    private static long s_lastResortCuts;
-
-    /// <summary>Process-wide: copies retried because the writer may have overwritten them, and last-resort cuts (for benchmarks).</summary>
-    internal static (long Lapped, long Cuts) CopyStatistics => (Volatile.Read(ref s_lappedCopies), Volatile.Read(ref s_lastResortCuts)); // acquire
 
     private readonly Slot[] _slots;
     private readonly ErrorEvent[] _errorEvents = new ErrorEvent[2 * ErrorEventCapacity]; // slack: an event in flight never overwrites a kept one
@@ -278,140 +270,6 @@ internal sealed class WriterRing
         Volatile.Write(ref slot.QueueLength, queueLength); // release
     }
 
-    // ---- reader side (any thread) ----
-
-    /// <summary>The number of samples published so far.</summary>
-    public long Head => Volatile.Read(ref _state.Head); // acquire
-
-    /// <summary>True when no sample was ever published on this ring.</summary>
-    public bool IsEmpty => Head == 0;
-
-    /// <summary>A cheap change detector: grows with every completed record, error or rejection on this ring.</summary>
-    public long Version =>
-        Volatile.Read(ref _state.Head) + Volatile.Read(ref _state.Errors) + Volatile.Read(ref _state.Rejected); // acquire loads of monotonic counters
-
-    /// <summary>Test hook: runs in <see cref="PublishMany"/> between staging the total and releasing Head (owner thread).</summary>
-    internal Action? BeforePublish { get; set; }
-
-    /// <summary>Test hook: runs in <c>CopyRecent</c> after Head was read and before the slots are copied.</summary>
-    internal Action? BeforeCopy { get; set; }
-
-    /// <summary>
-    /// Copies the newest <c>min(max, Head - notBefore)</c> samples (oldest first) into <paramref name="destination"/>,
-    /// never a torn one and never part of a publication, with the ring's counters as of the copied Head. A copy the
-    /// writer may have overwritten is retried (spinning, then yielding); after <see cref="CopyAttempts"/> lapped copies
-    /// in a row it keeps the intact newest part from a publication boundary on (<paramref name="cut"/>).
-    /// </summary>
-    /// <param name="destination">At least <paramref name="max"/> long.</param>
-    /// <param name="max">Samples wanted at most (the window size).</param>
-    /// <param name="notBefore">The first sequence wanted at all (0: every sample still stored).</param>
-    /// <param name="counters">The counters; <see cref="RingCounters.BatchCount"/> is the Head the copy ends at.</param>
-    /// <param name="cut">True when the last-resort cut left out samples a quiescent reader would have copied.</param>
-    /// <returns>The number of samples copied.</returns>
-    public int CopyRecent(Span<Slot> destination, int max, long notBefore, out RingCounters counters, out bool cut)
-    {
-        Debug.Assert(max <= _slots.Length && destination.Length >= max, "destination must hold max samples");
-        SpinWait spin = default;
-        for (int attempt = 1; ; attempt++)
-        {
-            counters = ReadCounters();
-            long head = counters.BatchCount;
-            BeforeCopy?.Invoke();
-            int count = (int)Math.Clamp(head - notBefore, 0, max);
-            long from = head - count;
-            CopySequences(from, count, destination);
-            (long firstIntact, long claim) = ValidateCopy();
-            cut = from < firstIntact;
-            if (!cut)
-            {
-                return count;
-            }
-
-            Interlocked.Increment(ref s_lappedCopies); // full fence; rare path: a statistic for benchmarks
-            if (attempt == CopyAttempts)
-            {
-                Interlocked.Increment(ref s_lastResortCuts); // full fence; as above
-                // Last resort: sequences from the newest batch's end on are single-record publications, so the part
-                // may start at any of them (or at that end); below it, only Head is a known boundary.
-                long keepFrom = claim <= head ? Math.Max(firstIntact, claim) : head;
-                int kept = (int)(head - Math.Min(head, keepFrom));
-                destination.Slice(count - kept, kept).CopyTo(destination);
-                return kept;
-            }
-
-            spin.SpinOnce(sleep1Threshold: -1); // spin, then Thread.Yield/Sleep(0); never Sleep(1)
-        }
-    }
-
-    /// <inheritdoc cref="CopyRecent(Span{Slot}, int, long, out RingCounters, out bool)"/>
-    public int CopyRecent(Span<Slot> destination, int max, out RingCounters counters) =>
-        CopyRecent(destination, max, 0, out counters, out _);
-
-    /// <summary>
-    /// Copies the samples published since sequence <paramref name="from"/> (oldest first), never a torn one, with this
-    /// ring's counters as of the copied Head: the incremental reader's delta.
-    /// </summary>
-    /// <param name="from">The first sequence wanted (the reader's previous Head of this ring).</param>
-    /// <param name="destination">Receives the samples; when more than fit were published, nothing is copied.</param>
-    /// <param name="counters">The ring's counters as of the copied Head.</param>
-    /// <returns>The number of samples copied, or -1 when they do not fit or the writer may have overwritten the first of them.</returns>
-    public int CopySince(long from, Span<Slot> destination, out RingCounters counters)
-    {
-        counters = ReadCounters();
-        long count = counters.BatchCount - from;
-        if (count < 0 || count > destination.Length || count >= _slots.Length)
-        {
-            return -1;
-        }
-
-        if (count == 0)
-        {
-            return 0;
-        }
-
-        CopySequences(from, (int)count, destination);
-        return from >= ValidateCopy().FirstIntact ? (int)count : -1;
-    }
-
-    /// <summary>
-    /// After copying slots: the first sequence whose copy is known intact (lower ones may have been overwritten, or
-    /// be in flight, while they were copied), and the end of the newest <c>UpdateMany</c> range claimed so far.
-    /// </summary>
-    private (long FirstIntact, long Claim) ValidateCopy()
-    {
-        Interlocked.MemoryBarrier(); // full fence: an acquire load alone would let the earlier slot loads move after it
-        long head = Volatile.Read(ref _state.Head); // acquire
-        long claim = Volatile.Read(ref _state.Claim); // acquire: a copied slot of a batch in flight implies its claim is visible
-        return (Math.Max(head + 1, claim) - _slots.Length, claim);
-    }
-
-    /// <summary>The counters, with <c>TotalProcessed</c> exactly that of the Head returned (the same publications).</summary>
-    private RingCounters ReadCounters()
-    {
-        SpinWait spin = default;
-        while (true)
-        {
-            // The owner writes TotalProcessed, then Head, then TotalProcessedAtHead. Reading them in the opposite
-            // order, the Head seen lies between the two totals' publications; equal totals pin it to that Head.
-            long atHead = Volatile.Read(ref _state.TotalProcessedAtHead); // acquire: the Head released before it is visible below
-            long head = Volatile.Read(ref _state.Head); // acquire: the total staged before it is visible below
-            long total = Volatile.Read(ref _state.TotalProcessed); // acquire
-            if (total == atHead)
-            {
-                return new RingCounters(head, total, Volatile.Read(ref _state.Errors), Volatile.Read(ref _state.Rejected)); // acquire loads
-            }
-
-            spin.SpinOnce(sleep1Threshold: -1); // the owner is between its stores: a few instructions
-        }
-    }
-
-    private void CopySequences(long from, int count, Span<Slot> destination)
-    {
-        int start = (int)(from & _mask);
-        int first = Math.Min(count, _slots.Length - start);
-        _slots.AsSpan(start, first).CopyTo(destination);
-        _slots.AsSpan(0, count - first).CopyTo(destination.Slice(first));
-    }
 
     /// <summary>Writer-owned state, padded to its own cache lines so rings never false-share.</summary>
     /// <remarks>Mutable struct: do not make readonly.</remarks>
