@@ -17,9 +17,9 @@ internal readonly ref struct GatheredWindow
     private readonly SpanOwner<int> _ends;
     private readonly SpanOwner<long> _heads;
 
-    public GatheredWindow(SpanOwner<Slot> slots, SpanOwner<int> ends, SpanOwner<long> heads, int count, int rings, RingCounters totals, int activeWriters, bool suffixes)
+    public GatheredWindow(SpanOwner<Slot> slots, SpanOwner<int> ends, SpanOwner<long> heads, int count, int rings, RingCounters totals, int activeWriters, bool canSeed)
     {
-        Suffixes = suffixes;
+        CanSeed = canSeed;
         _slots = slots;
         _ends = ends;
         _heads = heads;
@@ -39,12 +39,8 @@ internal readonly ref struct GatheredWindow
     /// <summary>Per ring, the head (samples ever published) as of the copy its part was taken from.</summary>
     public ReadOnlySpan<long> Heads { get; }
 
-    /// <summary>
-    /// True when each ring's part is a run of consecutive records ending at its head, in timestamp order (so that it
-    /// can be advanced by appending what the ring records next); false when a run is out of order or samples in
-    /// between were left out by the age limit.
-    /// </summary>
-    public bool Suffixes { get; }
+    /// <summary>Whether the incremental reader may keep this window: each ring's part is its newest records, consecutive and in timestamp order.</summary>
+    public bool CanSeed { get; }
 
     /// <summary>The all-time counters summed over the rings.</summary>
     public RingCounters Totals { get; }
@@ -65,14 +61,14 @@ internal readonly ref struct GatheredWindow
     /// </summary>
     public static GatheredWindow Gather(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools, bool sinceAdoption = false)
     {
-        long batchCount = 0, totalProcessed = 0, errors = 0, rejected = 0;
+        var totals = new RingCounters(0, 0, 0, 0);
         SpanOwner<Slot> owner = SpanOwner<Slot>.Allocate(CandidateSpace(rings, windowSize, sinceAdoption), pools.Slots, AllocationMode.Default);
         SpanOwner<int> endsOwner = SpanOwner<int>.Allocate(rings.Length, pools.Ints, AllocationMode.Default);
         SpanOwner<long> headsOwner = SpanOwner<long>.Allocate(rings.Length, pools.Longs, AllocationMode.Default);
         Span<int> ends = endsOwner.Span; // candidates of ring r are [ends[r - 1], ends[r])
         Span<long> heads = headsOwner.Span;
         Span<Slot> candidates = owner.Span;
-        bool suffixes = true; // every ring's part is a run of consecutive records ending at its head
+        bool canSeed = true; // every ring's part is a run of consecutive records ending at its head
         int n = 0;
         for (int r = 0; r < rings.Length; r++)
         {
@@ -81,21 +77,17 @@ internal readonly ref struct GatheredWindow
             // contributes its newest samples only, which can only lower the cutoff (a safe direction).
             int max = Math.Min(windowSize, candidates.Length - n);
             int copied = rings[r].CopyRecent(candidates[n..], max, notBefore, out RingCounters c, out bool cut);
-            suffixes &= !cut; // a last-resort cut never seeds the incremental reader
-            n += oldestAllowed == long.MinValue ? copied : DropOlderThan(candidates.Slice(n, copied), oldestAllowed, ref suffixes);
+            canSeed &= !cut; // a last-resort cut never seeds the incremental reader
+            n += oldestAllowed == long.MinValue ? copied : DropOlderThan(candidates.Slice(n, copied), oldestAllowed, ref canSeed);
             ends[r] = n;
             heads[r] = c.BatchCount;
-            batchCount += c.BatchCount;
-            totalProcessed += c.TotalProcessed;
-            errors += c.Errors;
-            rejected += c.Rejected;
+            totals += c;
         }
 
-        var totals = new RingCounters(batchCount, totalProcessed, errors, rejected);
         ends = ends[..rings.Length];
         int count;
         bool ordered = RunsOrdered(candidates[..n], ends);
-        suffixes &= ordered;
+        canSeed &= ordered;
         if (n <= windowSize)
         {
             count = n; // everything is in the window
@@ -128,7 +120,7 @@ internal readonly ref struct GatheredWindow
             activeWriters += ends[r] > start ? 1 : 0;
         }
 
-        return new GatheredWindow(owner, endsOwner, headsOwner, count, rings.Length, totals, activeWriters, suffixes);
+        return new GatheredWindow(owner, endsOwner, headsOwner, count, rings.Length, totals, activeWriters, canSeed);
     }
 
     /// <summary>Candidate slots to rent: a window per ring, or (since adoption) what each ring holds since then, plus slack.</summary>

@@ -27,7 +27,7 @@ namespace BatchStats.Fast.Internal;
 /// <para>Ownership: one reader thread at a time; the tracker hands it from reader to reader with
 /// <see cref="System.Threading.Interlocked.Exchange{T}(ref T, T)"/> (a full fence), and writers never see it.</para>
 /// </remarks>
-internal sealed class IncrementalWindow
+internal sealed partial class IncrementalWindow
 {
     private readonly int _windowSize;
     private readonly int _maxDelta;
@@ -58,14 +58,14 @@ internal sealed class IncrementalWindow
     /// <summary>
     /// Takes over the window the full reader just formed; its figures are then <see cref="Figures"/>. Declines (and
     /// stays invalid) when some ring's part is not a run of consecutive records ending at the ring's head, in
-    /// timestamp order (<see cref="GatheredWindow.Suffixes"/>).
+    /// timestamp order (<see cref="GatheredWindow.CanSeed"/>).
     /// </summary>
     public bool TrySeed(WriterRing[] rings, in GatheredWindow gathered, long oldestAllowed)
     {
         _valid = false;
         _processing.Invalidate();
         _latency.Invalidate();
-        if (!gathered.Suffixes)
+        if (!gathered.CanSeed)
         {
             return false; // appending a ring's next records to its part would not give the full reader's window
         }
@@ -96,189 +96,6 @@ internal sealed class IncrementalWindow
         _count = window.Length;
         _oldestAllowed = oldestAllowed;
         _valid = true;
-        return true;
-    }
-
-    /// <summary>Advances the kept window to the rings' current state and computes the figures, or declines.</summary>
-    /// <returns>False when the caller must merge from scratch (nothing was changed then).</returns>
-    public bool TryAdvance(WriterRing[] rings, long oldestAllowed, double peakSoFar, ReaderPools pools, out SnapshotFigures figures)
-    {
-        figures = default;
-        if (!_valid || oldestAllowed < _oldestAllowed || rings.Length < _mirrors.Count)
-        {
-            return false;
-        }
-
-        for (int r = 0; r < _mirrors.Count; r++)
-        {
-            if (!ReferenceEquals(_mirrors[r].Ring, rings[r]))
-            {
-                return false;
-            }
-        }
-
-        // Size the scratch for what was published so far, with slack for what arrives while copying.
-        int ringCount = rings.Length;
-        long pending = 0;
-        for (int r = 0; r < ringCount; r++)
-        {
-            pending += rings[r].Head - (r < _mirrors.Count ? _mirrors[r].EndSeq : 0);
-        }
-
-        if (pending > _maxDelta)
-        {
-            return false;
-        }
-
-        int scratch = (int)Math.Min(_maxDelta, pending + 64 + (pending / 4));
-        using SpanOwner<Slot> deltaOwner = SpanOwner<Slot>.Allocate(scratch, pools.Slots, AllocationMode.Default);
-        using SpanOwner<int> partsOwner = SpanOwner<int>.Allocate(3 * ringCount, pools.Ints, AllocationMode.Default);
-        using SpanOwner<long> headsOwner = SpanOwner<long>.Allocate(ringCount, pools.Longs, AllocationMode.Default);
-        Span<Slot> delta = deltaOwner.Span;
-        Span<int> deltaEnds = partsOwner.Span[..ringCount]; // ring r's new samples are delta[deltaEnds[r - 1]..deltaEnds[r]]
-        Span<int> mirrorDrops = partsOwner.Span.Slice(ringCount, ringCount); // oldest kept samples leaving the window
-        Span<int> deltaSkips = partsOwner.Span.Slice(2 * ringCount, ringCount); // new samples that never enter it
-        Span<long> heads = headsOwner.Span[..ringCount];
-
-        // 1. Copy what each ring published since; decline if it is too much, was overwritten, or is out of order.
-        long batchCount = 0, totalProcessed = 0, errors = 0, rejected = 0;
-        int used = 0;
-        for (int r = 0; r < ringCount; r++)
-        {
-            RingMirror? mirror = r < _mirrors.Count ? _mirrors[r] : null;
-            long from = mirror?.EndSeq ?? 0;
-            int copied = rings[r].CopySince(from, delta[used..], out RingCounters c);
-            if (copied < 0)
-            {
-                return false;
-            }
-
-            long last = mirror is { Count: > 0 } ? mirror.LastTimestamp : long.MinValue;
-            for (int i = used; i < used + copied; i++)
-            {
-                if (delta[i].Timestamp < last)
-                {
-                    return false;
-                }
-
-                last = delta[i].Timestamp;
-            }
-
-            used += copied;
-            deltaEnds[r] = used;
-            heads[r] = from + copied;
-            batchCount += c.BatchCount;
-            totalProcessed += c.TotalProcessed;
-            errors += c.Errors;
-            rejected += c.Rejected;
-        }
-
-        for (int r = _mirrors.Count; r < ringCount; r++)
-        {
-            _mirrors.Add(new RingMirror(rings[r])); // a ring registered since: its mirror starts empty at sequence 0
-        }
-
-        // 2. The new window, as the full reader would form it: age limit first (a prefix of each ordered run)...
-        int total = 0;
-        for (int r = 0, start = 0; r < ringCount; start = deltaEnds[r], r++)
-        {
-            RingMirror mirror = _mirrors[r];
-            int drop = 0, skip = 0;
-            if (oldestAllowed != long.MinValue)
-            {
-                while (drop < mirror.Count && mirror.TimestampAt(drop) < oldestAllowed)
-                {
-                    drop++;
-                }
-
-                if (drop == mirror.Count)
-                {
-                    while (start + skip < deltaEnds[r] && delta[start + skip].Timestamp < oldestAllowed)
-                    {
-                        skip++;
-                    }
-                }
-            }
-
-            mirrorDrops[r] = drop;
-            deltaSkips[r] = skip;
-            total += mirror.Count - drop + (deltaEnds[r] - start - skip);
-        }
-
-        // ...then the smallest (timestamp, ring, record) keys leave until WindowSize remain: each ring's run is in
-        // timestamp order, so the smallest key is at the front of some run (ties: the earlier-registered ring's).
-        for (; total > _windowSize; total--)
-        {
-            int oldestRing = -1;
-            long oldestStamp = long.MaxValue;
-            for (int r = 0, start = 0; r < ringCount; start = deltaEnds[r], r++)
-            {
-                RingMirror mirror = _mirrors[r];
-                long stamp;
-                if (mirrorDrops[r] < mirror.Count)
-                {
-                    stamp = mirror.TimestampAt(mirrorDrops[r]);
-                }
-                else if (start + deltaSkips[r] < deltaEnds[r])
-                {
-                    stamp = delta[start + deltaSkips[r]].Timestamp;
-                }
-                else
-                {
-                    continue; // this ring's run is used up
-                }
-
-                if (oldestRing < 0 || stamp < oldestStamp)
-                {
-                    oldestRing = r;
-                    oldestStamp = stamp;
-                }
-            }
-
-            Debug.Assert(oldestRing >= 0, "more samples than the window holds, so some run is not exhausted");
-            if (mirrorDrops[oldestRing] < _mirrors[oldestRing].Count)
-            {
-                mirrorDrops[oldestRing]++;
-            }
-            else
-            {
-                deltaSkips[oldestRing]++;
-            }
-        }
-
-        // 3. Apply: removals, then insertions, to the mirrors, the integer sums and the bands.
-        for (int r = 0, start = 0; r < ringCount; start = deltaEnds[r], r++)
-        {
-            RingMirror mirror = _mirrors[r];
-            int drop = mirrorDrops[r];
-            ReadOnlySpan<double> pt = mirror.Processing, lat = mirror.Latency;
-            ReadOnlySpan<int> batch = mirror.BatchSizes, queueLength = mirror.QueueLengths;
-            for (int i = 0; i < drop; i++)
-            {
-                _processing.Remove(pt[i]);
-                _latency.Remove(lat[i]);
-                _batchSum -= batch[i];
-                _queueLengthSum -= queueLength[i];
-            }
-
-            mirror.DropFront(drop);
-            ReadOnlySpan<Slot> added = delta[(start + deltaSkips[r])..deltaEnds[r]];
-            foreach (ref readonly Slot s in added)
-            {
-                _processing.Insert(s.ProcessingTime + 0.0); // +0.0 as the full reader: -0.0 is read as +0.0
-                _latency.Insert(s.Latency + 0.0);
-                _batchSum += s.BatchSize;
-                _queueLengthSum += s.QueueLength;
-            }
-
-            mirror.Append(added);
-            mirror.EndSeq = heads[r];
-        }
-
-        _count = total;
-        _oldestAllowed = oldestAllowed;
-        Advances++;
-        figures = Figures(peakSoFar, new RingCounters(batchCount, totalProcessed, errors, rejected), pools);
         return true;
     }
 

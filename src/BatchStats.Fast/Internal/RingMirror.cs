@@ -25,7 +25,7 @@ internal sealed class RingMirror
     public WriterRing Ring { get; private set; }
 
     /// <summary>The ring's head this mirror has read up to: the next sequence to copy.</summary>
-    public long EndSeq { get; set; }
+    public long Head { get; set; }
 
     /// <summary>Samples of the ring in the window.</summary>
     public int Count { get; private set; }
@@ -44,11 +44,11 @@ internal sealed class RingMirror
 
     public long TimestampAt(int index) => _timestamps[_offset + index];
 
-    /// <summary>Empties the mirror and points it at <paramref name="ring"/>, read up to <paramref name="endSeq"/>.</summary>
-    public void Reset(WriterRing ring, long endSeq)
+    /// <summary>Empties the mirror and points it at <paramref name="ring"/>, read up to <paramref name="head"/>.</summary>
+    public void Reset(WriterRing ring, long head)
     {
         Ring = ring;
-        EndSeq = endSeq;
+        Head = head;
         _offset = 0;
         Count = 0;
     }

@@ -52,7 +52,7 @@ internal static class WindowAnalysis
         SampleSelect.Select<SelectionKey, SelectionKeyAscending>(keys, [n / 2], split, pools.Keys);
 
         double mean = s.AvgProcessingTime, squares = 0, processing = 0, endToEnd = 0;
-        Half older = default, newer = default;
+        HalfSums older = default, newer = default;
         using SpanOwner<double> batchOwner = SpanOwner<double>.Allocate(n, pools.Doubles, AllocationMode.Default);
         Span<double> batchSizes = batchOwner.Span;
         for (int i = 0; i < n; i++)
@@ -62,7 +62,7 @@ internal static class WindowAnalysis
             processing += x.ProcessingTime;
             endToEnd += x.Latency > 0 ? Math.Max(x.Latency, x.ProcessingTime) : x.ProcessingTime + x.QueueTime;
             batchSizes[i] = x.BatchSize;
-            ref Half half = ref SelectionKeyAscending.Less(new SelectionKey(x.Timestamp, i), split[0]) ? ref older : ref newer;
+            ref HalfSums half = ref SelectionKeyAscending.Less(new SelectionKey(x.Timestamp, i), split[0]) ? ref older : ref newer;
             half.Count++;
             half.Processing += x.ProcessingTime;
             half.Items += x.BatchSize;
@@ -149,7 +149,7 @@ internal static class WindowAnalysis
 
     /// <summary>Accumulators for one half of the window.</summary>
     /// <remarks>Mutable struct: do not make readonly.</remarks>
-    private struct Half
+    private struct HalfSums
     {
         public int Count;
         public double Processing;
