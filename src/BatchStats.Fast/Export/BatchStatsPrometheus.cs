@@ -80,11 +80,8 @@ public static class BatchStatsPrometheus
     public static void Write(TextWriter writer, BatchStatsSnapshot snapshot, BatchStatsHistograms histograms, PrometheusExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        ArgumentNullException.ThrowIfNull(snapshot);
-        ArgumentNullException.ThrowIfNull(histograms);
-        options ??= new PrometheusExportOptions();
-        IReadOnlyList<double> bounds = Validate(options);
-        PrometheusText.Write(writer, PrometheusFamilies.Build(options.Prefix, snapshot, histograms), options.ConstantLabels, bounds);
+        (List<Family> families, options, IReadOnlyList<double> bounds) = Prepare(snapshot, histograms, options);
+        PrometheusText.Write(writer, families, options.ConstantLabels, bounds);
     }
 
     /// <summary>Writes the delimited protobuf exposition of <paramref name="stats"/>, distributions as native histograms.</summary>
@@ -109,11 +106,19 @@ public static class BatchStatsPrometheus
     public static void WriteProtobuf(Stream stream, BatchStatsSnapshot snapshot, BatchStatsHistograms histograms, PrometheusExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        (List<Family> families, options, IReadOnlyList<double> bounds) = Prepare(snapshot, histograms, options);
+        PrometheusProtobuf.Write(stream, families, options.ConstantLabels, bounds);
+    }
+
+    /// <summary>The families of an exposition and its validated options and classic bounds, shared by both formats.</summary>
+    private static (List<Family> Families, PrometheusExportOptions Options, IReadOnlyList<double> Bounds) Prepare(
+        BatchStatsSnapshot snapshot, BatchStatsHistograms histograms, PrometheusExportOptions? options)
+    {
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(histograms);
         options ??= new PrometheusExportOptions();
         IReadOnlyList<double> bounds = Validate(options);
-        PrometheusProtobuf.Write(stream, PrometheusFamilies.Build(options.Prefix, snapshot, histograms), options.ConstantLabels, bounds);
+        return (PrometheusFamilies.Build(options.Prefix, snapshot, histograms), options, bounds);
     }
 
     private static IReadOnlyList<double> Validate(PrometheusExportOptions options)

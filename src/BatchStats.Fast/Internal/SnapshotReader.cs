@@ -1,11 +1,9 @@
 using System;
-using System.Buffers;
-using System.Collections.Generic;
-using System.Diagnostics;
 using BatchStats.Fast.Internal.Kernels;
 using CommunityToolkit.HighPerformance.Buffers;
 
 namespace BatchStats.Fast.Internal;
+
 /// <summary>
 /// The read path: merges every ring's recent samples into pooled spans, forms the window, and computes the figures
 /// with the fused SIMD kernel and one multi-percentile selection per series. Never writes to a ring.

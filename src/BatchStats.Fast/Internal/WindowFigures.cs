@@ -1,7 +1,4 @@
 using System;
-using System.Buffers;
-using System.Collections.Generic;
-using System.Diagnostics;
 using BatchStats.Fast.Internal.Kernels;
 using CommunityToolkit.HighPerformance.Buffers;
 
