@@ -10,7 +10,7 @@ using Xunit;
 namespace BatchStats.Fast.Tests;
 
 /// <summary><see cref="BatchStatsWriter"/>: same records as the tracker's own methods, bound to its thread.</summary>
-public sealed class WriterHandleTests
+public sealed class BatchStatsWriterTests
 {
     [Fact]
     public void Writer_RecordsIntoTheCallingThreadsRing_LikeTheTrackerMethods()

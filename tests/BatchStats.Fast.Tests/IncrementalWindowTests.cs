@@ -17,7 +17,7 @@ namespace BatchStats.Fast.Tests;
 /// that moves. After every GetStats, the incremental snapshot must equal a from-scratch merge bit for bit (means
 /// included: both sum ring segment by ring segment) and the model's figures (order statistics exactly, means to 1e-12).
 /// </summary>
-public sealed class IncrementalReaderTests
+public sealed class IncrementalWindowTests
 {
     public enum StepKind
     {
@@ -74,7 +74,7 @@ public sealed class IncrementalReaderTests
          from steps in StepGen(writers).ArrayOf()
          select new Scenario(window, writers, maxAge, steps)).ToArbitrary();
 
-    [Property(MaxTest = 150, Arbitrary = [typeof(IncrementalReaderTests)])]
+    [Property(MaxTest = 150, Arbitrary = [typeof(IncrementalWindowTests)])]
     public void RandomMultiWriterHistory_IncrementalEqualsFullMergeAndModel(Scenario scenario)
     {
         var clock = new ManualTimeProvider();

@@ -7,7 +7,7 @@ using Xunit;
 
 namespace BatchStats.Fast.Tests;
 
-public sealed class AnalysisTests
+public sealed class BatchStatsAnalysisTests
 {
     private const long Ms = 1000; // ManualTimeProvider ticks are microseconds
 
