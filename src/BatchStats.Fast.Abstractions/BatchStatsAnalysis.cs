@@ -4,34 +4,6 @@ using System.Linq;
 
 namespace BatchStats.Fast;
 
-/// <summary>Direction of a trend between the older and the newer half of the window.</summary>
-public enum TrendDirection
-{
-    /// <summary>No change beyond the threshold, or too little data (fewer than 4 samples).</summary>
-    Stable = 0,
-
-    /// <summary>The newer half is better by more than the threshold.</summary>
-    Improving = 1,
-
-    /// <summary>The newer half is worse by more than the threshold.</summary>
-    Degrading = 2,
-}
-
-/// <summary>Batch-size quartiles over the window (numpy percentile, linear method).</summary>
-/// <param name="Min">Smallest batch size.</param>
-/// <param name="Q1">25th percentile.</param>
-/// <param name="Median">50th percentile.</param>
-/// <param name="Q3">75th percentile.</param>
-/// <param name="Max">Largest batch size.</param>
-public readonly record struct LoadDistribution(double Min, double Q1, double Median, double Q3, double Max);
-
-/// <summary>A named finding of <see cref="BatchStatsAnalysis.Bottlenecks"/>.</summary>
-/// <param name="Name">One of <c>queueing</c>, <c>processing_tail</c>, <c>errors</c>, <c>saturation</c>.</param>
-/// <param name="Value">The figure that crossed the threshold.</param>
-/// <param name="Threshold">The threshold it crossed.</param>
-/// <param name="Message">A sentence for humans.</param>
-public sealed record BatchStatsBottleneck(string Name, double Value, double Threshold, string Message);
-
 /// <summary>
 /// The comprehensive analysis of the window (<c>GetComprehensiveStats</c>). Every score is documented with its
 /// formula and range; trends compare the older half of the window (by timestamp) with the newer half.

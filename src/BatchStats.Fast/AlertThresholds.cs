@@ -30,22 +30,3 @@ public sealed class AlertThresholds
     /// </summary>
     public double CriticalFactor { get; init; } = 2.0;
 }
-
-/// <summary>How bad a threshold breach is.</summary>
-public enum AlertSeverity
-{
-    /// <summary>The figure crossed its limit.</summary>
-    Warning = 0,
-
-    /// <summary>The figure crossed its limit by at least <see cref="AlertThresholds.CriticalFactor"/>.</summary>
-    Critical = 1,
-}
-
-/// <summary>One raised (or cleared) alert.</summary>
-/// <param name="Name">The check: <c>processing_time</c>, <c>throughput</c>, <c>error_rate</c>, <c>queue_length</c> or <c>p99_latency</c>.</param>
-/// <param name="Severity">Warning or critical.</param>
-/// <param name="Value">The figure when the alert was raised or cleared.</param>
-/// <param name="Threshold">The limit it was compared with.</param>
-/// <param name="Message">A sentence with the figure and the limit.</param>
-/// <param name="Time">When the check ran.</param>
-public sealed record BatchStatsAlert(string Name, AlertSeverity Severity, double Value, double Threshold, string Message, System.DateTimeOffset Time);

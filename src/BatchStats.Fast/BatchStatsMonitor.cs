@@ -140,20 +140,7 @@ public sealed partial class BatchStatsMonitor : IDisposable
         CancellationToken token = linked.Token;
         while (!token.IsCancellationRequested)
         {
-            try
-            {
-                CheckAlerts();
-            }
-#pragma warning disable CA1031 // a failing check (e.g. a broken IBatchStats) must not end the monitor: log and go on
-            catch (Exception ex) when (ex is not OperationCanceledException)
-#pragma warning restore CA1031
-            {
-                if (_logger is not null)
-                {
-                    LogCheckFailed(_logger, ex);
-                }
-            }
-
+            CheckAndLogFailure();
             try
             {
                 await Task.Delay(Interval, _time, token).ConfigureAwait(false);
@@ -166,8 +153,43 @@ public sealed partial class BatchStatsMonitor : IDisposable
     }
 
     /// <summary>Blocks the calling thread, checking every <see cref="Interval"/>, until <see cref="Stop"/> or <see cref="Dispose"/>.</summary>
-    /// <remarks>The synchronous form of the reference class's <c>start_monitoring()</c>; prefer <see cref="RunAsync"/> in async code.</remarks>
-    public void StartMonitoring() => RunAsync().GetAwaiter().GetResult();
+    /// <remarks>
+    /// The synchronous form of the reference class's <c>start_monitoring()</c>: a plain loop on the calling thread,
+    /// woken by a timer of the monitor's <see cref="TimeProvider"/> (no task is waited on); prefer
+    /// <see cref="RunAsync"/> in async code.
+    /// </remarks>
+    public void StartMonitoring()
+    {
+        using var due = new AutoResetEvent(false);
+        using ITimer timer = _time.CreateTimer(static state => ((AutoResetEvent)state!).Set(), due, Interval, Interval);
+        WaitHandle[] wake = [_stop.Token.WaitHandle, due];
+        while (!_stop.IsCancellationRequested)
+        {
+            CheckAndLogFailure();
+            if (WaitHandle.WaitAny(wake) == 0)
+            {
+                return; // stopped
+            }
+        }
+    }
+
+    /// <summary>One check; a failing one (e.g. a broken <see cref="IBatchStats"/>) is logged and never ends the monitor.</summary>
+    private void CheckAndLogFailure()
+    {
+        try
+        {
+            CheckAlerts();
+        }
+#pragma warning disable CA1031 // a failing check must not end the monitor: log and go on
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            if (_logger is not null)
+            {
+                LogCheckFailed(_logger, ex);
+            }
+        }
+    }
 
     /// <summary>Ends <see cref="RunAsync"/> and <see cref="StartMonitoring"/> promptly.</summary>
     public void Stop()
