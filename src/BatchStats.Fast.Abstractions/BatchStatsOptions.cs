@@ -3,7 +3,7 @@ using System;
 namespace BatchStats.Fast;
 
 /// <summary>
-/// Settings of a batch statistics tracker. Immutable once the tracker is constructed.
+/// Settings of a batch statistics tracker. Settable, so the options pattern and configuration binding can fill them; a tracker copies them when it is built, so later changes do not affect it.
 /// </summary>
 public sealed class BatchStatsOptions
 {
@@ -11,20 +11,20 @@ public sealed class BatchStatsOptions
     /// Number of most recent samples (across all writer threads, in timestamp order) that the
     /// windowed figures cover. At least 1. Default 1000.
     /// </summary>
-    public int WindowSize { get; init; } = 1000;
+    public int WindowSize { get; set; } = 1000;
 
     /// <summary>
     /// How old a cached snapshot may be before <c>GetStats</c> recomputes it. A snapshot is never
     /// recomputed while nothing was recorded since it was taken; <see cref="TimeSpan.Zero"/> makes every
     /// read reflect every completed update. Default one second.
     /// </summary>
-    public TimeSpan CacheValidTime { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan CacheValidTime { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// When set, samples whose timestamp is older than this at read time are left out of the window
     /// (a time-based window on top of <see cref="WindowSize"/>). Default <see langword="null"/>: no age limit.
     /// </summary>
-    public TimeSpan? MaxSampleAge { get; init; }
+    public TimeSpan? MaxSampleAge { get; set; }
 
     /// <summary>
     /// Scale of the all-time exponential histograms (<c>GetHistograms</c>, the Prometheus histograms): each power of
@@ -33,14 +33,14 @@ public sealed class BatchStatsOptions
     /// (about 18 hours) get buckets of their own; smaller ones (zero included) count in the zero bucket, larger ones
     /// in the highest bucket.
     /// </summary>
-    public int HistogramScale { get; init; } = 3;
+    public int HistogramScale { get; set; } = 3;
 
     /// <summary>What happens to bad input. Default <see cref="InvalidSamplePolicy.Throw"/>.</summary>
-    public InvalidSamplePolicy InvalidSamplePolicy { get; init; } = InvalidSamplePolicy.Throw;
+    public InvalidSamplePolicy InvalidSamplePolicy { get; set; } = InvalidSamplePolicy.Throw;
 
     /// <summary>
     /// The clock for self-stamped samples, sample age and cache age. Default <see cref="TimeProvider.System"/>
     /// (<see cref="System.Diagnostics.Stopwatch"/> ticks). Caller-supplied timestamps must come from the same clock.
     /// </summary>
-    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

@@ -7,26 +7,26 @@ namespace BatchStats.Fast;
 public sealed class AlertThresholds
 {
     /// <summary>Warn when the window's p95 processing time (seconds) is above this. Check name <c>processing_time</c>.</summary>
-    public double? MaxProcessingTime { get; init; }
+    public double? MaxProcessingTime { get; set; }
 
     /// <summary>
     /// Warn when the window's throughput (items per second) is below this; not checked while the window is empty.
     /// Check name <c>throughput</c>.
     /// </summary>
-    public double? MinThroughput { get; init; }
+    public double? MinThroughput { get; set; }
 
     /// <summary>Warn when the error rate (errors per item) is above this. Check name <c>error_rate</c>.</summary>
-    public double? MaxErrorRate { get; init; }
+    public double? MaxErrorRate { get; set; }
 
     /// <summary>Warn when the window's largest observed queue length is above this. Check name <c>queue_length</c>.</summary>
-    public int? MaxQueueLength { get; init; }
+    public int? MaxQueueLength { get; set; }
 
     /// <summary>Warn when the window's p99 latency (seconds) is above this. Check name <c>p99_latency</c>.</summary>
-    public double? MaxP99Latency { get; init; }
+    public double? MaxP99Latency { get; set; }
 
     /// <summary>
     /// A breach is <see cref="AlertSeverity.Critical"/> when the figure is beyond the limit by this factor (above
     /// limit × factor, or below limit ÷ factor for <see cref="MinThroughput"/>). Default 2; at least 1.
     /// </summary>
-    public double CriticalFactor { get; init; } = 2.0;
+    public double CriticalFactor { get; set; } = 2.0;
 }

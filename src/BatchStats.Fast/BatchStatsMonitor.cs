@@ -51,7 +51,15 @@ public sealed partial class BatchStatsMonitor : IDisposable
         }
 
         _stats = stats;
-        _thresholds = thresholds;
+        _thresholds = new AlertThresholds // a copy: later changes to the caller's object do not reach a running monitor
+        {
+            MaxProcessingTime = thresholds.MaxProcessingTime,
+            MinThroughput = thresholds.MinThroughput,
+            MaxErrorRate = thresholds.MaxErrorRate,
+            MaxQueueLength = thresholds.MaxQueueLength,
+            MaxP99Latency = thresholds.MaxP99Latency,
+            CriticalFactor = thresholds.CriticalFactor,
+        };
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger;
     }

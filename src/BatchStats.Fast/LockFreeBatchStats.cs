@@ -96,7 +96,15 @@ public sealed partial class LockFreeBatchStats : IBatchStats
             ThrowHelper.ArgumentOutOfRange("options.MaxSampleAge", age, "The maximum sample age must be positive (or null for none).");
         }
 
-        Options = options;
+        Options = new BatchStatsOptions // a copy: the caller's options object may change later
+        {
+            WindowSize = options.WindowSize,
+            CacheValidTime = options.CacheValidTime,
+            MaxSampleAge = options.MaxSampleAge,
+            HistogramScale = options.HistogramScale,
+            InvalidSamplePolicy = options.InvalidSamplePolicy,
+            TimeProvider = options.TimeProvider,
+        };
         _windowSize = options.WindowSize;
         _clock = new TrackerClock(options.TimeProvider);
         _cacheValidTicks = _clock.ToTicks(options.CacheValidTime);
@@ -111,7 +119,7 @@ public sealed partial class LockFreeBatchStats : IBatchStats
     /// <summary>The largest supported window (2^24 samples).</summary>
     public const int MaxWindowSize = 1 << 24;
 
-    /// <summary>The settings this tracker was created with.</summary>
+    /// <summary>A copy of the settings this tracker was created with (changing it changes nothing).</summary>
     public BatchStatsOptions Options { get; }
 
     /// <summary>

@@ -220,6 +220,26 @@ public sealed class LockFreeBatchStatsTests
         Assert.Same(second, stats.GetStats());
     }
 
+    [Fact]
+    public void Options_SettableForBinding_CopiedWhenTheTrackerIsBuilt()
+    {
+        var options = new BatchStatsOptions();
+        options.WindowSize = 8; // a configure lambda or the configuration binder sets properties like this
+        options.HistogramScale = 2;
+        var stats = new LockFreeBatchStats(options);
+        options.WindowSize = 1000;
+        options.HistogramScale = 5;
+        Assert.Equal(8, stats.Options.WindowSize);
+        Assert.NotSame(options, stats.Options);
+        for (int i = 1; i <= 20; i++)
+        {
+            stats.Update(ConcurrencyTests.Linked(i));
+        }
+
+        Assert.Equal(8, stats.GetStats().WindowCount);
+        Assert.Equal(2, stats.GetHistograms().ProcessingTime.Scale);
+    }
+
     private static void InterlockedMax(ref long target, long value)
     {
         long current = Volatile.Read(ref target);
