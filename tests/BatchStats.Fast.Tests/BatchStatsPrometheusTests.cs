@@ -203,6 +203,28 @@ public sealed class BatchStatsPrometheusTests
         Assert.Equal((0, 0U), (span.Offset, span.Length));
     }
 
+    [Fact]
+    public void Write_SeveralTrackers_EachFamilyOnceWithASeriesPerTracker()
+    {
+        var trackers = new Dictionary<string, LockFreeBatchStats> { ["a"] = ExportTests.FixedHistory(), ["b"] = new LockFreeBatchStats(10, 0) };
+        trackers["b"].Update(new BatchSample(0.5, 3, 0, 1, 0, 1));
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        BatchStatsPrometheus.Write(writer, trackers, new() { ConstantLabels = new Dictionary<string, string> { ["pool"] = "p" } });
+        string text = writer.ToString();
+        Assert.Equal(1, text.Split('\n').Count(l => l == "# TYPE batch_batches_total counter"));
+        Assert.Contains("batch_batches_total{pool=\"p\",tracker=\"a\"} 40\n", text, StringComparison.Ordinal);
+        Assert.Contains("batch_batches_total{pool=\"p\",tracker=\"b\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("batch_processing_duration_seconds_bucket{pool=\"p\",tracker=\"b\",le=\"+Inf\"} 1\n", text, StringComparison.Ordinal);
+
+        using var stream = new MemoryStream();
+        BatchStatsPrometheus.WriteProtobuf(stream, trackers);
+        stream.Position = 0;
+        MetricFamily first = MetricFamily.Parser.ParseDelimitedFrom(stream);
+        Assert.Equal([40.0, 1.0], first.Metric.Select(m => m.Counter.Value));
+        Assert.Equal(["a", "b"], first.Metric.Select(m => m.Label.Single(l => l.Name == "tracker").Value));
+        Assert.Throws<ArgumentException>(() => BatchStatsPrometheus.Write(writer, new Dictionary<string, LockFreeBatchStats>()));
+    }
+
     [Theory]
     [InlineData("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3,*/*;q=0.2", true)]
     [InlineData("application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited", true)]

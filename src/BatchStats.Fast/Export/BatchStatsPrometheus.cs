@@ -81,7 +81,7 @@ public static class BatchStatsPrometheus
     {
         ArgumentNullException.ThrowIfNull(writer);
         (List<Family> families, options, IReadOnlyList<double> bounds) = Prepare(snapshot, histograms, options);
-        PrometheusText.Write(writer, families, options.ConstantLabels, bounds);
+        PrometheusText.Write(writer, [new ExpositionSource(families, options.ConstantLabels)], bounds);
     }
 
     /// <summary>Writes the delimited protobuf exposition of <paramref name="stats"/>, distributions as native histograms.</summary>
@@ -107,7 +107,56 @@ public static class BatchStatsPrometheus
     {
         ArgumentNullException.ThrowIfNull(stream);
         (List<Family> families, options, IReadOnlyList<double> bounds) = Prepare(snapshot, histograms, options);
-        PrometheusProtobuf.Write(stream, families, options.ConstantLabels, bounds);
+        PrometheusProtobuf.Write(stream, [new ExpositionSource(families, options.ConstantLabels)], bounds);
+    }
+
+    /// <summary>
+    /// Writes the text exposition of several trackers: each family once, with one series per tracker labelled
+    /// <c>tracker="name"</c> (besides the constant labels).
+    /// </summary>
+    /// <param name="writer">Where the text goes.</param>
+    /// <param name="trackers">The trackers by name (at least one).</param>
+    /// <param name="options">Names, labels and classic buckets.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="writer"/> or <paramref name="trackers"/> is null.</exception>
+    /// <exception cref="ArgumentException">No tracker, or the prefix, a label name or the buckets are invalid.</exception>
+    public static void Write(TextWriter writer, IReadOnlyDictionary<string, LockFreeBatchStats> trackers, PrometheusExportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        (List<ExpositionSource> sources, IReadOnlyList<double> bounds) = PrepareMany(trackers, options);
+        PrometheusText.Write(writer, sources, bounds);
+    }
+
+    /// <summary>Writes the delimited protobuf exposition of several trackers, one metric per tracker labelled <c>tracker="name"</c>.</summary>
+    /// <param name="stream">Where the bytes go.</param>
+    /// <param name="trackers">The trackers by name (at least one).</param>
+    /// <param name="options">Names, labels and classic buckets.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> or <paramref name="trackers"/> is null.</exception>
+    /// <exception cref="ArgumentException">No tracker, or the prefix, a label name or the buckets are invalid.</exception>
+    public static void WriteProtobuf(Stream stream, IReadOnlyDictionary<string, LockFreeBatchStats> trackers, PrometheusExportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        (List<ExpositionSource> sources, IReadOnlyList<double> bounds) = PrepareMany(trackers, options);
+        PrometheusProtobuf.Write(stream, sources, bounds);
+    }
+
+    private static (List<ExpositionSource> Sources, IReadOnlyList<double> Bounds) PrepareMany(IReadOnlyDictionary<string, LockFreeBatchStats> trackers, PrometheusExportOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(trackers);
+        if (trackers.Count == 0)
+        {
+            throw new ArgumentException("At least one tracker is needed.", nameof(trackers));
+        }
+
+        options ??= new PrometheusExportOptions();
+        IReadOnlyList<double> bounds = Validate(options);
+        var sources = new List<ExpositionSource>(trackers.Count);
+        foreach ((string name, LockFreeBatchStats stats) in trackers)
+        {
+            var labels = new Dictionary<string, string>(options.ConstantLabels) { ["tracker"] = name };
+            sources.Add(new ExpositionSource(PrometheusFamilies.Build(options.Prefix, stats.GetStats(), stats.GetHistograms()), labels));
+        }
+
+        return (sources, bounds);
     }
 
     /// <summary>The families of an exposition and its validated options and classic bounds, shared by both formats.</summary>

@@ -26,6 +26,11 @@ internal sealed record Family(
     string Name, string Help, FamilyType Type, double Value = 0,
     (double Quantile, double Value)[]? Quantiles = null, ExponentialHistogram? Histogram = null, long Count = 0, double Sum = 0);
 
+/// <summary>One tracker's families and the labels of its series.</summary>
+/// <param name="Families">The families, in <see cref="PrometheusFamilies.Build"/> order.</param>
+/// <param name="Labels">Labels of every series of this tracker (values unescaped).</param>
+internal sealed record ExpositionSource(List<Family> Families, IReadOnlyDictionary<string, string> Labels);
+
 /// <summary>
 /// The families of the exposition, from one snapshot (windowed figures and all-time counters) and the all-time
 /// histograms. Every counter, histogram bucket, <c>_count</c> and <c>_sum</c> is cumulative since the tracker was

@@ -20,21 +20,27 @@ internal static class PrometheusProtobuf
 {
     private const int Varint = 0, Fixed64 = 1, Delimited = 2;
 
-    public static void Write(Stream stream, List<Family> families, IReadOnlyDictionary<string, string> constantLabels, IReadOnlyList<double> bounds)
+    /// <summary>Writes each family once, with one metric per source (every source lists the same families in the same order).</summary>
+    public static void Write(Stream stream, IReadOnlyList<ExpositionSource> sources, IReadOnlyList<double> bounds)
     {
         var family = new ArrayBufferWriter<byte>(1024);
         var scratch = new ArrayBufferWriter<byte>(256);
         Span<byte> prefix = stackalloc byte[10];
-        foreach (Family f in families)
+        for (int k = 0; k < sources[0].Families.Count; k++)
         {
+            Family f = sources[0].Families[k];
             family.ResetWrittenCount();
             String(family, 1, f.Name);
             String(family, 2, f.Help);
             Tag(family, 3, Varint);
             UInt(family, (ulong)f.Type);
-            scratch.ResetWrittenCount();
-            Metric(scratch, f, constantLabels, bounds);
-            Bytes(family, 4, scratch.WrittenSpan);
+            foreach (ExpositionSource source in sources)
+            {
+                scratch.ResetWrittenCount();
+                Metric(scratch, source.Families[k], source.Labels, bounds);
+                Bytes(family, 4, scratch.WrittenSpan);
+            }
+
             int n = VarintTo(prefix, (ulong)family.WrittenCount);
             stream.Write(prefix[..n]);
             stream.Write(family.WrittenSpan);

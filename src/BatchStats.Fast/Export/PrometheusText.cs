@@ -9,45 +9,60 @@ namespace BatchStats.Fast.Export;
 /// <summary>Renders <see cref="Family"/> lists as the Prometheus text exposition (format 0.0.4).</summary>
 internal static class PrometheusText
 {
-    public static void Write(TextWriter w, List<Family> families, IReadOnlyDictionary<string, string> constantLabels, IReadOnlyList<double> bounds)
+    /// <summary>Writes each family once, with one series per source (every source lists the same families in the same order).</summary>
+    public static void Write(TextWriter w, IReadOnlyList<ExpositionSource> sources, IReadOnlyList<double> bounds)
     {
-        string labels = FormatLabels(constantLabels);
-        foreach (Family f in families)
+        var labels = new string[sources.Count];
+        for (int i = 0; i < sources.Count; i++)
         {
-            w.Write("# HELP ");
-            w.Write(f.Name);
-            w.Write(' ');
-            w.Write(f.Help);
-            w.Write("\n# TYPE ");
-            w.Write(f.Name);
-            w.Write(' ');
-            w.Write(f.Type switch { FamilyType.Counter => "counter", FamilyType.Gauge => "gauge", FamilyType.Summary => "summary", _ => "histogram" });
-            w.Write('\n');
-            switch (f.Type)
-            {
-                case FamilyType.Summary:
-                    foreach ((double q, double v) in f.Quantiles!)
-                    {
-                        Sample(w, f.Name, null, labels, "quantile", q, v);
-                    }
-
-                    break;
-                case FamilyType.Histogram:
-                    foreach ((double le, long count) in PrometheusFamilies.ClassicBuckets(f.Histogram!, bounds))
-                    {
-                        Sample(w, f.Name, "_bucket", labels, "le", le, count);
-                    }
-
-                    Sample(w, f.Name, "_bucket", labels, "le", double.PositiveInfinity, f.Count);
-                    break;
-                default:
-                    Sample(w, f.Name, null, labels, null, 0, f.Value);
-                    continue;
-            }
-
-            Sample(w, f.Name, "_sum", labels, null, 0, f.Sum);
-            Sample(w, f.Name, "_count", labels, null, 0, f.Count);
+            labels[i] = FormatLabels(sources[i].Labels);
         }
+
+        for (int k = 0; k < sources[0].Families.Count; k++)
+        {
+            Family first = sources[0].Families[k];
+            w.Write("# HELP ");
+            w.Write(first.Name);
+            w.Write(' ');
+            w.Write(first.Help);
+            w.Write("\n# TYPE ");
+            w.Write(first.Name);
+            w.Write(' ');
+            w.Write(first.Type switch { FamilyType.Counter => "counter", FamilyType.Gauge => "gauge", FamilyType.Summary => "summary", _ => "histogram" });
+            w.Write('\n');
+            for (int i = 0; i < sources.Count; i++)
+            {
+                Samples(w, sources[i].Families[k], labels[i], bounds);
+            }
+        }
+    }
+
+    private static void Samples(TextWriter w, Family f, string labels, IReadOnlyList<double> bounds)
+    {
+        switch (f.Type)
+        {
+            case FamilyType.Summary:
+                foreach ((double q, double v) in f.Quantiles!)
+                {
+                    Sample(w, f.Name, null, labels, "quantile", q, v);
+                }
+
+                break;
+            case FamilyType.Histogram:
+                foreach ((double le, long count) in PrometheusFamilies.ClassicBuckets(f.Histogram!, bounds))
+                {
+                    Sample(w, f.Name, "_bucket", labels, "le", le, count);
+                }
+
+                Sample(w, f.Name, "_bucket", labels, "le", double.PositiveInfinity, f.Count);
+                break;
+            default:
+                Sample(w, f.Name, null, labels, null, 0, f.Value);
+                return;
+        }
+
+        Sample(w, f.Name, "_sum", labels, null, 0, f.Sum);
+        Sample(w, f.Name, "_count", labels, null, 0, f.Count);
     }
 
     /// <summary>The constant labels as <c>name="value",…</c>, values escaped as the text format requires.</summary>
