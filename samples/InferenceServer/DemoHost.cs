@@ -69,7 +69,7 @@ public sealed class DemoHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, options.Port));
         WebApplication app = builder.Build();
-        app.MapGet("/", () => Results.Content(DashboardPage.Html, "text/html; charset=utf-8"));
+        app.MapGet("/", () => Results.Content(BatchStats.Fast.Hosting.BatchStatsDashboardPage.Html, "text/html; charset=utf-8"));
         app.MapGet("/metrics", (HttpRequest request) => Metrics(stats, request));
         app.MapGet("/stats", () => Results.Text(StatsJson(stats, monitor), "application/json"));
         await app.StartAsync().ConfigureAwait(false);

@@ -1,9 +1,15 @@
-namespace BatchStats.Fast.Demo;
+namespace BatchStats.Fast.Hosting;
 
-/// <summary>The self-contained dashboard page (no CDN, no build step): polls /stats and draws three charts.</summary>
-internal static class DashboardPage
+/// <summary>
+/// The self-contained dashboard page (no CDN, no build step) that <c>MapBatchStats</c> serves at <c>{prefix}/</c>: it
+/// polls <c>stats</c> next to it (the snapshot, analysis and alerts JSON) every second and draws three charts.
+/// </summary>
+public static class BatchStatsDashboardPage
 {
-    public const string Html = """
+    /// <summary>The page's HTML.</summary>
+    public static string Html => Page;
+
+    private const string Page = """
 <!doctype html>
 <html lang="en">
 <head>
@@ -24,11 +30,11 @@ internal static class DashboardPage
 </style>
 </head>
 <body>
-<h1>BatchStats.Fast — simulated inference server</h1>
+<h1>BatchStats.Fast — live dashboard</h1>
 <div class="cards">
   <div class="card">throughput<b id="throughput">–</b>items/s</div>
   <div class="card">p99 processing<b id="p99">–</b>ms</div>
-  <div class="card">queue (avg)<b id="queue">–</b>batches</div>
+  <div class="card">queue (avg)<b id="queue">–</b>queued</div>
   <div class="card">error rate<b id="errors">–</b></div>
   <div class="card">batches<b id="batches">–</b></div>
   <div class="card">trends<b id="trend" style="font-size:1rem">–</b></div>

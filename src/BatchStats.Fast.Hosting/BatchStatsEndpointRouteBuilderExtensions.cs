@@ -1,0 +1,113 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text.Json;
+using System.Threading.Tasks;
+using BatchStats.Fast;
+using BatchStats.Fast.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>HTTP endpoints of the <c>AddBatchStats</c> trackers.</summary>
+public static class BatchStatsEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps <c>{prefix}/metrics</c> (Prometheus: the delimited protobuf format with native histograms when the
+    /// scraper asks for it, else text; every tracker's series labelled <c>tracker="name"</c>), <c>{prefix}/stats</c>
+    /// (JSON: timestamp, tracker names, and the snapshot, analysis and active alerts of <c>?tracker=name</c>, by
+    /// default the first registered) and <c>{prefix}/</c> (the dashboard page, <see cref="BatchStatsDashboardPage"/>).
+    /// </summary>
+    /// <param name="endpoints">The route builder (e.g. the <c>WebApplication</c>).</param>
+    /// <param name="prefix">The path prefix; default <c>/batchstats</c>.</param>
+    /// <returns>The group of endpoints, for conventions such as authorization.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="endpoints"/> or <paramref name="prefix"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">No tracker was registered with <c>AddBatchStats</c>.</exception>
+    public static IEndpointConventionBuilder MapBatchStats(this IEndpointRouteBuilder endpoints, string prefix = "/batchstats")
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(prefix);
+        BatchStatsTrackerNames names = endpoints.ServiceProvider.GetService<BatchStatsTrackerNames>() is { Count: > 0 } n
+            ? n
+            : throw new InvalidOperationException("Register a tracker with services.AddBatchStats(name) before MapBatchStats.");
+        RouteGroupBuilder group = endpoints.MapGroup(prefix);
+        group.MapGet("/metrics", (HttpContext context) => Metrics(context, names));
+        group.MapGet("/stats", (HttpContext context, string? tracker) => Stats(context, names, tracker));
+        group.MapGet("/", (HttpContext context) =>
+        {
+            string path = context.Request.PathBase + context.Request.Path;
+            return path.EndsWith('/')
+                ? Results.Content(BatchStatsDashboardPage.Html, "text/html; charset=utf-8")
+                : Results.Redirect(path + "/" + context.Request.QueryString); // the page fetches 'stats' relative to itself
+        });
+        return group;
+    }
+
+    private static async Task Metrics(HttpContext context, BatchStatsTrackerNames names)
+    {
+        var trackers = new Dictionary<string, LockFreeBatchStats>(names.Count);
+        foreach (string name in names)
+        {
+            trackers[name] = context.RequestServices.GetRequiredKeyedService<LockFreeBatchStats>(name);
+        }
+
+        using var buffer = new MemoryStream();
+        if (BatchStatsPrometheus.AcceptsProtobuf(context.Request.Headers.Accept))
+        {
+            context.Response.ContentType = BatchStatsPrometheus.ProtobufContentType;
+            BatchStatsPrometheus.WriteProtobuf(buffer, trackers);
+        }
+        else
+        {
+            context.Response.ContentType = BatchStatsPrometheus.TextContentType;
+            using var text = new StreamWriter(buffer, leaveOpen: true);
+            BatchStatsPrometheus.Write(text, trackers);
+        }
+
+        await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static IResult Stats(HttpContext context, BatchStatsTrackerNames names, string? tracker)
+    {
+        string name = tracker ?? names[0];
+        if (!names.Contains(name))
+        {
+            return Results.NotFound($"no BatchStats tracker named '{name}'");
+        }
+
+        var stats = context.RequestServices.GetRequiredKeyedService<LockFreeBatchStats>(name);
+        var monitor = context.RequestServices.GetRequiredKeyedService<BatchStatsMonitor>(name);
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("timestamp", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+            json.WriteString("tracker", name);
+            json.WriteStartArray("trackers");
+            names.ForEach(json.WriteStringValue);
+            json.WriteEndArray();
+            BatchStatsAnalysis analysis = stats.GetComprehensiveStats(); // its snapshot: both parts describe one window
+            json.WritePropertyName("stats");
+            json.WriteRawValue(BatchStatsJson.Serialize(analysis.Snapshot));
+            json.WritePropertyName("analysis");
+            json.WriteRawValue(BatchStatsJson.Serialize(analysis));
+            json.WriteStartArray("alerts");
+            foreach (BatchStatsAlert a in monitor.ActiveAlerts)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", a.Name);
+                json.WriteString("severity", a.Severity == AlertSeverity.Critical ? "critical" : "warning");
+                json.WriteString("message", a.Message);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return Results.Bytes(buffer.ToArray(), "application/json");
+    }
+}

@@ -1,0 +1,22 @@
+using System;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace BatchStats.Fast.Hosting;
+
+/// <summary>Creates every registered tracker's instruments and runs its monitor until the host stops.</summary>
+internal sealed class BatchStatsHostedService(IServiceProvider services, BatchStatsTrackerNames names) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        foreach (string name in names)
+        {
+            services.GetRequiredKeyedService<BatchStatsInstruments>(name); // created now: listeners see them from the start
+        }
+
+        return Task.WhenAll(names.Select(name => services.GetRequiredKeyedService<BatchStatsMonitor>(name).RunAsync(stoppingToken)));
+    }
+}

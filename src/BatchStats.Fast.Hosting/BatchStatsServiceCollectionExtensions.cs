@@ -1,0 +1,95 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics.Metrics;
+using BatchStats.Fast;
+using BatchStats.Fast.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers named <see cref="LockFreeBatchStats"/> trackers with the Generic Host / ASP.NET Core.</summary>
+public static class BatchStatsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers a tracker named <paramref name="name"/>: the keyed singleton <see cref="LockFreeBatchStats"/>
+    /// (<c>GetRequiredKeyedService&lt;LockFreeBatchStats&gt;(name)</c>), its <see cref="BatchStatsOptions"/> bound
+    /// from the configuration section <c>BatchStats:{name}</c> (then <paramref name="configure"/>), its instruments
+    /// on a <see cref="Meter"/> named <c>BatchStats.Fast</c> from <see cref="IMeterFactory"/> with the tag
+    /// <c>batchstats.tracker = name</c>, and a hosted service that runs its <see cref="BatchStatsMonitor"/> with the
+    /// thresholds in <c>BatchStats:{name}:Alerts</c>, logging alerts through <see cref="ILogger"/>.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="name">The tracker's name (a key, a tag and a label value).</param>
+    /// <param name="configure">Adjusts the options after configuration binding.</param>
+    /// <returns><paramref name="services"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> or <paramref name="name"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty or already registered.</exception>
+    /// <remarks>
+    /// The tracker is built on first use from the options as they are then (a tracker copies its options); the
+    /// monitor checks every <c>BatchStats:{name}:MonitorInterval</c> (a <see cref="TimeSpan"/>, default one second)
+    /// on the registered <see cref="TimeProvider"/> if there is one.
+    /// </remarks>
+    public static IServiceCollection AddBatchStats(this IServiceCollection services, string name, Action<BatchStatsOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        BatchStatsTrackerNames names = Names(services);
+        if (names.Contains(name))
+        {
+            throw new ArgumentException($"A BatchStats tracker named '{name}' is already registered.", nameof(name));
+        }
+
+        names.Add(name);
+        services.AddMetrics();
+        OptionsBuilder<BatchStatsOptions> options = services.AddOptions<BatchStatsOptions>(name)
+            .Configure<IServiceProvider>((o, sp) => o.TimeProvider = sp.GetService<TimeProvider>() ?? o.TimeProvider)
+            .BindConfiguration($"BatchStats:{name}");
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.AddOptions<AlertThresholds>(name).BindConfiguration($"BatchStats:{name}:Alerts");
+        services.AddKeyedSingleton(name, static (sp, key) =>
+            new LockFreeBatchStats(sp.GetRequiredService<IOptionsMonitor<BatchStatsOptions>>().Get((string)key!)));
+        services.AddKeyedSingleton(name, static (sp, key) => CreateMonitor(sp, (string)key!));
+        services.AddKeyedSingleton(name, static (sp, key) => CreateInstruments(sp, (string)key!));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BatchStatsHostedService>());
+        return services;
+    }
+
+    private static BatchStatsTrackerNames Names(IServiceCollection services)
+    {
+        foreach (ServiceDescriptor d in services)
+        {
+            if (d.ServiceType == typeof(BatchStatsTrackerNames) && d.ImplementationInstance is BatchStatsTrackerNames existing)
+            {
+                return existing;
+            }
+        }
+
+        var names = new BatchStatsTrackerNames();
+        services.AddSingleton(names);
+        return names;
+    }
+
+    private static BatchStatsMonitor CreateMonitor(IServiceProvider sp, string name)
+    {
+        var tracker = sp.GetRequiredKeyedService<LockFreeBatchStats>(name);
+        AlertThresholds thresholds = sp.GetRequiredService<IOptionsMonitor<AlertThresholds>>().Get(name);
+        TimeSpan interval = sp.GetService<IConfiguration>()?.GetValue<TimeSpan?>($"BatchStats:{name}:MonitorInterval") ?? TimeSpan.FromSeconds(1);
+        ILogger logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger($"BatchStats.Fast.{name}");
+        return new BatchStatsMonitor(tracker, thresholds, interval, sp.GetService<TimeProvider>(), logger);
+    }
+
+    private static BatchStatsInstruments CreateInstruments(IServiceProvider sp, string name)
+    {
+        Meter meter = sp.GetRequiredService<IMeterFactory>().Create(
+            new MeterOptions(BatchStatsTrackerNames.MeterName) { Tags = [new KeyValuePair<string, object?>("batchstats.tracker", name)] });
+        return BatchStatsInstruments.Create(sp.GetRequiredKeyedService<LockFreeBatchStats>(name), meter);
+    }
+}

@@ -1,0 +1,152 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics.Metrics;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Text.Json;
+using System.Threading.Tasks;
+using BatchStats.Fast.Tests.PrometheusProto;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+
+namespace BatchStats.Fast.Tests;
+
+/// <summary>The BatchStats.Fast.Hosting package: AddBatchStats, the health check and MapBatchStats, on a test server.</summary>
+public sealed class BatchStatsHostingTests
+{
+    [Fact]
+    public void AddBatchStats_OptionsFromConfigurationThenConfigure_KeyedTracker()
+    {
+        ServiceProvider sp = Services(new()
+        {
+            ["BatchStats:inference:WindowSize"] = "64",
+            ["BatchStats:inference:CacheValidTime"] = "00:00:00",
+            ["BatchStats:inference:HistogramScale"] = "4",
+        }, s => s.AddBatchStats("inference", o => o.HistogramScale = 2).AddBatchStats("other"));
+        var tracker = sp.GetRequiredKeyedService<LockFreeBatchStats>("inference");
+        Assert.Same(tracker, sp.GetRequiredKeyedService<LockFreeBatchStats>("inference"));
+        Assert.Equal(64, tracker.Options.WindowSize);
+        Assert.Equal(TimeSpan.Zero, tracker.Options.CacheValidTime);
+        Assert.Equal(2, tracker.Options.HistogramScale); // configure runs after binding
+        Assert.Equal(1000, sp.GetRequiredKeyedService<LockFreeBatchStats>("other").Options.WindowSize);
+        Assert.NotSame(tracker, sp.GetRequiredKeyedService<LockFreeBatchStats>("other"));
+        Assert.Equal("name", Assert.Throws<ArgumentException>(() => new ServiceCollection().AddBatchStats("x").AddBatchStats("x")).ParamName);
+    }
+
+    [Fact]
+    public void AddBatchStats_Instruments_FromTheMeterFactory_TaggedWithTheTracker()
+    {
+        ServiceProvider sp = Services([], s => s.AddBatchStats("inference"));
+        var tracker = sp.GetRequiredKeyedService<LockFreeBatchStats>("inference");
+        tracker.Update(new BatchSample(0.01, 4, 0, 0.02, 0, 1));
+        tracker.Update(new BatchSample(0.02, 4, 0, 0.03, 0, 2));
+        var instruments = sp.GetRequiredKeyedService<BatchStatsInstruments>("inference");
+        Instrument batches = instruments.Instruments.Single(i => i.Name == "batchstats.batches");
+        Assert.Equal("BatchStats.Fast", batches.Meter.Name);
+        Assert.Contains(new KeyValuePair<string, object?>("batchstats.tracker", "inference"), batches.Meter.Tags!);
+        using var collector = new MetricCollector<long>((ObservableCounter<long>)batches);
+        collector.RecordObservableInstruments();
+        Assert.Equal(2, collector.LastMeasurement!.Value);
+    }
+
+    /// <summary>Healthy, then Degraded on a warning (p95 above the limit), Unhealthy on a critical one (twice the limit), Healthy again.</summary>
+    [Fact]
+    public async Task HealthCheck_FollowsTheMonitorsAlerts_ThroughAllThreeStates()
+    {
+        var time = new FakeTimeProvider();
+        ServiceProvider sp = Services(new()
+        {
+            ["BatchStats:h:WindowSize"] = "20",
+            ["BatchStats:h:CacheValidTime"] = "00:00:00",
+            ["BatchStats:h:Alerts:MaxProcessingTime"] = "0.01",
+        }, s => s.AddSingleton<TimeProvider>(time).AddBatchStats("h").AddHealthChecks().AddBatchStats("h"));
+        var tracker = sp.GetRequiredKeyedService<LockFreeBatchStats>("h");
+        var health = sp.GetRequiredService<HealthCheckService>();
+        long stamp = 0;
+        async Task<HealthReportEntry> After(double processingTime)
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                tracker.Update(new BatchSample(processingTime, 1, 0, processingTime, 0, ++stamp));
+            }
+
+            time.Advance(TimeSpan.FromSeconds(1));
+            return (await health.CheckHealthAsync()).Entries["batchstats-h"];
+        }
+
+        Assert.Equal(HealthStatus.Healthy, (await After(0.001)).Status);
+        HealthReportEntry degraded = await After(0.015);
+        Assert.Equal(HealthStatus.Degraded, degraded.Status);
+        Assert.True(degraded.Data.ContainsKey("processing_time"));
+        Assert.Equal(HealthStatus.Unhealthy, (await After(0.05)).Status);
+        Assert.Equal(HealthStatus.Healthy, (await After(0.001)).Status);
+        Assert.Same(time, tracker.Options.TimeProvider); // the registered clock reaches the tracker too
+    }
+
+    [Fact]
+    public async Task MapBatchStats_ServesMetricsStatsAndThePage()
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Services.AddBatchStats("a").AddBatchStats("b");
+        await using WebApplication app = builder.Build();
+        app.MapBatchStats();
+        await app.StartAsync();
+        app.Services.GetRequiredKeyedService<LockFreeBatchStats>("a").Update(new BatchSample(0.01, 4, 0.001, 0.02, 2, 1));
+        using HttpClient http = app.GetTestClient();
+
+        string text = await http.GetStringAsync("/batchstats/metrics");
+        Assert.Contains("batch_batches_total{tracker=\"a\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("batch_batches_total{tracker=\"b\"} 0\n", text, StringComparison.Ordinal);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/batchstats/metrics");
+        request.Headers.TryAddWithoutValidation("Accept", BatchStatsPrometheus.ProtobufContentType);
+        using HttpResponseMessage response = await http.SendAsync(request);
+        Assert.Equal("application/vnd.google.protobuf", response.Content.Headers.ContentType!.MediaType);
+        using var body = new MemoryStream(await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal(2, MetricFamily.Parser.ParseDelimitedFrom(body).Metric.Count);
+
+        using JsonDocument stats = JsonDocument.Parse(await http.GetStringAsync("/batchstats/stats"));
+        Assert.Equal("a", stats.RootElement.GetProperty("tracker").GetString());
+        Assert.Equal(1, stats.RootElement.GetProperty("stats").GetProperty("batch_count").GetDouble());
+        Assert.Equal(["a", "b"], stats.RootElement.GetProperty("trackers").EnumerateArray().Select(e => e.GetString()));
+        using JsonDocument other = JsonDocument.Parse(await http.GetStringAsync("/batchstats/stats?tracker=b"));
+        Assert.Equal(0, other.RootElement.GetProperty("stats").GetProperty("batch_count").GetDouble());
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/batchstats/stats?tracker=zzz")).StatusCode);
+
+        using HttpResponseMessage redirect = await http.GetAsync("/batchstats");
+        Assert.Equal(HttpStatusCode.Redirect, redirect.StatusCode);
+        Assert.Equal("/batchstats/", redirect.Headers.Location!.OriginalString);
+        string page = await http.GetStringAsync("/batchstats/");
+        Assert.Contains("<canvas id=\"c-throughput\"", page, StringComparison.Ordinal);
+        Assert.Contains("fetch('stats'", page, StringComparison.Ordinal);
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public void MapBatchStats_NoTrackerRegistered_SaysWhatToDo()
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+        using WebApplication app = builder.Build();
+        Assert.Contains("AddBatchStats", Assert.Throws<InvalidOperationException>(() => app.MapBatchStats()).Message, StringComparison.Ordinal);
+    }
+
+    private static ServiceProvider Services(Dictionary<string, string?> configuration, Action<IServiceCollection> register)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(configuration).Build());
+        services.AddLogging();
+        register(services);
+        return services.BuildServiceProvider();
+    }
+}
