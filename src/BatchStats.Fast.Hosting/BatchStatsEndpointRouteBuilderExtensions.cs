@@ -17,7 +17,8 @@ public static class BatchStatsEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps <c>{prefix}/metrics</c> (Prometheus: the delimited protobuf format with native histograms when the
-    /// scraper asks for it, else text; every tracker's series labelled <c>tracker="name"</c>), <c>{prefix}/stats</c>
+    /// scraper asks for it and the query has no <c>format=text</c>, else text; every tracker's series labelled
+    /// <c>tracker="name"</c>), <c>{prefix}/stats</c>
     /// (JSON: timestamp, tracker names, and the snapshot, analysis and active alerts of <c>?tracker=name</c>, by
     /// default the first registered) and <c>{prefix}/</c> (the dashboard page, <see cref="BatchStatsDashboardPage"/>).
     /// </summary>
@@ -55,7 +56,7 @@ public static class BatchStatsEndpointRouteBuilderExtensions
         }
 
         using var buffer = new MemoryStream();
-        if (BatchStatsPrometheus.AcceptsProtobuf(context.Request.Headers.Accept))
+        if (BatchStatsPrometheus.AcceptsProtobuf(context.Request.Headers.Accept) && context.Request.Query["format"] != "text")
         {
             context.Response.ContentType = BatchStatsPrometheus.ProtobufContentType;
             BatchStatsPrometheus.WriteProtobuf(buffer, trackers);

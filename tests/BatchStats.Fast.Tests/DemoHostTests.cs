@@ -62,6 +62,67 @@ public sealed class DemoHostTests
         Assert.Contains("throughput", host.ConsoleFrame(), StringComparison.Ordinal);
     }
 
+    /// <summary>Started as a process and sent SIGTERM (as containers and service managers stop it): a final summary and exit 0 within 5 s.</summary>
+    [Fact]
+    public async Task Demo_Sigterm_StopsGracefullyWithExitCodeZero()
+    {
+        using var process = StartDemo("--port", "0", "--serve");
+        var output = new System.Text.StringBuilder();
+        var started = new TaskCompletionSource();
+        process.OutputDataReceived += (_, e) =>
+        {
+            lock (output)
+            {
+                output.AppendLine(e.Data);
+            }
+
+            if (e.Data?.StartsWith("Dashboard:", StringComparison.Ordinal) == true)
+            {
+                started.TrySetResult();
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        Assert.True(await Task.WhenAny(started.Task, Task.Delay(TimeSpan.FromSeconds(60))) == started.Task, "the demo did not start");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Equal(0, Kill(process.Id, 15)); // SIGTERM
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(5)), "the demo did not stop within 5 s of SIGTERM");
+        process.WaitForExit(); // drains the redirected output
+        Assert.Equal(0, process.ExitCode);
+        lock (output)
+        {
+            Assert.Contains("final summary:", output.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Demo_BusyPort_OneLineAndExitCodeTwo()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        using var process = StartDemo("--port", port.ToString(CultureInfo.InvariantCulture), "--duration", "2");
+        string errors = await process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Equal(2, process.ExitCode);
+        Assert.Equal($"port {port} is in use; pass --port 0 for any free port", errors.Trim());
+    }
+
+    private static System.Diagnostics.Process StartDemo(params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(typeof(DemoHost).Assembly.Location);
+        foreach (string a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        return System.Diagnostics.Process.Start(start)!;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int Kill(int pid, int signal);
+
     [Fact]
     public void Options_Parse_AndRejectBadInput()
     {
