@@ -97,7 +97,7 @@ public sealed class BatchStatsHostingTests
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
-        builder.Services.AddBatchStats("a").AddBatchStats("b");
+        builder.Services.AddBatchStats("a", o => o.CacheValidTime = TimeSpan.Zero).AddBatchStats("b", o => o.CacheValidTime = TimeSpan.Zero); // the hosted monitor reads at start: no stale cache
         await using WebApplication app = builder.Build();
         app.MapBatchStats();
         await app.StartAsync();
