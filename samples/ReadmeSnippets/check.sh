@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Packs the three libraries into one local folder, restores a fresh web project from it (as a user would), and builds
+# every ```csharp block of README.md in that project: usings hoisted, the blocks in order as top-level statements,
+# with Prelude.cs.txt (builder, app, queue, TryTakeBatch, RunBatch) before them and Types.cs.txt after.
+# Fails on any restore or compile error. Run by .ci/run (one test). Usage: bash samples/ReadmeSnippets/check.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+for p in Abstractions "" Hosting; do
+  dotnet pack "src/BatchStats.Fast${p:+.$p}" -c Release -o "$work/packages" -v q -nologo >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; echo "readme-snippets: pack failed"; exit 1; }
+done
+version=$(ls "$work/packages" | sed -n 's/^BatchStats\.Fast\.Hosting\.\([0-9][^/]*\)\.nupkg$/\1/p' | head -1)
+mkdir "$work/consumer"
+cat >"$work/consumer/Consumer.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk.Web">
+  <PropertyGroup>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
+    <ImportDirectoryBuildProps>false</ImportDirectoryBuildProps>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="BatchStats.Fast.Hosting" Version="$version" />
+  </ItemGroup>
+</Project>
+XML
+cat >"$work/consumer/nuget.config" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <add key="local" value="$work/packages" />
+  </packageSources>
+</configuration>
+XML
+python3 - "$work/consumer/Program.cs" samples/ReadmeSnippets/Prelude.cs.txt samples/ReadmeSnippets/Types.cs.txt <<'PY'
+import re, sys
+out, prelude, types = sys.argv[1:4]
+blocks = re.findall(r"```csharp\n(.*?)```", open("README.md").read(), re.S)
+usings, body = [], []
+for block in blocks:
+    for line in block.splitlines():
+        (usings if re.match(r"^using [A-Za-z0-9_.]+;$", line) else body).append(line)
+text = "\n".join(dict.fromkeys(usings)) + "\n" + open(prelude).read() + "\n".join(body) + "\n" + open(types).read()
+open(out, "w").write(text)
+print(f"readme-snippets: {len(blocks)} C# blocks from README.md")
+PY
+if (cd "$work/consumer" && dotnet build -nologo -v q >"$work/build.log" 2>&1); then
+  echo "readme-snippets: OK (restored BatchStats.Fast.Hosting $version and its dependencies from the packed folder; every block compiles)"
+else
+  grep -E "error" "$work/build.log" | head -20; echo "readme-snippets: FAILED"; exit 1
+fi
