@@ -25,6 +25,19 @@ public sealed class AlertThresholds
     public double? MaxP99Latency { get; set; }
 
     /// <summary>
+    /// Warn when the window's <b>mean</b> processing time (seconds) is above this, as the Python module's recipe
+    /// judged it. Check name <c>avg_processing_time</c>. Not set by default: the p95 (<see cref="MaxProcessingTime"/>)
+    /// sees a slow tail that a mean hides.
+    /// </summary>
+    public double? MaxAvgProcessingTime { get; set; }
+
+    /// <summary>
+    /// Warn when the window's <b>mean</b> queue length is above this, as the Python module's recipe judged it. Check
+    /// name <c>avg_queue_length</c>. Not set by default: the maximum (<see cref="MaxQueueLength"/>) catches a backlog sooner.
+    /// </summary>
+    public double? MaxAvgQueueLength { get; set; }
+
+    /// <summary>
     /// A breach is <see cref="AlertSeverity.Critical"/> when the figure is beyond the limit by this factor (above
     /// limit × factor, or below limit ÷ factor for <see cref="MinThroughput"/>). Default 2; at least 1.
     /// </summary>

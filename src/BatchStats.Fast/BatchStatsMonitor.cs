@@ -31,6 +31,20 @@ public sealed partial class BatchStatsMonitor : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private int _disposed;
 
+    /// <summary>
+    /// Creates a monitor the way the Python module's recipe did, <c>BatchStatsMonitor(stats, alert_threshold)</c>: one
+    /// limit, on the window's mean processing time in seconds (<see cref="AlertThresholds.MaxAvgProcessingTime"/>),
+    /// checked every 10 seconds.
+    /// </summary>
+    /// <param name="stats">The tracker to watch.</param>
+    /// <param name="alertThreshold">The mean processing time, in seconds, above which the monitor alerts; positive.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="stats"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="alertThreshold"/> is not a positive number.</exception>
+    public BatchStatsMonitor(IBatchStats stats, double alertThreshold)
+        : this(stats, new AlertThresholds { MaxAvgProcessingTime = PositiveOrThrow(alertThreshold) })
+    {
+    }
+
     /// <summary>Creates a monitor.</summary>
     /// <param name="stats">The tracker to watch.</param>
     /// <param name="thresholds">The limits.</param>
@@ -58,6 +72,8 @@ public sealed partial class BatchStatsMonitor : IDisposable
             MaxErrorRate = thresholds.MaxErrorRate,
             MaxQueueLength = thresholds.MaxQueueLength,
             MaxP99Latency = thresholds.MaxP99Latency,
+            MaxAvgProcessingTime = thresholds.MaxAvgProcessingTime,
+            MaxAvgQueueLength = thresholds.MaxAvgQueueLength,
             CriticalFactor = thresholds.CriticalFactor,
         };
         _time = timeProvider ?? TimeProvider.System;
@@ -90,6 +106,11 @@ public sealed partial class BatchStatsMonitor : IDisposable
         }
     }
 
+    private static double PositiveOrThrow(double alertThreshold) =>
+        alertThreshold > 0 && double.IsFinite(alertThreshold)
+            ? alertThreshold
+            : throw new ArgumentOutOfRangeException(nameof(alertThreshold), alertThreshold, "The alert threshold must be a positive number of seconds.");
+
     /// <summary>Runs one check now: raises and clears alerts as needed.</summary>
     /// <returns>The alerts active after the check.</returns>
     public IReadOnlyList<BatchStatsAlert> CheckAlerts()
@@ -106,6 +127,8 @@ public sealed partial class BatchStatsMonitor : IDisposable
             Evaluate("error_rate", "error rate", s.ErrorRate, _thresholds.MaxErrorRate, above: true, "", now, raised, cleared);
             Evaluate("queue_length", "max queue length", s.MaxQueueLength, _thresholds.MaxQueueLength, above: true, "", now, raised, cleared);
             Evaluate("p99_latency", "p99 latency", s.P99Latency, _thresholds.MaxP99Latency, above: true, "s", now, raised, cleared);
+            Evaluate("avg_processing_time", "mean processing time", s.AvgProcessingTime, _thresholds.MaxAvgProcessingTime, above: true, "s", now, raised, cleared);
+            Evaluate("avg_queue_length", "mean queue length", s.AvgQueueLength, _thresholds.MaxAvgQueueLength, above: true, "", now, raised, cleared);
             active = [.. _active.Values];
         }
 

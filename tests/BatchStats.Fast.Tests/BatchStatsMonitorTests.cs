@@ -182,6 +182,42 @@ public sealed class BatchStatsMonitorTests
         Assert.True(runner.Join(TimeSpan.FromSeconds(10)));
     }
 
+    /// <summary>The Python recipe's form: one threshold on the mean processing time; means judged, not p95 or max.</summary>
+    [Fact]
+    public void SingleThreshold_JudgesTheMeanProcessingTime_AsThePythonRecipe()
+    {
+        var stats = new LockFreeBatchStats(10, 0);
+        using var monitor = new BatchStatsMonitor(stats, alertThreshold: 0.05);
+        for (int i = 1; i <= 10; i++)
+        {
+            stats.Update(new BatchSample(i == 10 ? 0.4 : 0.01, 1, 0, 0.5, 0, i)); // p95 far above 0.05, mean 0.049
+        }
+
+        Assert.Empty(monitor.CheckAlerts());
+        stats.Update(new BatchSample(0.1, 1, 0, 0.5, 0, 11)); // the mean crosses 0.05
+        BatchStatsAlert alert = Assert.Single(monitor.CheckAlerts());
+        Assert.Equal("avg_processing_time", alert.Name);
+        Assert.Equal(AlertSeverity.Warning, alert.Severity);
+        Assert.Equal(0.05, alert.Threshold);
+        Assert.Equal("alertThreshold", Assert.Throws<ArgumentOutOfRangeException>(() => new BatchStatsMonitor(stats, 0)).ParamName);
+        Assert.Equal("alertThreshold", Assert.Throws<ArgumentOutOfRangeException>(() => new BatchStatsMonitor(stats, double.NaN)).ParamName);
+    }
+
+    [Fact]
+    public void MeanQueueLength_IsCheckedWhenSet()
+    {
+        var stats = new LockFreeBatchStats(4, 0);
+        using var monitor = new BatchStatsMonitor(stats, new AlertThresholds { MaxAvgQueueLength = 10, MaxQueueLength = 100 });
+        foreach (int q in new[] { 5, 5, 5, 30 }) // mean 11.25 > 10, max 30 < 100
+        {
+            stats.Update(new BatchSample(0.01, 1, 0, 0.01, q, q));
+        }
+
+        BatchStatsAlert alert = Assert.Single(monitor.CheckAlerts());
+        Assert.Equal("avg_queue_length", alert.Name);
+        Assert.Equal(11.25, alert.Value);
+    }
+
     [Fact]
     public void Constructor_BadArguments_Throw()
     {

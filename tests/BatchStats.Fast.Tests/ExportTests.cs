@@ -60,6 +60,21 @@ public sealed class ExportTests
     }
 
     [Fact]
+    public void Dashboard_Defaults_AsThePythonModule_HealthyOnlyBelowOnePercentAndQueueLength()
+    {
+        LockFreeBatchStats stats = FixedHistory(); // 3 errors / 220 items = 0.0136
+        BatchStatsDashboardData data = new BatchStatsDashboard(stats).GetDashboardData();
+        Assert.Equal("warning", data.Status);
+        Assert.Equal(stats.GetStats().AvgQueueLength, data.Metrics["queue_length"]);
+        var clean = new LockFreeBatchStats(8, 0);
+        clean.Update(new BatchSample(0.01, 100, 0, 0.01, 0, 1));
+        clean.RecordError(1); // exactly 0.01: no longer healthy
+        Assert.Equal("warning", new BatchStatsDashboard(clean).GetDashboardData().Status);
+        clean.Update(new BatchSample(0.01, 1, 0, 0.01, 0, 2)); // 1 / 101 < 0.01
+        Assert.Equal("healthy", new BatchStatsDashboard(clean).GetDashboardData().Status);
+    }
+
+    [Fact]
     public void Dashboard_StatusAndExports()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));

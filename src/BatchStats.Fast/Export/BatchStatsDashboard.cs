@@ -17,12 +17,12 @@ public sealed class BatchStatsDashboard
 
     /// <summary>Creates a dashboard over <paramref name="stats"/>.</summary>
     /// <param name="stats">The tracker.</param>
-    /// <param name="warningErrorRate">Error rate above which the status is <c>warning</c>; default 0.05.</param>
+    /// <param name="warningErrorRate">Error rate at or above which the status is <c>warning</c>; default 0.01, the Python module's (healthy below 0.01).</param>
     /// <param name="timeProvider">The clock for timestamps; default <see cref="TimeProvider.System"/>.</param>
     /// <param name="prometheus">Options of the Prometheus export.</param>
     /// <exception cref="ArgumentNullException"><paramref name="stats"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="warningErrorRate"/> is negative or NaN.</exception>
-    public BatchStatsDashboard(LockFreeBatchStats stats, double warningErrorRate = 0.05, TimeProvider? timeProvider = null, PrometheusExportOptions? prometheus = null)
+    public BatchStatsDashboard(LockFreeBatchStats stats, double warningErrorRate = 0.01, TimeProvider? timeProvider = null, PrometheusExportOptions? prometheus = null)
     {
         ArgumentNullException.ThrowIfNull(stats);
         if (!(warningErrorRate >= 0))
@@ -41,7 +41,8 @@ public sealed class BatchStatsDashboard
     public BatchStatsDashboardData GetDashboardData()
     {
         BatchStatsSnapshot s = _stats.GetStats();
-        return new BatchStatsDashboardData(_time.GetUtcNow(), s.ToDictionary(), s.ErrorRate > _warningErrorRate ? "warning" : "healthy");
+        var metrics = new Dictionary<string, double>(s.ToDictionary()) { ["queue_length"] = s.AvgQueueLength }; // the Python module's key
+        return new BatchStatsDashboardData(_time.GetUtcNow(), metrics, s.ErrorRate >= _warningErrorRate ? "warning" : "healthy");
     }
 
     /// <summary>The current figures in a text format.</summary>
