@@ -63,6 +63,7 @@ public sealed class DemoHost : IAsyncDisposable
         builder.Services.AddBatchStats(TrackerName, o =>
         {
             o.WindowSize = 5000;
+            o.MaxSampleAge = TimeSpan.FromSeconds(5); // the figures follow the load within seconds (the spike, the recovery)
             o.CacheValidTime = TimeSpan.FromMilliseconds(200);
         });
         builder.Services.Configure<AlertThresholds>(TrackerName, t =>

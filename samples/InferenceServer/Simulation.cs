@@ -31,6 +31,12 @@ public sealed class Simulation
     /// <summary>The load factor at a moment: 1 ± 0.5 over a 20-second period.</summary>
     public double Load(double seconds) => 1 + (0.5 * Math.Sin(2 * Math.PI * seconds / 20));
 
+    /// <summary>
+    /// A load spike from second 8 to second 12 of every 30: arrivals and per-batch cost 2.5 times higher, above what the
+    /// workers can serve, so queueing, latency and the alerts follow, then recover.
+    /// </summary>
+    public static double Spike(double seconds) => seconds % 30 is >= 8 and < 12 ? 2.5 : 1;
+
     public Task RunAsync(CancellationToken token)
     {
         var tasks = new List<Task> { Task.Run(() => ProduceAsync(token), CancellationToken.None) };
@@ -52,7 +58,7 @@ public sealed class Simulation
                 await Task.Delay(5, token).ConfigureAwait(false);
                 long now = Stopwatch.GetTimestamp();
                 // Arrivals follow the same sine as the load, with noise: busy periods queue up.
-                owed += _options.ArrivalRate * Stopwatch.GetElapsedTime(last, now).TotalSeconds * Load(Elapsed) * (0.8 + (0.4 * rng.NextDouble()));
+                owed += _options.ArrivalRate * Stopwatch.GetElapsedTime(last, now).TotalSeconds * Load(Elapsed) * Spike(Elapsed) * (0.8 + (0.4 * rng.NextDouble()));
                 last = now;
                 for (; owed >= 1; owed--)
                 {
@@ -93,7 +99,7 @@ public sealed class Simulation
                 double queueTime = Stopwatch.GetElapsedTime(batch[0], taken).TotalSeconds;
 
                 // Simulated model: fixed overhead + per-item cost, scaled by the load, with noise and rare slow batches.
-                double cost = (0.002 + (0.0004 * batch.Count)) * Load(Elapsed) * (0.9 + (0.2 * rng.NextDouble()));
+                double cost = (0.002 + (0.0004 * batch.Count)) * Load(Elapsed) * Spike(Elapsed) * (0.9 + (0.2 * rng.NextDouble()));
                 if (rng.NextDouble() < 0.02)
                 {
                     cost *= 4;
