@@ -20,7 +20,8 @@ public static class BatchStatsServiceCollectionExtensions
     /// from the configuration section <c>BatchStats:{name}</c> (then <paramref name="configure"/>), its instruments
     /// on a <see cref="Meter"/> named <c>BatchStats.Fast</c> from <see cref="IMeterFactory"/> with the tag
     /// <c>batchstats.tracker = name</c>, and a hosted service that runs its <see cref="BatchStatsMonitor"/> with the
-    /// thresholds in <c>BatchStats:{name}:Alerts</c>, logging alerts through <see cref="ILogger"/>.
+    /// thresholds in <c>BatchStats:{name}:Alerts</c> (followed when the configuration is reloaded), logging alerts
+    /// through <see cref="ILogger"/>.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="name">The tracker's name (a key, a tag and a label value).</param>
@@ -83,7 +84,16 @@ public static class BatchStatsServiceCollectionExtensions
         AlertThresholds thresholds = sp.GetRequiredService<IOptionsMonitor<AlertThresholds>>().Get(name);
         TimeSpan interval = sp.GetService<IConfiguration>()?.GetValue<TimeSpan?>($"BatchStats:{name}:MonitorInterval") ?? TimeSpan.FromSeconds(1);
         ILogger logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger($"BatchStats.Fast.{name}");
-        return new BatchStatsMonitor(tracker, thresholds, interval, sp.GetService<TimeProvider>(), logger);
+        var monitor = new BatchStatsMonitor(tracker, thresholds, interval, sp.GetService<TimeProvider>(), logger);
+        // Reloaded configuration reaches the running monitor (the registration lives as long as the container).
+        sp.GetRequiredService<IOptionsMonitor<AlertThresholds>>().OnChange((changed, changedName) =>
+        {
+            if (changedName == name)
+            {
+                monitor.Thresholds = changed;
+            }
+        });
+        return monitor;
     }
 
     private static BatchStatsInstruments CreateInstruments(IServiceProvider sp, string name)

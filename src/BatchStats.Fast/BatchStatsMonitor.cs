@@ -23,7 +23,7 @@ namespace BatchStats.Fast;
 public sealed partial class BatchStatsMonitor : IDisposable
 {
     private readonly IBatchStats _stats;
-    private readonly AlertThresholds _thresholds;
+    private AlertThresholds _thresholds; // a private copy, replaced whole under _gate (see Thresholds)
     private readonly TimeProvider _time;
     private readonly ILogger? _logger;
     private readonly Lock _gate = new();
@@ -65,17 +65,7 @@ public sealed partial class BatchStatsMonitor : IDisposable
         }
 
         _stats = stats;
-        _thresholds = new AlertThresholds // a copy: later changes to the caller's object do not reach a running monitor
-        {
-            MaxProcessingTime = thresholds.MaxProcessingTime,
-            MinThroughput = thresholds.MinThroughput,
-            MaxErrorRate = thresholds.MaxErrorRate,
-            MaxQueueLength = thresholds.MaxQueueLength,
-            MaxP99Latency = thresholds.MaxP99Latency,
-            MaxAvgProcessingTime = thresholds.MaxAvgProcessingTime,
-            MaxAvgQueueLength = thresholds.MaxAvgQueueLength,
-            CriticalFactor = thresholds.CriticalFactor,
-        };
+        _thresholds = Copy(thresholds);
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger;
     }
@@ -105,6 +95,50 @@ public sealed partial class BatchStatsMonitor : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// The limits in force (a copy). Setting it replaces them from the next check on, e.g. when configuration is
+    /// reloaded; active alerts are re-judged against the new limits then.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">The value is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Its critical factor is below 1.</exception>
+    public AlertThresholds Thresholds
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return Copy(_thresholds);
+            }
+        }
+
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (!(value.CriticalFactor >= 1))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value.CriticalFactor, "CriticalFactor must be at least 1.");
+            }
+
+            AlertThresholds copy = Copy(value);
+            lock (_gate)
+            {
+                _thresholds = copy;
+            }
+        }
+    }
+
+    private static AlertThresholds Copy(AlertThresholds t) => new()
+    {
+        MaxProcessingTime = t.MaxProcessingTime,
+        MinThroughput = t.MinThroughput,
+        MaxErrorRate = t.MaxErrorRate,
+        MaxQueueLength = t.MaxQueueLength,
+        MaxP99Latency = t.MaxP99Latency,
+        MaxAvgProcessingTime = t.MaxAvgProcessingTime,
+        MaxAvgQueueLength = t.MaxAvgQueueLength,
+        CriticalFactor = t.CriticalFactor,
+    };
 
     private static double PositiveOrThrow(double alertThreshold) =>
         alertThreshold > 0 && double.IsFinite(alertThreshold)

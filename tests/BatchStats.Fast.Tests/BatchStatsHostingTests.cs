@@ -92,6 +92,36 @@ public sealed class BatchStatsHostingTests
         Assert.Same(time, tracker.Options.TimeProvider); // the registered clock reaches the tracker too
     }
 
+    /// <summary>Thresholds come from configuration and follow a reload into the running monitor.</summary>
+    [Fact]
+    public void Monitor_ThresholdsFromConfiguration_FollowAReload()
+    {
+        var source = new Dictionary<string, string?>
+        {
+            ["BatchStats:r:WindowSize"] = "10",
+            ["BatchStats:r:CacheValidTime"] = "00:00:00",
+            ["BatchStats:r:Alerts:MaxProcessingTime"] = "1.0",
+        };
+        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(source).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration).AddLogging().AddBatchStats("r");
+        using ServiceProvider sp = services.BuildServiceProvider();
+        var tracker = sp.GetRequiredKeyedService<LockFreeBatchStats>("r");
+        var monitor = sp.GetRequiredKeyedService<BatchStatsMonitor>("r");
+        for (int i = 1; i <= 10; i++)
+        {
+            tracker.Update(new BatchSample(0.2, 1, 0, 0.2, 0, i));
+        }
+
+        Assert.Equal(1.0, monitor.Thresholds.MaxProcessingTime);
+        Assert.Empty(monitor.CheckAlerts());
+
+        configuration["BatchStats:r:Alerts:MaxProcessingTime"] = "0.15";
+        configuration.Reload();
+        Assert.Equal(0.15, monitor.Thresholds.MaxProcessingTime);
+        Assert.Equal("processing_time", Assert.Single(monitor.CheckAlerts()).Name);
+    }
+
     [Fact]
     public async Task MapBatchStats_ServesMetricsStatsAndThePage()
     {
