@@ -2,7 +2,8 @@ namespace BatchStats.Fast.Hosting;
 
 /// <summary>
 /// The self-contained dashboard page (no CDN, no build step) that <c>MapBatchStats</c> serves at <c>{prefix}/</c>: it
-/// polls <c>stats</c> next to it (the snapshot, analysis and alerts JSON) every second and draws three charts.
+/// draws three charts from <c>history</c> next to it (the last ten minutes) at once, then polls <c>stats</c> (the
+/// snapshot, analysis and alerts JSON) every second.
 /// </summary>
 public static class BatchStatsDashboardPage
 {
@@ -42,29 +43,53 @@ public static class BatchStatsDashboardPage
 <div class="charts">
   <figure><figcaption>Throughput (items/s)</figcaption><canvas id="c-throughput"></canvas></figure>
   <figure><figcaption class="legend">Processing time (ms): <span style="color:#4cc9f0">p50</span><span style="color:#f72585">p95</span><span style="color:#ffd166">p99</span></figcaption><canvas id="c-latency"></canvas></figure>
-  <figure><figcaption>Queue length (avg over window)</figcaption><canvas id="c-queue"></canvas></figure>
+  <figure><figcaption>Queue length (items waiting, mean over the window)</figcaption><canvas id="c-queue"></canvas></figure>
 </div>
 <h2 style="font-size:1.1rem">Active alerts</h2>
 <ul id="alerts"><li>none</li></ul>
 <script>
-const keep = 120;
+const keep = 600; // ten minutes at one point a second, as the server's history
 const series = { throughput: [], p50: [], p95: [], p99: [], queue: [] };
 function push(name, v) { series[name].push(v); if (series[name].length > keep) series[name].shift(); }
-function draw(id, lines) {
+function fmt(v, unit) {
+  if (unit === 'ms') return (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)) + ' ms';
+  if (v >= 1e6) return (v / 1e6).toFixed(1) + 'M';
+  if (v >= 1e3) return (v / 1e3).toFixed(v >= 1e4 ? 0 : 1) + 'k';
+  return v >= 10 ? v.toFixed(0) : v.toFixed(1);
+}
+function draw(id, lines, unit) {
   const canvas = document.getElementById(id);
   const w = canvas.width = canvas.clientWidth * devicePixelRatio, h = canvas.height = canvas.clientHeight * devicePixelRatio;
   const g = canvas.getContext('2d');
+  const bottom = 16 * devicePixelRatio, plot = h - bottom;
   g.clearRect(0, 0, w, h);
   const max = Math.max(1e-9, ...lines.flatMap(l => l.data)) * 1.1;
   g.strokeStyle = '#2b3a4a'; g.fillStyle = '#8b9bb0'; g.font = `${11 * devicePixelRatio}px sans-serif`;
-  for (let i = 0; i <= 4; i++) { const y = h - (h * i / 4); g.beginPath(); g.moveTo(0, y); g.lineTo(w, y); g.stroke(); g.fillText((max * i / 4).toPrecision(3), 4, Math.max(12, y - 3)); }
+  for (let i = 0; i <= 4; i++) { const y = plot - (plot * i / 4); g.beginPath(); g.moveTo(0, y); g.lineTo(w, y); g.stroke(); g.fillText(fmt(max * i / 4, unit), 4, Math.max(12, y - 3)); }
+  const n = Math.max(...lines.map(l => l.data.length));
+  g.fillText(n > 60 ? `−${Math.round(n / 60)} min` : `−${n} s`, 4, h - 3);
+  g.fillText('now', w - 28 * devicePixelRatio, h - 3);
   for (const line of lines) {
     g.strokeStyle = line.color; g.lineWidth = 2 * devicePixelRatio; g.beginPath();
-    line.data.forEach((v, i) => { const x = w * i / (keep - 1), y = h - (v / max) * h; i ? g.lineTo(x, y) : g.moveTo(x, y); });
+    line.data.forEach((v, i) => { const x = line.data.length < 2 ? w : w * i / (line.data.length - 1), y = plot - (v / max) * plot; i ? g.lineTo(x, y) : g.moveTo(x, y); });
     g.stroke();
   }
   canvas.dataset.points = lines[0].data.length;
   canvas.dataset.last = lines[0].data.length ? lines[0].data[lines[0].data.length - 1] : '';
+}
+function redraw() {
+  draw('c-throughput', [{ data: series.throughput, color: '#80ed99' }], '');
+  draw('c-latency', [{ data: series.p50, color: '#4cc9f0' }, { data: series.p95, color: '#f72585' }, { data: series.p99, color: '#ffd166' }], 'ms');
+  draw('c-queue', [{ data: series.queue, color: '#b388eb' }], '');
+}
+async function history() {
+  try {
+    const r = await fetch('history', { cache: 'no-store' });
+    for (const p of await r.json()) {
+      push('throughput', p.throughput); push('p50', p.p50 * 1000); push('p95', p.p95 * 1000); push('p99', p.p99 * 1000); push('queue', p.queue_length);
+    }
+    redraw();
+  } catch (e) { console.error(e); }
 }
 async function tick() {
   try {
@@ -73,22 +98,20 @@ async function tick() {
     const s = d.stats, a = d.analysis;
     push('throughput', s.throughput); push('p50', s.median_processing_time * 1000); push('p95', s.p95_processing_time * 1000);
     push('p99', s.p99_processing_time * 1000); push('queue', s.avg_queue_length);
-    document.getElementById('throughput').textContent = s.throughput.toFixed(0);
+    document.getElementById('throughput').textContent = fmt(s.throughput, '');
     document.getElementById('p99').textContent = (s.p99_processing_time * 1000).toFixed(2);
     document.getElementById('queue').textContent = s.avg_queue_length.toFixed(1);
     document.getElementById('errors').textContent = (s.error_rate * 100).toFixed(3) + ' %';
     document.getElementById('batches').textContent = s.batch_count.toLocaleString();
     document.getElementById('trend').textContent = `perf ${a.performance_trend}, tput ${a.throughput_trend}, errors ${a.error_trend}`;
-    draw('c-throughput', [{ data: series.throughput, color: '#80ed99' }]);
-    draw('c-latency', [{ data: series.p50, color: '#4cc9f0' }, { data: series.p95, color: '#f72585' }, { data: series.p99, color: '#ffd166' }]);
-    draw('c-queue', [{ data: series.queue, color: '#b388eb' }]);
+    redraw();
     const list = document.getElementById('alerts');
     list.innerHTML = '';
     for (const alert of d.alerts) { const li = document.createElement('li'); li.className = alert.severity; li.textContent = `${alert.severity}: ${alert.message}`; list.appendChild(li); }
     if (!d.alerts.length) list.innerHTML = '<li>none</li>';
   } catch (e) { console.error(e); }
 }
-tick(); setInterval(tick, 1000);
+history().then(tick); setInterval(tick, 1000);
 </script>
 </body>
 </html>

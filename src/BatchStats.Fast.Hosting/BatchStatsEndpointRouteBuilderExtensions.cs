@@ -20,7 +20,8 @@ public static class BatchStatsEndpointRouteBuilderExtensions
     /// scraper asks for it and the query has no <c>format=text</c>, else text; every tracker's series labelled
     /// <c>tracker="name"</c>), <c>{prefix}/stats</c>
     /// (JSON: timestamp, tracker names, and the snapshot, analysis and active alerts of <c>?tracker=name</c>, by
-    /// default the first registered) and <c>{prefix}/</c> (the dashboard page, <see cref="BatchStatsDashboardPage"/>).
+    /// default the first registered), <c>{prefix}/history</c> (JSON: the last ten minutes of that tracker's figures,
+    /// one point a second) and <c>{prefix}/</c> (the dashboard page, <see cref="BatchStatsDashboardPage"/>).
     /// </summary>
     /// <param name="endpoints">The route builder (e.g. the <c>WebApplication</c>).</param>
     /// <param name="prefix">The path prefix; default <c>/batchstats</c>.</param>
@@ -37,6 +38,9 @@ public static class BatchStatsEndpointRouteBuilderExtensions
         RouteGroupBuilder group = endpoints.MapGroup(prefix);
         group.MapGet("/metrics", (HttpContext context) => Metrics(context, names));
         group.MapGet("/stats", (HttpContext context, string? tracker) => Stats(context, names, tracker));
+        group.MapGet("/history", (HttpContext context, string? tracker) => names.Contains(tracker ?? names[0])
+            ? Results.Bytes(context.RequestServices.GetRequiredKeyedService<BatchStatsHistory>(tracker ?? names[0]).ToJson(), "application/json")
+            : Results.NotFound($"no BatchStats tracker named '{tracker}'"));
         group.MapGet("/", (HttpContext context) =>
         {
             string path = context.Request.PathBase + context.Request.Path;

@@ -17,6 +17,29 @@ internal sealed class BatchStatsHostedService(IServiceProvider services, BatchSt
             services.GetRequiredKeyedService<BatchStatsInstruments>(name); // created now: listeners see them from the start
         }
 
-        return Task.WhenAll(names.Select(name => services.GetRequiredKeyedService<BatchStatsMonitor>(name).RunAsync(stoppingToken)));
+        return Task.WhenAll(names.Select(name => services.GetRequiredKeyedService<BatchStatsMonitor>(name).RunAsync(stoppingToken))
+            .Append(SampleHistoryAsync(stoppingToken)));
+    }
+
+    /// <summary>Once a second, each tracker's figures into its history ring (the dashboard's charts).</summary>
+    private async Task SampleHistoryAsync(CancellationToken token)
+    {
+        TimeProvider time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        while (!token.IsCancellationRequested)
+        {
+            foreach (string name in names)
+            {
+                services.GetRequiredKeyedService<BatchStatsHistory>(name).Add(time.GetUtcNow(), services.GetRequiredKeyedService<LockFreeBatchStats>(name).GetStats());
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), time, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
     }
 }

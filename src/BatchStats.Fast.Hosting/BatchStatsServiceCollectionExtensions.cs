@@ -59,6 +59,7 @@ public static class BatchStatsServiceCollectionExtensions
             new LockFreeBatchStats(sp.GetRequiredService<IOptionsMonitor<BatchStatsOptions>>().Get((string)key!)));
         services.AddKeyedSingleton(name, static (sp, key) => CreateMonitor(sp, (string)key!));
         services.AddKeyedSingleton(name, static (sp, key) => CreateInstruments(sp, (string)key!));
+        services.AddKeyedSingleton<BatchStatsHistory>(name);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BatchStatsHostedService>());
         return services;
     }

@@ -153,6 +153,10 @@ public sealed class BatchStatsHostingTests
         Assert.Equal(0, other.RootElement.GetProperty("stats").GetProperty("batch_count").GetDouble());
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/batchstats/stats?tracker=zzz")).StatusCode);
 
+        using JsonDocument history = JsonDocument.Parse(await http.GetStringAsync("/batchstats/history"));
+        Assert.Equal(JsonValueKind.Array, history.RootElement.ValueKind);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/batchstats/history?tracker=zzz")).StatusCode);
+
         using HttpResponseMessage redirect = await http.GetAsync("/batchstats");
         Assert.Equal(HttpStatusCode.Redirect, redirect.StatusCode);
         Assert.Equal("/batchstats/", redirect.Headers.Location!.OriginalString);
@@ -160,6 +164,24 @@ public sealed class BatchStatsHostingTests
         Assert.Contains("<canvas id=\"c-throughput\"", page, StringComparison.Ordinal);
         Assert.Contains("fetch('stats'", page, StringComparison.Ordinal);
         await app.StopAsync();
+    }
+
+    [Fact]
+    public void History_KeepsTheLastTenMinutes_OldestFirst()
+    {
+        var history = new Hosting.BatchStatsHistory();
+        var start = new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero);
+        for (int i = 0; i < Hosting.BatchStatsHistory.Capacity + 25; i++)
+        {
+            history.Add(start.AddSeconds(i), new BatchStatsSnapshot { Throughput = i, P99ProcessingTime = i / 1000.0 });
+        }
+
+        using JsonDocument json = JsonDocument.Parse(history.ToJson());
+        JsonElement[] points = [.. json.RootElement.EnumerateArray()];
+        Assert.Equal(Hosting.BatchStatsHistory.Capacity, points.Length);
+        Assert.Equal(25, points[0].GetProperty("throughput").GetDouble());
+        Assert.Equal(Hosting.BatchStatsHistory.Capacity + 24, points[^1].GetProperty("throughput").GetDouble());
+        Assert.Equal(start.AddSeconds(25).ToUnixTimeSeconds(), points[0].GetProperty("t").GetDouble());
     }
 
     [Fact]

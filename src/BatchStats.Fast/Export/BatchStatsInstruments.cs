@@ -12,7 +12,7 @@ namespace BatchStats.Fast;
 /// </summary>
 /// <remarks>
 /// <para>Gauges (windowed): <c>batchstats.processing_time.mean|p50|p95|p99</c>, <c>batchstats.latency.p95|p99</c>,
-/// <c>batchstats.queue_time.mean</c> (unit <c>s</c>), <c>batchstats.queue_length.mean</c> (<c>{batch}</c>),
+/// <c>batchstats.queue_time.mean</c> (unit <c>s</c>), <c>batchstats.queue_length.mean</c> (<c>{item}</c>: items waiting),
 /// <c>batchstats.throughput</c> (<c>{item}/s</c>), <c>batchstats.error_rate</c> (<c>1</c>). Counters (all-time,
 /// monotonic): <c>batchstats.batches</c> (<c>{batch}</c>), <c>batchstats.items</c> (<c>{item}</c>),
 /// <c>batchstats.errors</c> (<c>{error}</c>), and for a <see cref="LockFreeBatchStats"/>
@@ -43,7 +43,7 @@ public sealed class BatchStatsInstruments : IDisposable
         Gauge(meter, "batchstats.latency.p95", "s", "95th percentile of end-to-end latency over the window.", s => s.P95Latency);
         Gauge(meter, "batchstats.latency.p99", "s", "99th percentile of end-to-end latency over the window.", s => s.P99Latency);
         Gauge(meter, "batchstats.queue_time.mean", "s", "Mean queue time per batch over the window.", s => s.AvgQueueTime);
-        Gauge(meter, "batchstats.queue_length.mean", "{batch}", "Mean observed queue length over the window.", s => s.AvgQueueLength);
+        Gauge(meter, "batchstats.queue_length.mean", "{item}", "Mean observed queue length (items waiting) over the window.", s => s.AvgQueueLength);
         Gauge(meter, "batchstats.throughput", "{item}/s", "Items per second of processing over the window.", s => s.Throughput);
         Gauge(meter, "batchstats.error_rate", "1", "All-time errors per processed item.", s => s.ErrorRate);
         Counter(meter, "batchstats.batches", "{batch}", "Batches recorded since start.", s => s.BatchCount);
