@@ -44,6 +44,7 @@ public static class BatchStatsDashboardPage
   <figure><figcaption>Throughput (items/s)</figcaption><canvas id="c-throughput"></canvas></figure>
   <figure><figcaption class="legend">Processing time (ms): <span style="color:#4cc9f0">p50</span><span style="color:#f72585">p95</span><span style="color:#ffd166">p99</span></figcaption><canvas id="c-latency"></canvas></figure>
   <figure><figcaption>Queue length (items waiting, mean over the window)</figcaption><canvas id="c-queue"></canvas></figure>
+  <figure><figcaption>Processing time, last minute: batches per bucket</figcaption><canvas id="c-distribution"></canvas></figure>
 </div>
 <h2 style="font-size:1.1rem">Active alerts</h2>
 <ul id="alerts"><li>none</li></ul>
@@ -91,6 +92,26 @@ async function history() {
     redraw();
   } catch (e) { console.error(e); }
 }
+async function distribution() {
+  try {
+    const r = await fetch('distribution', { cache: 'no-store' });
+    const buckets = await r.json();
+    const canvas = document.getElementById('c-distribution');
+    const w = canvas.width = canvas.clientWidth * devicePixelRatio, h = canvas.height = canvas.clientHeight * devicePixelRatio;
+    const g = canvas.getContext('2d');
+    const bottom = 16 * devicePixelRatio, plot = h - bottom;
+    g.clearRect(0, 0, w, h);
+    g.fillStyle = '#8b9bb0'; g.font = `${11 * devicePixelRatio}px sans-serif`;
+    canvas.dataset.buckets = buckets.length;
+    if (!buckets.length) { g.fillText('no batches in the last minute', 4, 16 * devicePixelRatio); return; }
+    const max = Math.max(...buckets.map(b => b.count)) * 1.1, bar = w / buckets.length;
+    buckets.forEach((b, i) => { const y = plot - (b.count / max) * plot; g.fillStyle = '#4cc9f0'; g.fillRect(i * bar + 1, y, Math.max(1, bar - 2), plot - y); });
+    g.fillStyle = '#8b9bb0';
+    g.fillText(fmt(buckets[0].lower * 1000, 'ms'), 4, h - 3);
+    g.fillText(fmt(buckets[buckets.length - 1].upper * 1000, 'ms'), w - 60 * devicePixelRatio, h - 3);
+    g.fillText(fmt(max / 1.1, ''), 4, 12 * devicePixelRatio);
+  } catch (e) { console.error(e); }
+}
 async function tick() {
   try {
     const r = await fetch('stats', { cache: 'no-store' });
@@ -111,7 +132,7 @@ async function tick() {
     if (!d.alerts.length) list.innerHTML = '<li>none</li>';
   } catch (e) { console.error(e); }
 }
-history().then(tick); setInterval(tick, 1000);
+history().then(tick); distribution(); setInterval(tick, 1000); setInterval(distribution, 5000);
 </script>
 </body>
 </html>

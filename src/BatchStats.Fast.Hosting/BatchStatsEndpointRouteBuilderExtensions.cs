@@ -21,7 +21,9 @@ public static class BatchStatsEndpointRouteBuilderExtensions
     /// <c>tracker="name"</c>), <c>{prefix}/stats</c>
     /// (JSON: timestamp, tracker names, and the snapshot, analysis and active alerts of <c>?tracker=name</c>, by
     /// default the first registered), <c>{prefix}/history</c> (JSON: the last ten minutes of that tracker's figures,
-    /// one point a second) and <c>{prefix}/</c> (the dashboard page, <see cref="BatchStatsDashboardPage"/>).
+    /// one point a second), <c>{prefix}/distribution</c> (JSON: its processing-time histogram over the last minute,
+    /// from the difference of two all-time histograms) and <c>{prefix}/</c> (the dashboard page,
+    /// <see cref="BatchStatsDashboardPage"/>).
     /// </summary>
     /// <param name="endpoints">The route builder (e.g. the <c>WebApplication</c>).</param>
     /// <param name="prefix">The path prefix; default <c>/batchstats</c>.</param>
@@ -38,9 +40,8 @@ public static class BatchStatsEndpointRouteBuilderExtensions
         RouteGroupBuilder group = endpoints.MapGroup(prefix);
         group.MapGet("/metrics", (HttpContext context) => Metrics(context, names));
         group.MapGet("/stats", (HttpContext context, string? tracker) => Stats(context, names, tracker));
-        group.MapGet("/history", (HttpContext context, string? tracker) => names.Contains(tracker ?? names[0])
-            ? Results.Bytes(context.RequestServices.GetRequiredKeyedService<BatchStatsHistory>(tracker ?? names[0]).ToJson(), "application/json")
-            : Results.NotFound($"no BatchStats tracker named '{tracker}'"));
+        group.MapGet("/history", (HttpContext context, string? tracker) => History(context, names, tracker, h => h.ToJson()));
+        group.MapGet("/distribution", (HttpContext context, string? tracker) => History(context, names, tracker, h => h.DistributionJson()));
         group.MapGet("/", (HttpContext context) =>
         {
             string path = context.Request.PathBase + context.Request.Path;
@@ -74,6 +75,11 @@ public static class BatchStatsEndpointRouteBuilderExtensions
 
         await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted).ConfigureAwait(false);
     }
+
+    private static IResult History(HttpContext context, BatchStatsTrackerNames names, string? tracker, Func<BatchStatsHistory, byte[]> json) =>
+        names.Contains(tracker ?? names[0])
+            ? Results.Bytes(json(context.RequestServices.GetRequiredKeyedService<BatchStatsHistory>(tracker ?? names[0])), "application/json")
+            : Results.NotFound($"no BatchStats tracker named '{tracker}'");
 
     private static IResult Stats(HttpContext context, BatchStatsTrackerNames names, string? tracker)
     {

@@ -15,18 +15,70 @@ internal sealed class BatchStatsHistory
     /// <summary>Points kept: ten minutes at one a second.</summary>
     public const int Capacity = 600;
 
+    /// <summary>Seconds the distribution covers: the processing-time histogram now minus the one this long ago.</summary>
+    public const int DistributionSeconds = 60;
+
     private readonly HistoryPoint[] _points = new HistoryPoint[Capacity];
+    private readonly ExponentialHistogram?[] _processing = new ExponentialHistogram?[DistributionSeconds + 1];
     private readonly System.Threading.Lock _gate = new();
     private long _count;
 
-    public void Add(DateTimeOffset time, BatchStatsSnapshot s)
+    public void Add(DateTimeOffset time, BatchStatsSnapshot s, ExponentialHistogram? processing = null)
     {
         var point = new HistoryPoint(time.ToUnixTimeMilliseconds() / 1000.0, s.Throughput, s.MedianProcessingTime, s.P95ProcessingTime, s.P99ProcessingTime, s.AvgQueueLength, s.ErrorRate);
         lock (_gate)
         {
             _points[_count % Capacity] = point;
+            _processing[_count % _processing.Length] = processing;
             _count++;
         }
+    }
+
+    /// <summary>
+    /// The processing times recorded over the last minute (or since the first sample): the all-time histogram now
+    /// minus the one a minute ago, as JSON buckets <c>{ "lower", "upper", "count" }</c> in seconds, non-empty only.
+    /// </summary>
+    public byte[] DistributionJson()
+    {
+        ExponentialHistogram? now, then;
+        lock (_gate)
+        {
+            if (_count == 0)
+            {
+                return "[]"u8.ToArray();
+            }
+
+            now = _processing[(_count - 1) % _processing.Length];
+            long back = Math.Min(_count - 1, DistributionSeconds);
+            then = back == 0 ? null : _processing[(_count - 1 - back) % _processing.Length];
+        }
+
+        using var buffer = new System.IO.MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            if (now is not null)
+            {
+                ReadOnlySpan<long> counts = now.Counts;
+                for (int i = 0; i < counts.Length; i++)
+                {
+                    long index = now.Offset + i;
+                    long before = then is not null && index >= then.Offset && index < then.Offset + then.Counts.Length ? then.Counts[(int)(index - then.Offset)] : 0;
+                    if (counts[i] - before > 0)
+                    {
+                        json.WriteStartObject();
+                        json.WriteNumber("lower", now.UpperBound(index - 1));
+                        json.WriteNumber("upper", now.UpperBound(index));
+                        json.WriteNumber("count", counts[i] - before);
+                        json.WriteEndObject();
+                    }
+                }
+            }
+
+            json.WriteEndArray();
+        }
+
+        return buffer.ToArray();
     }
 
     /// <summary>The points, oldest first, as a JSON array of objects (<c>t</c> in Unix seconds; times in seconds).</summary>

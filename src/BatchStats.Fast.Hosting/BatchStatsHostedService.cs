@@ -29,7 +29,8 @@ internal sealed class BatchStatsHostedService(IServiceProvider services, BatchSt
         {
             foreach (string name in names)
             {
-                services.GetRequiredKeyedService<BatchStatsHistory>(name).Add(time.GetUtcNow(), services.GetRequiredKeyedService<LockFreeBatchStats>(name).GetStats());
+                var tracker = services.GetRequiredKeyedService<LockFreeBatchStats>(name);
+                services.GetRequiredKeyedService<BatchStatsHistory>(name).Add(time.GetUtcNow(), tracker.GetStats(), tracker.GetHistograms().ProcessingTime);
             }
 
             try

@@ -184,6 +184,28 @@ public sealed class BatchStatsHostingTests
         Assert.Equal(start.AddSeconds(25).ToUnixTimeSeconds(), points[0].GetProperty("t").GetDouble());
     }
 
+    /// <summary>The last minute's processing times: the all-time histogram now minus the one a minute (60 samples) ago.</summary>
+    [Fact]
+    public void Distribution_IsTheDifferenceOfTwoAllTimeHistograms()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 100, CacheValidTime = TimeSpan.Zero, HistogramScale = 0 });
+        var history = new Hosting.BatchStatsHistory();
+        var start = new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero);
+        long stamp = 0;
+        for (int second = 0; second <= 70; second++)
+        {
+            stats.Update(new BatchSample(second < 10 ? 0.003 : 0.1, 1, 0, 0.1, 0, ++stamp)); // small values only in the first 10 s
+            history.Add(start.AddSeconds(second), stats.GetStats(), stats.GetHistograms().ProcessingTime);
+        }
+
+        using JsonDocument json = JsonDocument.Parse(history.DistributionJson());
+        JsonElement bucket = Assert.Single(json.RootElement.EnumerateArray()); // the minute holds only 0.1 s values
+        Assert.Equal(60, bucket.GetProperty("count").GetDouble());
+        Assert.Equal(0.0625, bucket.GetProperty("lower").GetDouble()); // 0.1 lies in (2^-4, 2^-3] at scale 0
+        Assert.Equal(0.125, bucket.GetProperty("upper").GetDouble());
+        Assert.Equal("[]", System.Text.Encoding.UTF8.GetString(new Hosting.BatchStatsHistory().DistributionJson()));
+    }
+
     [Fact]
     public void MapBatchStats_NoTrackerRegistered_SaysWhatToDo()
     {
