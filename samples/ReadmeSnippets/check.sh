@@ -10,6 +10,13 @@ trap 'rm -rf "$work"' EXIT
 for p in Abstractions "" Hosting; do
   dotnet pack "src/BatchStats.Fast${p:+.$p}" -c Release -o "$work/packages" -v q -nologo >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; echo "readme-snippets: pack failed"; exit 1; }
 done
+# The README's dependency list is the truth: every dependency in a nuspec is named in its "Dependencies:" paragraph.
+for pkg in "$work"/packages/*.nupkg; do
+  id=$(basename "$pkg" | sed 's/\.[0-9][0-9.]*\.nupkg$//')
+  for dep in $(unzip -p "$pkg" "$id.nuspec" | grep -oE '(dependency id|frameworkReference name)="[^"]+"' | sed 's/.*="\(.*\)"/\1/'); do
+    sed -n '/^Dependencies:/,/^$/p' README.md | tr '\n' ' ' | grep -qF "$dep" || { echo "readme-snippets: README's dependency list lacks $dep (a dependency of $id)"; exit 1; }
+  done
+done
 version=$(ls "$work/packages" | sed -n 's/^BatchStats\.Fast\.Hosting\.\([0-9][^/]*\)\.nupkg$/\1/p' | head -1)
 mkdir "$work/consumer"
 cat >"$work/consumer/Consumer.csproj" <<XML
