@@ -32,7 +32,7 @@ namespace BatchStats.Fast;
 /// supplies timestamps that go backwards, its contribution is still its last WindowSize records.
 /// Caller-supplied timestamps (<see cref="BatchSample.Timestamp"/>) are used as given and the clock is not read.
 /// Self-stamped samples (the other overloads, or Timestamp 0) read the precise clock
-/// (<see cref="Stopwatch.GetTimestamp"/>, about 25 ns) at most once per millisecond per thread: a background clock
+/// (<see cref="Stopwatch.GetTimestamp"/>) at most once per millisecond per thread: a background clock
 /// thread (started on first use, stopped after two idle seconds) publishes a tick about every millisecond, and a
 /// writer re-reads the precise clock only when that tick changed; in between, each sample is stamped one
 /// Stopwatch tick after the thread's previous one. Stamps of one thread therefore strictly increase and stay in the

@@ -6,7 +6,7 @@ namespace BatchStats.Fast.Internal;
 
 /// <summary>
 /// A shared "has time moved?" signal for self-stamped records, so the record path need not read the precise clock
-/// (about 25 ns) per sample.
+/// (several times the cost of the rest of a record) per sample.
 /// </summary>
 /// <remarks>
 /// Design:
