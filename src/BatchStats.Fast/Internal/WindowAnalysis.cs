@@ -68,22 +68,8 @@ internal static class WindowAnalysis
             half.Items += x.BatchSize;
         }
 
-        // Errors placed by timestamp. When the window still holds every sample ever recorded, errors before the first
-        // sample count too (they belong to the older half).
-        bool windowHasAll = s.BatchCount == n;
-        long windowStart = windowHasAll ? long.MinValue : oldest;
-        Span<ErrorEvent> events = stackalloc ErrorEvent[WriterRing.ErrorEventCapacity];
-        foreach (WriterRing ring in rings)
-        {
-            int copied = ring.CopyErrorEvents(events);
-            foreach (ErrorEvent e in events[..copied])
-            {
-                if (e.Timestamp >= windowStart)
-                {
-                    (e.Timestamp < split[0].Timestamp ? ref older.Errors : ref newer.Errors) += e.Count;
-                }
-            }
-        }
+        // When the window still holds every sample ever recorded, errors before the first sample count too (older half).
+        PlaceErrors(rings, s.BatchCount == n ? long.MinValue : oldest, split[0].Timestamp, ref older, ref newer);
 
         Span<double> quartiles = stackalloc double[3];
         Percentiles.Compute(batchSizes, Quartiles, quartiles, s.MinBatchSize, s.MaxBatchSize, pools.Doubles, pools.Ints);
@@ -107,6 +93,23 @@ internal static class WindowAnalysis
             Bottlenecks = Bottlenecks(s, utilization),
         };
         return (analysis, figures);
+    }
+
+    /// <summary>Adds each ring's error events from <paramref name="windowStart"/> on to the half their timestamp falls in.</summary>
+    private static void PlaceErrors(WriterRing[] rings, long windowStart, long splitStamp, ref HalfSums older, ref HalfSums newer)
+    {
+        Span<ErrorEvent> events = stackalloc ErrorEvent[WriterRing.ErrorEventCapacity];
+        foreach (WriterRing ring in rings)
+        {
+            int copied = ring.CopyErrorEvents(events);
+            foreach (ErrorEvent e in events[..copied])
+            {
+                if (e.Timestamp >= windowStart)
+                {
+                    (e.Timestamp < splitStamp ? ref older.Errors : ref newer.Errors) += e.Count;
+                }
+            }
+        }
     }
 
     /// <summary>Newer vs older by <see cref="BatchStatsAnalysis.TrendThreshold"/> relative (and <paramref name="floor"/> absolute).</summary>

@@ -65,12 +65,39 @@ internal static class BucketSelect
         }
 
         // Locate each rank's bucket and its rank inside it; tag target buckets as -(target index + 1).
-        Span<int> targetBucket = stackalloc int[sortedKs.Length];
         Span<int> targetStart = stackalloc int[sortedKs.Length + 1];
         Span<int> rankTarget = stackalloc int[sortedKs.Length];
         Span<int> rankInside = stackalloc int[sortedKs.Length];
-        int targets = 0, below = 0, r = 0, buffered = 0;
-        for (int b = 0; b < bucketCount && r < sortedKs.Length; b++)
+        int targets = LocateTargets(counts, sortedKs, targetStart, rankTarget, rankInside, out int buffered);
+
+        // Pass 2: gather the target buckets' values.
+        using SpanOwner<double> bufferOwner = SpanOwner<double>.Allocate(buffered, doubles, AllocationMode.Default);
+        Span<double> buffer = bufferOwner.Span;
+        Span<int> fill = stackalloc int[targets];
+        targetStart[..targets].CopyTo(fill);
+        foreach (double x in values)
+        {
+            int tag = Unsafe.Add(ref countsStart, (nint)Math.Min((uint)(int)((x - min) * scale), top)); // clamped as in pass 1
+            if (tag < 0)
+            {
+                buffer[fill[-tag - 1]++] = x;
+            }
+        }
+
+        FinishTargets(buffer, targets, targetStart, rankTarget, rankInside, results, n, doubles, ints, depth);
+    }
+
+    /// <summary>
+    /// Finds the bucket of each rank (the targets, tagged in <paramref name="counts"/> as -(target + 1)), each rank's
+    /// target and rank inside it, and where each target's values start in the gather buffer.
+    /// </summary>
+    /// <returns>The number of target buckets; <paramref name="buffered"/>: the values they hold.</returns>
+    private static int LocateTargets(Span<int> counts, ReadOnlySpan<int> sortedKs, Span<int> targetStart, Span<int> rankTarget, Span<int> rankInside, out int buffered)
+    {
+        Span<int> targetBucket = stackalloc int[sortedKs.Length];
+        int targets = 0, below = 0, r = 0;
+        buffered = 0;
+        for (int b = 0; b < counts.Length && r < sortedKs.Length; b++)
         {
             int count = counts[b];
             bool isTarget = false;
@@ -99,26 +126,19 @@ internal static class BucketSelect
             counts[targetBucket[t]] = -(t + 1);
         }
 
-        // Pass 2: gather the target buckets' values.
-        using SpanOwner<double> bufferOwner = SpanOwner<double>.Allocate(buffered, doubles, AllocationMode.Default);
-        Span<double> buffer = bufferOwner.Span;
-        Span<int> fill = stackalloc int[targets];
-        targetStart[..targets].CopyTo(fill);
-        foreach (double x in values)
-        {
-            int tag = Unsafe.Add(ref countsStart, (nint)Math.Min((uint)(int)((x - min) * scale), top)); // clamped as in pass 1
-            if (tag < 0)
-            {
-                buffer[fill[-tag - 1]++] = x;
-            }
-        }
+        return targets;
+    }
 
-        // Finish inside each target bucket.
-        Span<int> local = stackalloc int[sortedKs.Length];
+    /// <summary>Selects the ranks inside each gathered target bucket (again by buckets when one is crowded).</summary>
+    private static void FinishTargets(
+        Span<double> buffer, int targets, ReadOnlySpan<int> targetStart, ReadOnlySpan<int> rankTarget, ReadOnlySpan<int> rankInside,
+        Span<double> results, int n, ArrayPool<double> doubles, ArrayPool<int> ints, int depth)
+    {
+        Span<int> local = stackalloc int[rankTarget.Length];
         for (int t = 0, first = 0; t < targets; t++)
         {
             int count = 0;
-            while (first + count < sortedKs.Length && rankTarget[first + count] == t)
+            while (first + count < rankTarget.Length && rankTarget[first + count] == t)
             {
                 local[count] = rankInside[first + count];
                 count++;

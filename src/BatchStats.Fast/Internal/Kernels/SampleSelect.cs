@@ -48,15 +48,7 @@ internal static class SampleSelect
         int sampleSize = Math.Min(n, 2 * (int)Math.Ceiling(Math.Cbrt((double)n * n)));
         using SpanOwner<T> sampleOwner = SpanOwner<T>.Allocate(sampleSize, pool, AllocationMode.Default);
         Span<T> sample = sampleOwner.Span;
-        uint state = 0x9E3779B9u ^ (uint)n;
-        for (int i = 0; i < sample.Length; i++)
-        {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            sample[i] = values[(int)((ulong)state * (uint)n >> 32)];
-        }
-
+        DrawSample(values, sample);
         sample.Sort(cmp);
 
         // 2. One bracket [low, high] per rank (ranks whose brackets overlap share one), from the sample's ranks.
@@ -65,23 +57,7 @@ internal static class SampleSelect
         Span<T> highs = stackalloc T[MaxBrackets];
         Span<int> firstRank = stackalloc int[MaxBrackets];
         Span<int> lastRank = stackalloc int[MaxBrackets];
-        int brackets = 0;
-        foreach (int k in sortedKs)
-        {
-            int centre = (int)((long)k * sampleSize / n);
-            int lowIndex = Math.Max(0, centre - gap), highIndex = Math.Min(sampleSize - 1, centre + gap);
-            if (brackets > 0 && !TComparer.Less(highs[brackets - 1], sample[lowIndex]))
-            {
-                highs[brackets - 1] = sample[highIndex]; // overlaps the previous bracket: widen it
-                lastRank[brackets - 1] = k;
-                continue;
-            }
-
-            lows[brackets] = sample[lowIndex];
-            highs[brackets] = sample[highIndex];
-            firstRank[brackets] = lastRank[brackets] = k;
-            brackets++;
-        }
+        int brackets = Brackets<T, TComparer>(sample, sortedKs, n, gap, lows, highs, firstRank, lastRank);
 
         // 3. One pass: count what lies below each bracket, collect what lies inside.
         int capacity = Math.Min(n, 8 * (int)((long)(2 * gap + 1) * n / sampleSize) + 64);
@@ -115,9 +91,61 @@ internal static class SampleSelect
         }
 
         // 4. Each rank inside its bracket: select there; otherwise fall back for that rank.
+        FinishBrackets<T, TComparer>(values, sortedKs, results, pool, buffer, capacity, lastRank[..brackets], below, inside, overflow);
+    }
+
+    /// <summary>A deterministic pseudo-random sample of <paramref name="values"/> (xorshift over indices).</summary>
+    private static void DrawSample<T>(ReadOnlySpan<T> values, Span<T> sample)
+    {
+        int n = values.Length;
+        uint state = 0x9E3779B9u ^ (uint)n;
+        for (int i = 0; i < sample.Length; i++)
+        {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            sample[i] = values[(int)((ulong)state * (uint)n >> 32)];
+        }
+    }
+
+    /// <summary>One bracket [low, high] per rank from the sorted sample's ranks; ranks whose brackets overlap share one.</summary>
+    /// <returns>The number of brackets.</returns>
+    private static int Brackets<T, TComparer>(
+        ReadOnlySpan<T> sample, ReadOnlySpan<int> sortedKs, int n, int gap, Span<T> lows, Span<T> highs, Span<int> firstRank, Span<int> lastRank)
+        where TComparer : struct, IOrdering<T>
+    {
+        int sampleSize = sample.Length;
+        int brackets = 0;
+        foreach (int k in sortedKs)
+        {
+            int centre = (int)((long)k * sampleSize / n);
+            int lowIndex = Math.Max(0, centre - gap), highIndex = Math.Min(sampleSize - 1, centre + gap);
+            if (brackets > 0 && !TComparer.Less(highs[brackets - 1], sample[lowIndex]))
+            {
+                highs[brackets - 1] = sample[highIndex]; // overlaps the previous bracket: widen it
+                lastRank[brackets - 1] = k;
+                continue;
+            }
+
+            lows[brackets] = sample[lowIndex];
+            highs[brackets] = sample[highIndex];
+            firstRank[brackets] = lastRank[brackets] = k;
+            brackets++;
+        }
+
+        return brackets;
+    }
+
+    /// <summary>Selects each rank inside its bracket's collected values, or (when the bracket missed it) over all values.</summary>
+    private static void FinishBrackets<T, TComparer>(
+        ReadOnlySpan<T> values, ReadOnlySpan<int> sortedKs, Span<T> results, ArrayPool<T> pool, Span<T> buffer, int capacity,
+        ReadOnlySpan<int> lastRank, ReadOnlySpan<int> below, ReadOnlySpan<int> inside, bool overflow)
+        where T : unmanaged
+        where TComparer : struct, IOrdering<T>
+    {
         Span<int> local = stackalloc int[sortedKs.Length];
         int r = 0;
-        for (int b = 0; b < brackets; b++)
+        for (int b = 0; b < lastRank.Length; b++)
         {
             int count = 0;
             bool hit = !overflow && inside[b] <= capacity;
