@@ -120,7 +120,7 @@ public sealed class BatchStatsWriterTests
             BatchStatsWriter writer = stats.CreateWriter();
             for (long i = 0; i < PerThread; i++)
             {
-                writer.Update(ConcurrencyTests.Linked((i * 4) + w + 1));
+                writer.Update(LockFreeBatchStatsConcurrencyTests.Linked((i * 4) + w + 1));
             }
         })).ToList();
         threads.ForEach(t => t.Start());
@@ -133,7 +133,7 @@ public sealed class BatchStatsWriterTests
         threads.ForEach(t => t.Join());
         BatchStatsSnapshot final = stats.GetStats();
         Assert.Equal(4 * PerThread, final.BatchCount);
-        Assert.Equal(Enumerable.Range(1, 4 * PerThread).Sum(t => (long)ConcurrencyTests.Linked(t).BatchSize), final.TotalProcessed);
+        Assert.Equal(Enumerable.Range(1, 4 * PerThread).Sum(t => (long)LockFreeBatchStatsConcurrencyTests.Linked(t).BatchSize), final.TotalProcessed);
     }
 
     [Fact]
@@ -163,8 +163,8 @@ public sealed class BatchStatsWriterTests
         long stamp = 0;
         foreach (int depth in new[] { 0, 5, 1, 40, 3, 200, 0, 17, 1500, 2, 1500 }) // 40 frames and more: beyond the 2 KiB remembered range
         {
-            AtDepth(depth, () => writer.Update(ConcurrencyTests.Linked(++stamp)));
-            AtDepth(depth, () => writer.Update(ConcurrencyTests.Linked(++stamp)));
+            AtDepth(depth, () => writer.Update(LockFreeBatchStatsConcurrencyTests.Linked(++stamp)));
+            AtDepth(depth, () => writer.Update(LockFreeBatchStatsConcurrencyTests.Linked(++stamp)));
         }
 
         int thrown = 0;
@@ -174,7 +174,7 @@ public sealed class BatchStatsWriterTests
             {
                 try
                 {
-                    AtDepth(depth, () => writer.Update(ConcurrencyTests.Linked(1_000_000 + depth)));
+                    AtDepth(depth, () => writer.Update(LockFreeBatchStatsConcurrencyTests.Linked(1_000_000 + depth)));
                 }
                 catch (InvalidOperationException)
                 {
@@ -204,10 +204,10 @@ public sealed class BatchStatsWriterTests
         long stamp = 0;
         Action[] calls =
         [
-            () => writer.Update(ConcurrencyTests.Linked(++stamp)),
+            () => writer.Update(LockFreeBatchStatsConcurrencyTests.Linked(++stamp)),
             () => writer.Update(0.1, 1, 0),
             () => writer.Update(new BatchSample(0.2, 1, 0)),
-            () => writer.UpdateMany([ConcurrencyTests.Linked(++stamp)]),
+            () => writer.UpdateMany([LockFreeBatchStatsConcurrencyTests.Linked(++stamp)]),
             () => writer.RecordError(),
         ];
 
@@ -260,14 +260,14 @@ public sealed class BatchStatsWriterTests
         RunOnNewThread(() => holder.Value = stats.CreateWriter()); // an empty ring whose thread has exited
         Assert.Equal(1, stats.RingCount);
 
-        RunOnNewThread(() => stats.Update(ConcurrencyTests.Linked(1)));
+        RunOnNewThread(() => stats.Update(LockFreeBatchStatsConcurrencyTests.Linked(1)));
         Assert.Equal(2, stats.RingCount); // not reused: the handle could still record into it
 
         holder.Value = null;
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
-        RunOnNewThread(() => stats.Update(ConcurrencyTests.Linked(2)));
+        RunOnNewThread(() => stats.Update(LockFreeBatchStatsConcurrencyTests.Linked(2)));
         Assert.Equal(2, stats.RingCount); // the collected handle's empty ring was adopted
         Assert.Equal(2, stats.GetStats().BatchCount);
     }

@@ -29,7 +29,7 @@ public sealed class LockFreeBatchStatsTests
         {
             for (int b = 0; b < batches; b++, next += Batch)
             {
-                stats.UpdateMany([.. Enumerable.Range(1, Batch).Select(i => ConcurrencyTests.Linked(next + i))]);
+                stats.UpdateMany([.. Enumerable.Range(1, Batch).Select(i => LockFreeBatchStatsConcurrencyTests.Linked(next + i))]);
             }
         }
 
@@ -46,7 +46,7 @@ public sealed class LockFreeBatchStatsTests
 
         var samples = new BatchSample[Window];
         Assert.Equal(Window, stats.CopyRecentSamples(samples));
-        Assert.Equal(Enumerable.Range(1, Window).Select(i => ConcurrencyTests.Linked(next - Window + i)), samples);
+        Assert.Equal(Enumerable.Range(1, Window).Select(i => LockFreeBatchStatsConcurrencyTests.Linked(next - Window + i)), samples);
         Assert.True(lapsLeft < 0);
 
         lapsLeft = 10;
@@ -71,7 +71,7 @@ public sealed class LockFreeBatchStatsTests
         {
             for (int i = 0; i < count; i++)
             {
-                stats.Update(ConcurrencyTests.Linked(++next));
+                stats.Update(LockFreeBatchStatsConcurrencyTests.Linked(++next));
             }
         }
 
@@ -133,7 +133,7 @@ public sealed class LockFreeBatchStatsTests
         {
             for (int i = 0; i < count; i++)
             {
-                stats.Update(ConcurrencyTests.Linked(from + i));
+                stats.Update(LockFreeBatchStatsConcurrencyTests.Linked(from + i));
             }
         }
 
@@ -233,7 +233,7 @@ public sealed class LockFreeBatchStatsTests
         Assert.NotSame(options, stats.Options);
         for (int i = 1; i <= 20; i++)
         {
-            stats.Update(ConcurrencyTests.Linked(i));
+            stats.Update(LockFreeBatchStatsConcurrencyTests.Linked(i));
         }
 
         Assert.Equal(8, stats.GetStats().WindowCount);
@@ -279,7 +279,7 @@ public sealed class LockFreeBatchStatsTests
             {
                 for (int i = 0; i < Batch; i++)
                 {
-                    buffer[i] = ConcurrencyTests.Linked(((long)b * Batch) + i + 1);
+                    buffer[i] = LockFreeBatchStatsConcurrencyTests.Linked(((long)b * Batch) + i + 1);
                 }
 
                 stats.UpdateMany(buffer);

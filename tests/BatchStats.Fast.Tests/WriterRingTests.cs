@@ -9,7 +9,7 @@ namespace BatchStats.Fast.Tests;
 /// <summary>
 /// <see cref="WriterRing"/>'s seqlock copies driven directly, with the writer acting at the exact point of a copy
 /// (the <see cref="WriterRing.BeforeCopy"/> hook runs between the reader's Head read and its slot copy). Sample q
-/// (0-based sequence) is <c>ConcurrencyTests.Linked(q + 1)</c>, so a torn, misplaced or foreign sample shows.
+/// (0-based sequence) is <c>LockFreeBatchStatsConcurrencyTests.Linked(q + 1)</c>, so a torn, misplaced or foreign sample shows.
 /// </summary>
 public sealed class WriterRingTests
 {
@@ -110,7 +110,7 @@ public sealed class WriterRingTests
         {
             for (int i = 0; i < count; i++, next++)
             {
-                BatchSample s = ConcurrencyTests.Linked(next + 1);
+                BatchSample s = LockFreeBatchStatsConcurrencyTests.Linked(next + 1);
                 ring.Write(s.ProcessingTime, s.BatchSize, s.QueueTime, s.Latency, s.QueueLength, s.Timestamp);
             }
 
@@ -196,7 +196,7 @@ public sealed class WriterRingTests
     }
 
     private static BatchSample[] BatchFrom(long first) =>
-        [.. Enumerable.Range(0, Batch).Select(i => ConcurrencyTests.Linked(first + i + 1))];
+        [.. Enumerable.Range(0, Batch).Select(i => LockFreeBatchStatsConcurrencyTests.Linked(first + i + 1))];
 
     /// <summary>Writes <paramref name="batches"/> whole batches from sequence <paramref name="next"/>; returns the next sequence.</summary>
     private static long WriteBatches(WriterRing ring, long next, int batches)
@@ -219,7 +219,7 @@ public sealed class WriterRingTests
         {
             long expected = head - count + i + 1;
             Slot s = copy[i];
-            Assert.Equal(ConcurrencyTests.Linked(expected), new BatchSample(s.ProcessingTime, s.BatchSize, s.QueueTime, s.Latency, s.QueueLength, s.Timestamp));
+            Assert.Equal(LockFreeBatchStatsConcurrencyTests.Linked(expected), new BatchSample(s.ProcessingTime, s.BatchSize, s.QueueTime, s.Latency, s.QueueLength, s.Timestamp));
         }
     }
 }

@@ -7,7 +7,7 @@ using Xunit;
 
 namespace BatchStats.Fast.Tests;
 
-public sealed class BadInputTests
+public sealed class LockFreeBatchStatsBadInputTests
 {
     public static TheoryData<string, double, int, double, double, int> BadArguments()
     {

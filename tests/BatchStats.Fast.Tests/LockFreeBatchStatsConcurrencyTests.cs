@@ -15,7 +15,7 @@ namespace BatchStats.Fast.Tests;
 /// Scaling by powers of two is exact in binary floating point, so for any window of intact samples
 /// AvgQueueTime == 2·AvgProcessingTime, P95Latency == 4·P95ProcessingTime and Throughput == 2²⁰ exactly.
 /// </summary>
-public sealed class ConcurrencyTests
+public sealed class LockFreeBatchStatsConcurrencyTests
 {
     private const double Unit = 1.0 / (1 << 20);
 

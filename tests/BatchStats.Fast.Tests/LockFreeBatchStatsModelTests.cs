@@ -12,7 +12,7 @@ namespace BatchStats.Fast.Tests;
 /// <see cref="LockFreeBatchStats"/>, <see cref="LockedBatchStats"/> and the sort-based <see cref="ReferenceStats"/>;
 /// after every GetStats the three agree (percentiles and counters exactly, means within 1e-12).
 /// </summary>
-public sealed class ModelPropertyTests
+public sealed class LockFreeBatchStatsModelTests
 {
     public enum OpKind
     {
@@ -60,7 +60,7 @@ public sealed class ModelPropertyTests
          from ops in Operation.ArrayOf()
          select new History(window, ops)).ToArbitrary();
 
-    [Property(MaxTest = 300, Arbitrary = [typeof(ModelPropertyTests)])]
+    [Property(MaxTest = 300, Arbitrary = [typeof(LockFreeBatchStatsModelTests)])]
     public void RandomHistory_AllImplementationsAgreeWithReference(History history)
     {
         var lockFree = new LockFreeBatchStats(history.Window, 0);

@@ -9,7 +9,7 @@ using Xunit;
 
 namespace BatchStats.Fast.Tests;
 
-public sealed class CachingAndTimeTests
+public sealed class LockFreeBatchStatsCachingAndTimeTests
 {
     [Fact]
     public void GetStats_NothingRecorded_ReturnsSameInstanceEvenWithZeroCacheTime()

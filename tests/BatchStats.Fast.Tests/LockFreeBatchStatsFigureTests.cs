@@ -6,7 +6,7 @@ using Xunit;
 namespace BatchStats.Fast.Tests;
 
 /// <summary>Every figure at the edges of the window, on both implementations, against the sort-based reference.</summary>
-public sealed class FigureTests
+public sealed class LockFreeBatchStatsFigureTests
 {
     public enum Data
     {

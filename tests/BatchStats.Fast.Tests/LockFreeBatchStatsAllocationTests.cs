@@ -7,11 +7,11 @@ using Xunit;
 namespace BatchStats.Fast.Tests;
 
 /// <summary>Allocation tests run alone: other tests' garbage collections can perturb the per-thread byte counter.</summary>
-[CollectionDefinition(nameof(AllocationTests), DisableParallelization = true)]
+[CollectionDefinition(nameof(LockFreeBatchStatsAllocationTests), DisableParallelization = true)]
 public sealed class AllocationTestGroup;
 
-[Collection(nameof(AllocationTests))]
-public sealed class AllocationTests
+[Collection(nameof(LockFreeBatchStatsAllocationTests))]
+public sealed class LockFreeBatchStatsAllocationTests
 {
     /// <summary>
     /// The fewest bytes the current thread allocated in one run of <paramref name="action"/>, over up to
