@@ -60,6 +60,7 @@ public sealed class DemoHost : IAsyncDisposable
         }
 
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, options.Port));
+        builder.Configuration[$"BatchStats:{TrackerName}:Items"] = "requests"; // what the page's units say
         builder.Services.AddBatchStats(TrackerName, o =>
         {
             o.WindowSize = 5000;

@@ -33,17 +33,17 @@ public static class BatchStatsDashboardPage
 <body>
 <h1>BatchStats.Fast — live dashboard</h1>
 <div class="cards">
-  <div class="card">throughput<b id="throughput">–</b>items/s</div>
+  <div class="card">throughput<b id="throughput">–</b><span class="unit">items</span>/s</div>
   <div class="card">p99 processing<b id="p99">–</b>ms</div>
-  <div class="card">queue (avg)<b id="queue">–</b>queued</div>
+  <div class="card">queue (avg)<b id="queue">–</b><span class="unit">items</span> waiting</div>
   <div class="card">error rate<b id="errors">–</b></div>
   <div class="card">batches<b id="batches">–</b></div>
   <div class="card">trends<b id="trend" style="font-size:1rem">–</b></div>
 </div>
 <div class="charts">
-  <figure><figcaption>Throughput (items/s)</figcaption><canvas id="c-throughput"></canvas></figure>
+  <figure><figcaption>Throughput (<span class="unit">items</span>/s)</figcaption><canvas id="c-throughput"></canvas></figure>
   <figure><figcaption class="legend">Processing time (ms): <span style="color:#4cc9f0">p50</span><span style="color:#f72585">p95</span><span style="color:#ffd166">p99</span></figcaption><canvas id="c-latency"></canvas></figure>
-  <figure><figcaption>Queue length (items waiting, mean over the window)</figcaption><canvas id="c-queue"></canvas></figure>
+  <figure><figcaption>Queue length (<span class="unit">items</span> waiting, mean over the window)</figcaption><canvas id="c-queue"></canvas></figure>
   <figure><figcaption>Processing time, last minute: batches per bucket</figcaption><canvas id="c-distribution"></canvas></figure>
 </div>
 <h2 style="font-size:1.1rem">Active alerts</h2>
@@ -117,6 +117,7 @@ async function tick() {
     const r = await fetch('stats', { cache: 'no-store' });
     const d = await r.json();
     const s = d.stats, a = d.analysis;
+    if (d.items) document.querySelectorAll('.unit').forEach(e => e.textContent = d.items);
     push('throughput', s.throughput); push('p50', s.median_processing_time * 1000); push('p95', s.p95_processing_time * 1000);
     push('p99', s.p99_processing_time * 1000); push('queue', s.avg_queue_length);
     document.getElementById('throughput').textContent = fmt(s.throughput, '');

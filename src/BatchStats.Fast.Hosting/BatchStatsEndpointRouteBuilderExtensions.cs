@@ -19,7 +19,8 @@ public static class BatchStatsEndpointRouteBuilderExtensions
     /// Maps <c>{prefix}/metrics</c> (Prometheus: the delimited protobuf format with native histograms when the
     /// scraper asks for it and the query has no <c>format=text</c>, else text; every tracker's series labelled
     /// <c>tracker="name"</c>), <c>{prefix}/stats</c>
-    /// (JSON: timestamp, tracker names, and the snapshot, analysis and active alerts of <c>?tracker=name</c>, by
+    /// (JSON: timestamp, tracker names, what the tracker's items are (<c>BatchStats:{name}:Items</c> in configuration,
+    /// e.g. <c>requests</c>; the page's units), and the snapshot, analysis and active alerts of <c>?tracker=name</c>, by
     /// default the first registered), <c>{prefix}/history</c> (JSON: the last ten minutes of that tracker's figures,
     /// one point a second), <c>{prefix}/distribution</c> (JSON: its processing-time histogram over the last minute,
     /// from the difference of two all-time histograms) and <c>{prefix}/</c> (the dashboard page,
@@ -97,6 +98,7 @@ public static class BatchStatsEndpointRouteBuilderExtensions
             json.WriteStartObject();
             json.WriteNumber("timestamp", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
             json.WriteString("tracker", name);
+            json.WriteString("items", context.RequestServices.GetService<Microsoft.Extensions.Configuration.IConfiguration>()?[$"BatchStats:{name}:Items"] ?? "items");
             json.WriteStartArray("trackers");
             names.ForEach(json.WriteStringValue);
             json.WriteEndArray();

@@ -51,6 +51,7 @@ public sealed class DemoHostTests
         }
 
         Assert.True(s.GetProperty("throughput").GetDouble() > 0);
+        Assert.Equal("requests", stats.RootElement.GetProperty("items").GetString());
         Assert.True(s.GetProperty("batch_count").GetDouble() > 0);
         Assert.True(stats.RootElement.GetProperty("analysis").TryGetProperty("performance_trend", out _));
         Assert.Equal(JsonValueKind.Array, stats.RootElement.GetProperty("alerts").ValueKind);
