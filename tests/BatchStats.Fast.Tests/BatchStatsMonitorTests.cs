@@ -218,6 +218,31 @@ public sealed class BatchStatsMonitorTests
         Assert.Equal(11.25, alert.Value);
     }
 
+    /// <summary>A critical factor of exactly 1 is allowed (a breach is critical at once); the texts name the figure, value, limit and unit.</summary>
+    [Fact]
+    public void CriticalFactorOne_BreachIsCritical_MessagesSayFigureValueLimitAndUnit()
+    {
+        var stats = new LockFreeBatchStats(4, 0);
+        using var monitor = new BatchStatsMonitor(stats, new AlertThresholds { MaxProcessingTime = 0.01, CriticalFactor = 1 });
+        monitor.Thresholds = new AlertThresholds { MaxProcessingTime = 0.01, CriticalFactor = 1 }; // the setter accepts 1 too
+        for (int i = 1; i <= 4; i++)
+        {
+            stats.Update(new BatchSample(0.02, 1, 0, 0.02, 0, i));
+        }
+
+        BatchStatsAlert alert = Assert.Single(monitor.CheckAlerts());
+        Assert.Equal(AlertSeverity.Critical, alert.Severity);
+        Assert.Equal("p95 processing time 0.02 s is above the threshold 0.01 s (critical)", alert.Message);
+        Assert.Equal("value", Assert.Throws<ArgumentOutOfRangeException>(() => monitor.Thresholds = new AlertThresholds { CriticalFactor = 0.99 }).ParamName);
+        Assert.Throws<ArgumentNullException>(() => monitor.Thresholds = null!);
+        for (int i = 5; i <= 8; i++)
+        {
+            stats.Update(new BatchSample(0.001, 1, 0, 0.001, 0, i));
+        }
+
+        Assert.Empty(monitor.CheckAlerts());
+    }
+
     [Fact]
     public void Constructor_BadArguments_Throw()
     {
