@@ -241,25 +241,17 @@ public sealed partial class LockFreeBatchStats : IBatchStats
         return SnapshotReader.CopyRecent(rings, _windowSize, OldestAllowed(Now()), _pools, destination);
     }
 
-    /// <summary>The snapshot and the window's samples from one consistent copy of the window (for exporters).</summary>
-    /// <returns>The snapshot (not cached) and the samples, oldest first.</returns>
-    internal (BatchStatsSnapshot Snapshot, BatchSample[] Samples) GetStatsWithSamples()
-    {
-        WriterRing[] rings = _registry.Rings;
-        double peak = _cache.Peak;
-        var samples = new BatchSample[_windowSize];
-        (SnapshotFigures figures, int count) = SnapshotReader.ComputeWithSamples(rings, _windowSize, OldestAllowed(Now()), peak, _pools, samples);
-        _cache.RaisePeak(figures.Throughput);
-        return (figures.Snapshot, samples[..count]);
-    }
-
     /// <summary>A snapshot merged from scratch, bypassing the cache and the incremental reader (for tests and benchmarks).</summary>
     internal BatchStatsSnapshot GetStatsFromScratch()
     {
         WriterRing[] rings = _registry.Rings;
-        double peak = _cache.Peak;
-        return SnapshotReader.Compute(rings, _windowSize, OldestAllowed(Now()), peak, _pools).Snapshot;
+        SnapshotFigures figures = SnapshotReader.Compute(rings, _windowSize, OldestAllowed(Now()), _cache.Peak, _pools);
+        _cache.RaisePeak(figures.Throughput);
+        return figures.Snapshot;
     }
+
+    /// <summary>The all-time sum of processing times, without building the histograms (for the instruments).</summary>
+    internal double ProcessingTimeSum() => RingHistograms.SumOf(_registry.Rings, RingHistograms.Processing);
 
     /// <summary>Reads the incremental reader served so far; -1 while another reader holds it (for tests and benchmarks).</summary>
     internal long IncrementalAdvances => Volatile.Read(ref _incremental)?.Advances ?? -1; // acquire; racy by nature, tests read it when quiet

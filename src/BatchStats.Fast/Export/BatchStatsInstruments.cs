@@ -54,7 +54,7 @@ public sealed class BatchStatsInstruments : IDisposable
             // All-time processing time, so rate(sum) / rate(batches) gives the mean over any interval.
             _instruments.Add(meter.CreateObservableCounter(
                 "batchstats.processing_time.sum",
-                () => Volatile.Read(ref _disposed) != 0 ? [] : new[] { new Measurement<double>(tracker.GetHistograms().ProcessingTime.Sum) }, // acquire
+                () => Volatile.Read(ref _disposed) != 0 ? [] : new[] { new Measurement<double>(tracker.ProcessingTimeSum()) }, // acquire
                 "s",
                 "Processing time recorded since start (all-time sum)."));
         }

@@ -51,6 +51,18 @@ internal sealed class RingHistograms
     public static BatchStatsHistograms Sum(WriterRing[] rings, ExponentialLayout layout) =>
         new(Series(rings, layout, Processing), Series(rings, layout, Queue), Series(rings, layout, Latency));
 
+    /// <summary>The all-time sum of one series over all <paramref name="rings"/> (any thread).</summary>
+    public static double SumOf(WriterRing[] rings, int series)
+    {
+        double sum = 0;
+        foreach (WriterRing ring in rings)
+        {
+            sum += Volatile.Read(ref ring.Histograms._stats[3 * series]); // acquire: a sum only grows
+        }
+
+        return sum;
+    }
+
     /// <summary>Counts one record's three values. Owner thread only.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Record(double processingTime, double queueTime, double latency)

@@ -35,18 +35,6 @@ internal static class SnapshotReader
         return CopySorted(gathered.Window, pools, destination);
     }
 
-    /// <summary>
-    /// The snapshot and the window's samples (timestamp order, newest last) from one gathered window, so that an
-    /// exporter's quantiles and histogram counts describe the same samples.
-    /// </summary>
-    public static (SnapshotFigures Figures, int Count) ComputeWithSamples(
-        WriterRing[] rings, int windowSize, long oldestAllowed, double peakSoFar, ReaderPools pools, Span<BatchSample> destination)
-    {
-        using GatheredWindow gathered = GatheredWindow.Gather(rings, windowSize, oldestAllowed, pools);
-        SnapshotFigures figures = WindowFigures.Compute(gathered, pools, peakSoFar);
-        return (figures, CopySorted(gathered.Window, pools, destination));
-    }
-
     private static int CopySorted(ReadOnlySpan<Slot> window, ReaderPools pools, Span<BatchSample> destination)
     {
         int n = window.Length;

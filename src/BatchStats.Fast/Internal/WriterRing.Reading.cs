@@ -19,9 +19,6 @@ internal sealed partial class WriterRing
     /// <summary>The number of samples published so far.</summary>
     public long Head => Volatile.Read(ref _state.Head); // acquire
 
-    /// <summary>True when no sample was ever published on this ring.</summary>
-    public bool IsEmpty => Head == 0;
-
     /// <summary>A cheap change detector: grows with every completed record, error or rejection on this ring.</summary>
     public long Version =>
         Volatile.Read(ref _state.Head) + Volatile.Read(ref _state.Errors) + Volatile.Read(ref _state.Rejected); // acquire loads of monotonic counters
