@@ -1,10 +1,12 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using System.Net;
 using System.Text;
 using System.Threading;
+using System.Threading.Channels;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -16,30 +18,50 @@ using Microsoft.Extensions.Logging;
 namespace BatchStats.Fast.Demo;
 
 /// <summary>
-/// The demo: a client of BatchStats.Fast.Hosting (AddBatchStats + MapBatchStats at the root: /, /stats, /metrics),
-/// the simulation recording into the hosted tracker, on 127.0.0.1; startable in-process (tests do).
+/// The demo: an inference server (a load generator, a request queue, worker threads running an ONNX model) recording
+/// into a tracker of BatchStats.Fast.Hosting (AddBatchStats + MapBatchStats at the root: /, /stats, /metrics), on
+/// 127.0.0.1; startable in-process (tests do).
 /// </summary>
 public sealed class DemoHost : IAsyncDisposable
 {
     /// <summary>The demo's tracker name (its key, meter tag and <c>tracker</c> label).</summary>
     public const string TrackerName = "demo";
 
-    private readonly CancellationTokenSource _stop = new();
-    private readonly WebApplication _app;
-    private readonly Task _simulation;
+    /// <summary>The meter the demo's instruments are on (tagged <c>batchstats.tracker=demo</c>).</summary>
+    public const string MeterName = "BatchStats.Fast";
 
-    private DemoHost(DemoOptions options, WebApplication app, Uri address)
+    private readonly WebApplication _app;
+    private readonly LoadGenerator _generator;
+    private readonly InferenceWorker[] _workers;
+    private readonly CancellationTokenSource _abandon = new();
+    private Task? _stopped;
+    private long _lastServed;
+    private long _lastFrame;
+
+    private DemoHost(DemoOptions options, WebApplication app, Uri address, InferenceModel model, double capacity, double rate)
     {
         Options = options;
         _app = app;
+        Model = model;
+        Capacity = capacity;
+        SteadyRate = rate;
         Stats = app.Services.GetRequiredKeyedService<LockFreeBatchStats>(TrackerName);
         Monitor = app.Services.GetRequiredKeyedService<BatchStatsMonitor>(TrackerName);
         Address = address;
-        _simulation = new Simulation(options, Stats).RunAsync(_stop.Token);
-    }
+        Channel<Request> queue = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleWriter = true });
+        long start = Stopwatch.GetTimestamp();
+        _workers = Enumerable.Range(0, options.Workers)
+            .Select(id => new InferenceWorker(id, queue.Reader, Stats, model, options.MaxBatch, options.MaxWait, _abandon.Token))
+            .ToArray();
+        _generator = new LoadGenerator(queue.Writer, model.Features, rate, options.BadShare, start);
+        Queue = queue.Reader;
+        foreach (InferenceWorker worker in _workers)
+        {
+            worker.Start();
+        }
 
-    /// <summary>The meter the demo's instruments are on (tagged <c>batchstats.tracker=demo</c>).</summary>
-    public const string MeterName = "BatchStats.Fast";
+        _generator.Start();
+    }
 
     public DemoOptions Options { get; }
 
@@ -47,10 +69,84 @@ public sealed class DemoHost : IAsyncDisposable
 
     public BatchStatsMonitor Monitor { get; }
 
+    /// <summary>The model the workers run.</summary>
+    public InferenceModel Model { get; }
+
+    /// <summary>Requests per second the workers can serve, measured at start (see <see cref="MeasureCapacity"/>).</summary>
+    public double Capacity { get; }
+
+    /// <summary>The steady arrival rate (requests per second) of the load profile.</summary>
+    public double SteadyRate { get; }
+
     /// <summary>Where the HTTP server listens, e.g. http://127.0.0.1:5080/.</summary>
     public Uri Address { get; }
 
+    /// <summary>The request queue (its count is the backlog).</summary>
+    public ChannelReader<Request> Queue { get; }
+
+    /// <summary>Requests generated so far.</summary>
+    public long Generated => _generator.Generated;
+
+    /// <summary>Requests run through the model so far.</summary>
+    public long Served => _workers.Sum(w => w.Served);
+
+    /// <summary>Malformed requests rejected so far.</summary>
+    public long Rejected => _workers.Sum(w => w.Rejected);
+
+    /// <summary>The overhead line of the final summary (complete once <see cref="StopLoadAsync"/> has finished).</summary>
+    public string OverheadLine => RecordingOverhead.Line(_workers.Select(w => w.Overhead));
+
+    /// <summary>The workers' overhead figures (complete once <see cref="StopLoadAsync"/> has finished).</summary>
+    public (double NanosecondsPerBatch, double ShareOfInference, long Samples) Overhead => RecordingOverhead.Combine(_workers.Select(w => w.Overhead));
+
     public static async Task<DemoHost> StartAsync(DemoOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        InferenceModel model = InferenceModel.Load(options.ModelPath ?? InferenceModel.DefaultPath);
+        try
+        {
+            double capacity = MeasureCapacity(model, options);
+            double rate = options.ArrivalRate ?? Math.Max(100, Math.Round(0.4 * capacity / 100) * 100);
+            WebApplication app = await StartWebAsync(options, loggerFactory).ConfigureAwait(false);
+            string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            return new DemoHost(options, app, new Uri(address.EndsWith('/') ? address : address + "/"), model, capacity, rate);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The workers' capacity in requests per second: full batches run back to back on one thread for about 200 ms
+    /// (after a warm-up), times the workers that can run at once (no more than the cores).
+    /// </summary>
+    public static double MeasureCapacity(InferenceModel model, DemoOptions options)
+    {
+        using ModelRunner runner = model.CreateRunner(options.MaxBatch);
+        for (int i = 0; i < options.MaxBatch; i++)
+        {
+            runner.InputRow(i).Fill(0.5f);
+        }
+
+        for (int i = 0; i < 10; i++)
+        {
+            runner.Run(options.MaxBatch);
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        int runs = 0;
+        while (Stopwatch.GetElapsedTime(start).TotalMilliseconds < 200 || runs < 5)
+        {
+            runner.Run(options.MaxBatch);
+            runs++;
+        }
+
+        double perBatch = Stopwatch.GetElapsedTime(start).TotalSeconds / runs;
+        return Math.Min(options.Workers, Environment.ProcessorCount) * options.MaxBatch / perBatch;
+    }
+
+    private static async Task<WebApplication> StartWebAsync(DemoOptions options, ILoggerFactory? loggerFactory)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -63,23 +159,20 @@ public sealed class DemoHost : IAsyncDisposable
         builder.Configuration[$"BatchStats:{TrackerName}:Items"] = "requests"; // what the page's units say
         builder.Services.AddBatchStats(TrackerName, o =>
         {
-            o.WindowSize = 5000;
-            o.MaxSampleAge = TimeSpan.FromSeconds(5); // the figures follow the load within seconds (the spike, the recovery)
+            o.WindowSize = 20_000;
+            o.MaxSampleAge = TimeSpan.FromSeconds(3); // the figures follow the load within seconds (the spike, the recovery)
             o.CacheValidTime = TimeSpan.FromMilliseconds(200);
         });
         builder.Services.Configure<AlertThresholds>(TrackerName, t =>
         {
-            t.MaxProcessingTime = 0.024; // crossed near the peaks of the simulated load, cleared in the troughs
-            t.MinThroughput = 200;
-            t.MaxErrorRate = 0.002;
-            t.MaxQueueLength = 512;
-            t.MaxP99Latency = 0.250;
+            t.MaxP99Latency = 0.100; // steady load: a few ms; the spike's backlog: hundreds of ms and more
+            t.MaxQueueLength = 2_000; // steady load: tens; the spike's backlog: tens of thousands
+            t.MaxErrorRate = 0.01; // the malformed share (0.05 % by default) stays below it
         });
         WebApplication app = builder.Build();
         app.MapBatchStats(string.Empty);
         await app.StartAsync().ConfigureAwait(false);
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new DemoHost(options, app, new Uri(address.EndsWith('/') ? address : address + "/"));
+        return app;
     }
 
     /// <summary>One frame of the console view.</summary>
@@ -88,9 +181,13 @@ public sealed class DemoHost : IAsyncDisposable
         BatchStatsAnalysis a = Stats.GetComprehensiveStats();
         BatchStatsSnapshot s = a.Snapshot;
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"BatchStats.Fast demo — {Options.Workers} workers — {Address}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"  throughput  {s.Throughput,10:F0} items/s   peak {s.PeakThroughput:F0}   batches {s.BatchCount:N0}   items {s.TotalProcessed:N0}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"  processing  p50 {s.MedianProcessingTime * 1000,7:F2} ms   p95 {s.P95ProcessingTime * 1000,7:F2} ms   p99 {s.P99ProcessingTime * 1000,7:F2} ms");
+        text.AppendLine(CultureInfo.InvariantCulture, $"BatchStats.Fast demo — {System.IO.Path.GetFileName(Model.Path)} [N,{Model.Features}]→[N,{Model.Outputs}] on ONNX Runtime — {Options.Workers} workers — {Address}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  load        steady {SteadyRate,8:F0} req/s   now {LoadGenerator.RateAt(SteadyRate, Stopwatch.GetElapsedTime(_generator.Start0).TotalSeconds),8:F0} req/s   capacity ~{Capacity:F0} req/s   backlog {Queue.Count:N0}");
+        long served = Served, now = Stopwatch.GetTimestamp();
+        double servedRate = _lastFrame == 0 ? 0 : (served - _lastServed) * (double)Stopwatch.Frequency / (now - _lastFrame);
+        (_lastServed, _lastFrame) = (served, now);
+        text.AppendLine(CultureInfo.InvariantCulture, $"  served      {servedRate,10:F0} req/s   per worker busy {s.Throughput:F0} req/s of inference (peak {s.PeakThroughput:F0})   batches {s.BatchCount:N0}   requests {s.TotalProcessed:N0}   batch avg {s.AvgBatchSize:F1}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  inference   p50 {s.MedianProcessingTime * 1000,7:F3} ms   p95 {s.P95ProcessingTime * 1000,7:F3} ms   p99 {s.P99ProcessingTime * 1000,7:F3} ms");
         text.AppendLine(CultureInfo.InvariantCulture, $"  latency     p50 {s.MedianLatency * 1000,7:F2} ms   p95 {s.P95Latency * 1000,7:F2} ms   p99 {s.P99Latency * 1000,7:F2} ms");
         text.AppendLine(CultureInfo.InvariantCulture, $"  queue       avg {s.AvgQueueLength,7:F1}      max {s.MaxQueueLength,7}      wait {s.AvgQueueTime * 1000,7:F2} ms");
         text.AppendLine(CultureInfo.InvariantCulture, $"  errors      {s.ErrorRate,8:P3}   trends: performance {BatchStatsAnalysis.Word(a.PerformanceTrend)}, throughput {BatchStatsAnalysis.Word(a.ThroughputTrend)}, errors {BatchStatsAnalysis.Word(a.ErrorTrend)}");
@@ -100,12 +197,30 @@ public sealed class DemoHost : IAsyncDisposable
         return text.ToString();
     }
 
+    /// <summary>
+    /// Stops the load: no new requests; the workers serve what is queued for up to <paramref name="drain"/>, then
+    /// leave the rest; waits for them. Idempotent.
+    /// </summary>
+    public Task StopLoadAsync(TimeSpan drain) => _stopped ??= StopCore(drain);
+
+    private async Task StopCore(TimeSpan drain)
+    {
+        _generator.Stop();
+        Task workers = Task.Factory.StartNew(() => Array.ForEach(_workers, w => w.Join()), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        if (await Task.WhenAny(workers, Task.Delay(drain)).ConfigureAwait(false) != workers)
+        {
+            await _abandon.CancelAsync().ConfigureAwait(false);
+        }
+
+        await workers.ConfigureAwait(false);
+    }
+
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        await _simulation.ConfigureAwait(false);
+        await StopLoadAsync(TimeSpan.Zero).ConfigureAwait(false);
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
-        _stop.Dispose();
+        Model.Dispose();
+        _abandon.Dispose();
     }
 }

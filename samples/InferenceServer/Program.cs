@@ -48,6 +48,11 @@ try
 {
     host = await DemoHost.StartAsync(options, logging);
 }
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message); // --model: a missing file or a model of another shape
+    return 2;
+}
 catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
 {
     Console.Error.WriteLine($"port {options.Port} is in use; pass --port 0 for any free port");
@@ -56,6 +61,7 @@ catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorC
 
 await using DemoHost _ = host;
 Console.WriteLine($"Dashboard: {host.Address}   Prometheus: {host.Address}metrics   JSON: {host.Address}stats");
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Model: {host.Model.Path} [N,{host.Model.Features}]->[N,{host.Model.Outputs}]; capacity measured {host.Capacity:F0} requests/s; steady load {host.SteadyRate:F0}/s"));
 bool live = !Console.IsOutputRedirected;
 if (!options.Serve)
 {
@@ -84,6 +90,7 @@ while (!cancel.IsCancellationRequested)
     frameLines = frame.Split('\n').Length - 1;
 }
 
+await host.StopLoadAsync(TimeSpan.FromSeconds(1)); // serve the queue for up to a second, then leave the rest
 Console.WriteLine();
 Console.WriteLine("final summary:");
 foreach ((string key, double value) in host.Stats.GetStats().ToDictionary())
@@ -95,4 +102,6 @@ BatchStatsAnalysis analysis = host.Stats.GetComprehensiveStats();
 Console.WriteLine($"  {"efficiency_score",-24} {analysis.EfficiencyScore.ToString("F3", CultureInfo.InvariantCulture)}");
 Console.WriteLine($"  {"utilization",-24} {analysis.Utilization.ToString("F3", CultureInfo.InvariantCulture)}");
 Console.WriteLine($"  {"bottlenecks",-24} {string.Join(", ", analysis.Bottlenecks.Select(b => b.Name))}");
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  requests: {host.Generated:N0} generated, {host.Served:N0} served, {host.Rejected:N0} rejected, {host.Queue.Count:N0} left queued"));
+Console.WriteLine(host.OverheadLine);
 return 0;

@@ -7,15 +7,15 @@ using System.Threading.Tasks;
 using BatchStats.Fast.Demo;
 using Xunit;
 
-namespace BatchStats.Fast.Tests;
+namespace BatchStats.Fast.Demo.Tests;
 
-/// <summary>The demo host in-process on a free loopback port: its three endpoints serve real data.</summary>
+/// <summary>The demo host in-process on a free loopback port (real inference through ONNX Runtime): its endpoints serve real data, and as a process it stops on SIGTERM and refuses a busy port.</summary>
 public sealed class DemoHostTests
 {
     [Fact]
     public async Task DemoHost_RunsASecond_EndpointsServeRealData()
     {
-        await using DemoHost host = await DemoHost.StartAsync(new DemoOptions { Port = 0, Workers = 2, ArrivalRate = 800 });
+        await using DemoHost host = await DemoHost.StartAsync(new DemoOptions { Port = 0, Workers = 2, ArrivalRate = 2000 });
         Assert.Equal("127.0.0.1", host.Address.Host);
         await Task.Delay(TimeSpan.FromSeconds(1.5));
         using var http = new HttpClient { BaseAddress = host.Address, Timeout = TimeSpan.FromSeconds(30) };
@@ -38,7 +38,7 @@ public sealed class DemoHostTests
             using HttpResponseMessage response = await http.SendAsync(request);
             Assert.Equal("application/vnd.google.protobuf", response.Content.Headers.ContentType!.MediaType);
             using var body = new System.IO.MemoryStream(await response.Content.ReadAsByteArrayAsync());
-            var first = PrometheusProto.MetricFamily.Parser.ParseDelimitedFrom(body);
+            var first = BatchStats.Fast.Tests.PrometheusProto.MetricFamily.Parser.ParseDelimitedFrom(body);
             Assert.Equal("batch_batches_total", first.Name);
             Assert.True(first.Metric[0].Counter.Value > 0);
         }
@@ -127,13 +127,27 @@ public sealed class DemoHostTests
     [Fact]
     public void Options_Parse_AndRejectBadInput()
     {
-        DemoOptions o = DemoOptions.Parse(["--workers", "3", "--duration", "5", "--port", "0", "--serve", "--rate", "100"]);
+        DemoOptions o = DemoOptions.Parse(["--workers", "3", "--duration", "5", "--port", "0", "--serve", "--rate", "100", "--max-batch", "16", "--max-wait", "0.5", "--bad-share", "0.25", "--model", "m.onnx"]);
         Assert.Equal(3, o.Workers);
         Assert.Equal(TimeSpan.FromSeconds(5), o.Duration);
         Assert.Equal(0, o.Port);
         Assert.True(o.Serve);
+        Assert.Equal(100, o.ArrivalRate);
+        Assert.Equal(16, o.MaxBatch);
+        Assert.Equal(TimeSpan.FromMilliseconds(0.5), o.MaxWait);
+        Assert.Equal(0.25, o.BadShare);
+        Assert.Equal("m.onnx", o.ModelPath);
+        DemoOptions defaults = DemoOptions.Parse([]);
+        Assert.Null(defaults.ArrivalRate); // measured at start
+        Assert.Equal(64, defaults.MaxBatch);
+        Assert.Equal(Environment.ProcessorCount, defaults.Workers);
         Assert.True(DemoOptions.Parse(["--help"]).Help);
-        Assert.Throws<ArgumentException>(() => DemoOptions.Parse(["--workers", "0"]));
+        Assert.Contains("--workers", Assert.Throws<ArgumentException>(() => DemoOptions.Parse(["--workers", "0"])).Message, StringComparison.Ordinal);
+        Assert.Contains("--rate", Assert.Throws<ArgumentException>(() => DemoOptions.Parse(["--rate", "Infinity"])).Message, StringComparison.Ordinal);
+        Assert.Contains("--rate", Assert.Throws<ArgumentException>(() => DemoOptions.Parse(["--rate", "NaN"])).Message, StringComparison.Ordinal);
+        Assert.Contains("--bad-share", Assert.Throws<ArgumentException>(() => DemoOptions.Parse(["--bad-share", "1.5"])).Message, StringComparison.Ordinal);
+        Assert.Contains("--max-wait", Assert.Throws<ArgumentException>(() => DemoOptions.Parse(["--max-wait", "-1"])).Message, StringComparison.Ordinal);
+        Assert.Contains("--model", Assert.Throws<ArgumentException>(() => DemoOptions.Parse(["--model"])).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => DemoOptions.Parse(["--bogus"]));
     }
 }

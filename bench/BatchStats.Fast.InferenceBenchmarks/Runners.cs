@@ -1,0 +1,24 @@
+using System;
+using BatchStats.Fast.Demo;
+
+namespace BatchStats.Fast.Benchmarks;
+
+internal static class Runners
+{
+    /// <summary>A runner for batches of <paramref name="batchSize"/> with its rows filled with standard-normal features.</summary>
+    public static ModelRunner Filled(InferenceModel model, int batchSize, int seed)
+    {
+        ModelRunner runner = model.CreateRunner(batchSize);
+        var rng = new Random(seed);
+        for (int row = 0; row < batchSize; row++)
+        {
+            Span<float> features = runner.InputRow(row);
+            for (int j = 0; j < features.Length; j++)
+            {
+                features[j] = (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
+            }
+        }
+
+        return runner;
+    }
+}

@@ -1,0 +1,107 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Channels;
+
+namespace BatchStats.Fast.Demo;
+
+/// <summary>
+/// An open-loop client population: requests arrive as a Poisson process whose rate follows the load profile
+/// (<see cref="RateAt"/>), whether or not the server keeps up, so a backlog, its queueing and its latency are
+/// consequences of the real inference cost. Runs on its own thread; every millisecond it queues every request whose
+/// drawn arrival time has passed, stamped with that time. A share of requests carries a NaN feature (a malformed
+/// request the workers reject). Feature vectors come from a fixed pool of standard-normal vectors.
+/// </summary>
+public sealed class LoadGenerator
+{
+    private const int PoolSize = 1024;
+    private readonly ChannelWriter<Request> _queue;
+    private readonly double _rate;
+    private readonly double _badShare;
+    private readonly float[][] _pool;
+    private readonly float[] _malformed;
+    private readonly long _start;
+    private readonly Thread _thread;
+    private long _generated;
+    private volatile bool _stop;
+
+    /// <param name="queue">Where requests go (unbounded: an open-loop client does not wait for the server).</param>
+    /// <param name="features">Floats per request.</param>
+    /// <param name="rate">Steady arrivals per second.</param>
+    /// <param name="badShare">Share of requests with a NaN feature.</param>
+    /// <param name="start">Time zero of the load profile (a <see cref="Stopwatch"/> timestamp).</param>
+    public LoadGenerator(ChannelWriter<Request> queue, int features, double rate, double badShare, long start)
+    {
+        _queue = queue;
+        _rate = rate;
+        _badShare = badShare;
+        _start = start;
+        var rng = new Random(20261129);
+        _pool = new float[PoolSize][];
+        for (int i = 0; i < PoolSize; i++)
+        {
+            _pool[i] = new float[features];
+            for (int j = 0; j < features; j++)
+            {
+                _pool[i][j] = (float)Normal(rng);
+            }
+        }
+
+        _malformed = (float[])_pool[0].Clone();
+        _malformed[features / 2] = float.NaN;
+        _thread = new Thread(Run) { IsBackground = true, Name = "load generator" };
+    }
+
+    /// <summary>Time zero of the load profile (a <see cref="Stopwatch"/> timestamp).</summary>
+    public long Start0 => _start;
+
+    /// <summary>Requests queued so far (read while running: a lower bound).</summary>
+    public long Generated => Volatile.Read(ref _generated); // acquire: pairs with the generator's release store
+
+    /// <summary>
+    /// The load profile: the steady rate with a ±15 % swing over 20 s, and a spike from second 8 to second 12 of
+    /// every 30 at 3.75 × the steady rate (with the default steady rate, 40 % of the measured capacity, that is 1.5 ×
+    /// capacity: a backlog builds, then drains after it).
+    /// </summary>
+    public static double RateAt(double steadyRate, double seconds) =>
+        steadyRate * (1 + (0.15 * Math.Sin(2 * Math.PI * seconds / 20))) * (seconds % 30 is >= 8 and < 12 ? 3.75 : 1);
+
+    /// <summary>Starts the generator thread.</summary>
+    public void Start() => _thread.Start();
+
+    /// <summary>Stops generating, waits for the thread, and marks the queue complete (workers drain what is left).</summary>
+    public void Stop()
+    {
+        _stop = true;
+        if (_thread.IsAlive)
+        {
+            _thread.Join();
+        }
+
+        _queue.TryComplete();
+    }
+
+    private void Run()
+    {
+        var rng = new Random(42);
+        double tick = Stopwatch.Frequency;
+        double next = _start; // the next arrival, in Stopwatch ticks (double: sub-tick gaps at high rates add up)
+        while (!_stop)
+        {
+            long now = Stopwatch.GetTimestamp();
+            while (next <= now)
+            {
+                float[] features = rng.NextDouble() < _badShare ? _malformed : _pool[rng.Next(PoolSize)];
+                _queue.TryWrite(new Request((long)next, features)); // unbounded: always accepted
+                Volatile.Write(ref _generated, _generated + 1); // release: single writer; Generated reads it with acquire
+                double rate = RateAt(_rate, (next - _start) / tick);
+                next += -Math.Log(1 - rng.NextDouble()) / rate * tick; // exponential gap: Poisson arrivals
+            }
+
+            Thread.Sleep(1);
+        }
+    }
+
+    private static double Normal(Random rng) =>
+        Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()); // Box–Muller
+}

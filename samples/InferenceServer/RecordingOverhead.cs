@@ -1,0 +1,91 @@
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+
+namespace BatchStats.Fast.Demo;
+
+/// <summary>
+/// What the statistics cost inside the loop, measured in-process: one worker's timings of its record calls (a
+/// sample of batches) and of its inference calls (every batch). Written by its worker only; read after the worker
+/// has ended (<see cref="System.Threading.Thread.Join()"/> orders the reads after the writes).
+/// </summary>
+/// <remarks>
+/// How a sampled batch is timed: three clock reads, <c>t0</c>, <c>t1</c>, then the batch's record calls
+/// (<c>Update</c>, and <c>RecordError</c> when it rejected requests), then <c>t2</c>. <c>t2 - t1</c> is the record
+/// calls plus one clock read's own cost; <c>t1 - t0</c> is one clock read's cost measured right beside it, so
+/// <c>(t2 - t1) - (t1 - t0)</c> is the record calls alone. A single sample is a few ns ± the clock's jitter (it can be
+/// negative); the mean over thousands of samples is the figure. Samples during which the thread was interrupted
+/// (either interval above 10 µs: a preemption on a busy machine is milliseconds, and one in a thousand samples would
+/// otherwise dominate the mean) are left out and counted; the summary line says how many.
+/// </remarks>
+public sealed class RecordingOverhead
+{
+    private static readonly long Interrupted = Stopwatch.Frequency / 100_000; // 10 µs: a thousand times a record call
+    private long _recordTicks;
+    private long _recordSamples;
+    private long _interrupted;
+    private long _runTicks;
+    private long _runs;
+
+    /// <summary>
+    /// Adds one sampled batch: <paramref name="clock"/> = <c>t1 - t0</c>, <paramref name="calls"/> = <c>t2 - t1</c>
+    /// (Stopwatch ticks). A sample where either interval exceeds 10 µs was interrupted (the thread was preempted or
+    /// the process paused): it measures the scheduler, not the record calls, and is counted apart.
+    /// </summary>
+    public void AddRecordCalls(long clock, long calls)
+    {
+        if (clock > Interrupted || calls > Interrupted)
+        {
+            _interrupted++;
+            return;
+        }
+
+        _recordTicks += calls - clock;
+        _recordSamples++;
+    }
+
+    /// <summary>Adds one <c>Run</c> call's duration (Stopwatch ticks).</summary>
+    public void AddRun(long ticks)
+    {
+        _runTicks += ticks;
+        _runs++;
+    }
+
+    /// <summary>Sampled batches so far.</summary>
+    public long Samples => _recordSamples;
+
+    /// <summary>
+    /// The summary line over several workers: <c>stats overhead: &lt;ns&gt; ns per batch (&lt;pct&gt;% of mean inference time)</c>,
+    /// mean record-call time over the sampled batches, as a share of the mean <c>Run</c> time over all batches.
+    /// </summary>
+    public static string Line(IEnumerable<RecordingOverhead> workers)
+    {
+        (double ns, double share, long samples) = Combine(workers);
+        long interrupted = 0;
+        foreach (RecordingOverhead w in workers)
+        {
+            interrupted += w._interrupted;
+        }
+
+        return samples == 0
+            ? "stats overhead: no batch was sampled"
+            : string.Create(CultureInfo.InvariantCulture, $"stats overhead: {ns:F1} ns per batch ({share * 100:F3}% of mean inference time); {samples:N0} batches sampled, {interrupted:N0} interrupted left out");
+    }
+
+    /// <summary>Mean record-call ns per sampled batch, its share of the mean <c>Run</c> time, and the sample count.</summary>
+    public static (double NanosecondsPerBatch, double ShareOfInference, long Samples) Combine(IEnumerable<RecordingOverhead> workers)
+    {
+        long recordTicks = 0, samples = 0, runTicks = 0, runs = 0;
+        foreach (RecordingOverhead w in workers)
+        {
+            recordTicks += w._recordTicks;
+            samples += w._recordSamples;
+            runTicks += w._runTicks;
+            runs += w._runs;
+        }
+
+        double ns = samples == 0 ? 0 : recordTicks * 1e9 / Stopwatch.Frequency / samples;
+        double runNs = runs == 0 ? 0 : runTicks * 1e9 / Stopwatch.Frequency / runs;
+        return (ns, runNs > 0 ? ns / runNs : 0, samples);
+    }
+}
