@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -10,11 +11,11 @@ namespace BatchStats.Fast.Internal;
 /// <see cref="ExponentialLayout"/> cell, plus the sum, minimum and maximum of each series.
 /// </summary>
 /// <remarks>
-/// Design: the ring's owner is the only writer; each record adds one plain increment per series and updates that
-/// series' sum, minimum and maximum (owner-only memory, published with the record by the release store of the
-/// ring's Head). Readers load the cells with acquire loads and may see increments of a record still in flight: every
-/// cell only grows (sums too: times are non-negative), so a reader never sees a count fall. Cells map to buckets
-/// only on the read side. The cells survive ring reuse: a new owner's counts carry on.
+/// Design: the ring's owner is the only writer. It bins its records a chunk at a time (and an <c>UpdateMany</c>'s
+/// directly), one plain increment per series and value plus the series' sum, minimum and maximum; the ring's
+/// <c>BinnedTo</c> release publishes them. Readers go through <see cref="WriterRing.ReadHistogram"/>, which adds the
+/// records not yet binned and retries a read that overlapped a binning, so a count or a sum never falls between
+/// reads. Cells map to buckets only on the read side. The cells survive ring reuse: a new owner's counts carry on.
 /// </remarks>
 internal sealed class RingHistograms
 {
@@ -57,7 +58,8 @@ internal sealed class RingHistograms
         double sum = 0;
         foreach (WriterRing ring in rings)
         {
-            sum += Volatile.Read(ref ring.Histograms._stats[3 * series]); // acquire: a sum only grows
+            ring.ReadHistogram(series, default, out double ringSum, out _, out _);
+            sum += ringSum;
         }
 
         return sum;
@@ -82,31 +84,60 @@ internal sealed class RingHistograms
     }
 
     /// <summary>
-    /// Adds this ring's counts of <paramref name="series"/> to <paramref name="buckets"/> ([0]: the zero bucket, then
-    /// the layout's bucket slots), and its sum, minimum and maximum to the accumulators (any thread).
+    /// Reads the binned counts of <paramref name="series"/> per cell into <paramref name="cells"/> (skipped when empty)
+    /// and the series' sum, minimum and maximum (any thread; <see cref="WriterRing.ReadHistogram"/> validates the read).
     /// </summary>
-    public void AddTo(int series, Span<long> buckets, ref double sum, ref double min, ref double max)
+    public void Read(int series, Span<long> cells, out double sum, out double min, out double max)
     {
-        ReadOnlySpan<long> cells = _cells.AsSpan(series * _stride, _stride);
-        for (int cell = 0; cell < cells.Length; cell++)
+        if (!cells.IsEmpty)
         {
-            buckets[_layout.BucketOf(cell) + 1] += Volatile.Read(ref Unsafe.AsRef(in cells[cell])); // acquire: a cell only grows
+            ref long source = ref _cells[series * _stride];
+            for (int cell = 0; cell < _stride; cell++)
+            {
+                cells[cell] = Volatile.Read(ref Unsafe.Add(ref source, cell)); // acquire: ordered before the caller's claim check
+            }
         }
 
         ref double stats = ref _stats[3 * series];
-        sum += Volatile.Read(ref stats); // acquire
-        min = Math.Min(min, Volatile.Read(ref Unsafe.Add(ref stats, 1))); // acquire
-        max = Math.Max(max, Volatile.Read(ref Unsafe.Add(ref stats, 2))); // acquire
+        sum = Volatile.Read(ref stats); // acquire
+        min = Volatile.Read(ref Unsafe.Add(ref stats, 1)); // acquire
+        max = Volatile.Read(ref Unsafe.Add(ref stats, 2)); // acquire
+    }
+
+    /// <summary>Adds values not yet binned to a <see cref="Read"/> result, as <see cref="Record"/> would (any thread; touches only the arguments).</summary>
+    public void Add(ReadOnlySpan<double> values, Span<long> cells, ref double sum, ref double min, ref double max)
+    {
+        foreach (double value in values)
+        {
+            if (!cells.IsEmpty)
+            {
+                cells[(int)_layout.Cell(value)]++;
+            }
+
+            Add(ref sum, ref min, ref max, value); // one by one in record order, as the owner adds them
+        }
     }
 
     private static ExponentialHistogram Series(WriterRing[] rings, ExponentialLayout layout, int series)
     {
         var counts = new long[layout.BucketCount + 1]; // [0]: the zero bucket, then the layout's bucket slots
         double sum = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
+        long[] cells = ArrayPool<long>.Shared.Rent(layout.CellCount);
         foreach (WriterRing ring in rings)
         {
-            ring.Histograms.AddTo(series, counts, ref sum, ref min, ref max);
+            Span<long> ringCells = cells.AsSpan(0, layout.CellCount);
+            ring.ReadHistogram(series, ringCells, out double ringSum, out double ringMin, out double ringMax);
+            for (int cell = 0; cell < ringCells.Length; cell++)
+            {
+                counts[layout.BucketOf(cell) + 1] += ringCells[cell];
+            }
+
+            sum += ringSum;
+            min = Math.Min(min, ringMin);
+            max = Math.Max(max, ringMax);
         }
+
+        ArrayPool<long>.Shared.Return(cells);
 
         return ExponentialHistogram.Create(layout.Scale, counts[0], layout.MinIndex, counts.AsSpan(1), sum, min, max, ExponentialLayout.MinValue);
     }
@@ -121,11 +152,13 @@ internal sealed class RingHistograms
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Add(ref double stats, double value)
+    private static void Add(ref double stats, double value) =>
+        Add(ref stats, ref Unsafe.Add(ref stats, 1), ref Unsafe.Add(ref stats, 2), value); // plain: owner-only, as above
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add(ref double sum, ref double min, ref double max, double value)
     {
-        stats += value; // plain: owner-only, as above
-        ref double min = ref Unsafe.Add(ref stats, 1);
-        ref double max = ref Unsafe.Add(ref stats, 2);
+        sum += value;
         if (value < min)
         {
             min = value + 0.0; // -0.0 becomes +0.0, as everywhere on the read side

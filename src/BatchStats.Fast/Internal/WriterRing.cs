@@ -30,6 +30,7 @@ internal sealed partial class WriterRing
     private readonly Slot[] _slots;
     private readonly ErrorEvent[] _errorEvents = new ErrorEvent[2 * ErrorEventCapacity]; // slack: an event in flight never overwrites a kept one
     private readonly long _mask;
+    private readonly long _binMask; // the owner bins at every Head that is a multiple of _binMask + 1 (WriterRing.Histograms.cs)
     private PaddedState _state;
 
     public WriterRing(object owner, int capacity, Thread ownerThread, ExponentialLayout? layout = null)
@@ -39,6 +40,7 @@ internal sealed partial class WriterRing
         Owner = owner;
         _slots = GC.AllocateUninitializedArray<Slot>(capacity); // only slots below Head are ever read, and those were written
         _mask = capacity - 1;
+        _binMask = Math.Max(1, Math.Min(BinChunk, capacity / 2)) - 1;
         OwnerThread = ownerThread;
     }
 
@@ -144,11 +146,14 @@ internal sealed partial class WriterRing
         long head = _state.Head; // owner-only field: a plain read sees the owner's own last write
         ref Slot slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slots), (nint)(head & _mask));
         StoreSlot(ref slot, processingTime, batchSize, queueTime, latency, queueLength, timestamp);
-        Histograms.Record(processingTime, queueTime, latency);
         long total = _state.TotalProcessed + batchSize;
         _state.TotalProcessed = total; // plain: published to readers by the release store of Head below
         Volatile.Write(ref _state.Head, head + 1); // release: the slot and counter stores above are visible before the new Head
         Volatile.Write(ref _state.TotalProcessedAtHead, total); // release: a reader that sees it also sees the Head above
+        if (((head + 1) & _binMask) == 0)
+        {
+            BinPending(head + 1); // a chunk is complete: into the histograms, out of line
+        }
     }
 
     /// <summary>Publishes one caller-stamped sample if it passes the fast check (<see cref="SampleValidation.IsValidCallerStamped"/>); false otherwise, writing nothing. Owner thread only.</summary>
@@ -180,6 +185,8 @@ internal sealed partial class WriterRing
     internal long StoreMany(ReadOnlySpan<BatchSample> samples, bool skipInvalid, int count, long selfStamp)
     {
         long head = _state.Head; // owner-only field
+        BinPending(head); // the records before this batch, so that the batch's own can be binned directly
+        ClaimDirectBins(head + count);
         Volatile.Write(ref _state.Claim, head + count); // release: readers that see any slot store below also see the claim
         long firstKept = head + count - _slots.Length; // earlier sequences would be overwritten within this call
         long seq = head;
@@ -215,6 +222,8 @@ internal sealed partial class WriterRing
         BeforePublish?.Invoke();
         Volatile.Write(ref _state.Head, end); // release: every slot of the batch and the counter are visible before the new Head
         Volatile.Write(ref _state.TotalProcessedAtHead, total); // release: as in Write
+        BeforeBinPublish?.Invoke();
+        Volatile.Write(ref _state.BinnedTo, end); // release: the batch's cell increments (StoreMany) are visible before it
     }
 
     /// <summary>Notes the coarse tick at which the owner last read the precise clock.</summary>
@@ -284,6 +293,8 @@ internal sealed partial class WriterRing
         [FieldOffset(104)] public long LastCoarseTick;
         [FieldOffset(112)] public long ErrorHead;
         [FieldOffset(120)] public long TotalProcessedAtHead;
+        [FieldOffset(128)] public long BinnedTo; // touched once per chunk: its own line, apart from the record path's
+        [FieldOffset(136)] public long BinClaim;
     }
 }
 

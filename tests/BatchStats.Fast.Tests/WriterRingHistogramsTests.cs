@@ -1,0 +1,213 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using BatchStats.Fast.Internal;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Xunit;
+
+namespace BatchStats.Fast.Tests;
+
+/// <summary>
+/// The writer's chunked binning into the all-time histograms (WriterRing.Histograms.cs): a read is exact at any
+/// point of a history (binned records plus the ones still pending in the slots), never counts a record twice while
+/// the owner is binning, and its sum is the sequential sum in record order.
+/// </summary>
+public sealed class WriterRingHistogramsTests
+{
+    /// <summary>
+    /// Random histories of single records and UpdateMany spans (some longer than the ring), read after every step:
+    /// counts per bucket, zero count, min and max equal a plain reference over every value recorded, and the sum is
+    /// bit for bit the sequential sum in record order; counts and sums never fall between reads.
+    /// </summary>
+    [Property(MaxTest = 60)]
+    public Property GetHistograms_AfterEveryStep_EqualsTheReference() =>
+        Prop.ForAll(
+            Gen.Choose(0, 300).Select(n => n == 0 ? 1 : n).ArrayOf().ToArbitrary(), // 1: a single Update; more: UpdateMany(n)
+            Gen.Choose(0, 1_000_000).ArrayOf().ToArbitrary(),
+            (steps, seeds) =>
+            {
+                var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 8, CacheValidTime = TimeSpan.Zero }); // 128-slot ring: long spans lap it
+                ExponentialLayout layout = ExponentialLayout.ForScale(3);
+                var values = new List<double>();
+                long stamp = 0;
+                int next = 0;
+                double Value() => seeds.Length == 0 ? 0.001 : seeds[next++ % seeds.Length] is int x && x % 97 == 0 ? 0 : Math.Exp((seeds[(next - 1) % seeds.Length] / 1e6 * 20) - 14);
+                long lastCount = 0;
+                double lastSum = 0;
+                foreach (int n in steps.Take(40))
+                {
+                    var batch = new BatchSample[n];
+                    for (int i = 0; i < n; i++)
+                    {
+                        double v = Value();
+                        batch[i] = new BatchSample(v, 1, v / 2, v * 3, 0, ++stamp);
+                        values.Add(v);
+                    }
+
+                    if (n == 1)
+                    {
+                        stats.Update(batch[0]);
+                    }
+                    else
+                    {
+                        stats.UpdateMany(batch);
+                    }
+
+                    ExponentialHistogram h = stats.GetHistograms().ProcessingTime;
+                    double sequential = 0;
+                    foreach (double v in values)
+                    {
+                        sequential += v;
+                    }
+
+                    var expected = values.Where(v => v > ExponentialLayout.MinValue).GroupBy(layout.Index).ToDictionary(g => g.Key, g => (long)g.Count());
+                    bool buckets = Enumerable.Range(0, h.Counts.Length).All(i => h.Counts[i] == expected.GetValueOrDefault(h.Offset + i));
+                    bool ok = h.Count == values.Count && buckets && h.ZeroCount == values.Count(v => v <= ExponentialLayout.MinValue)
+                        && h.Sum == sequential && h.Min == values.Min() && h.Max == values.Max()
+                        && stats.GetHistograms().Latency.Max == values.Max() * 3
+                        && h.Count >= lastCount && h.Sum >= lastSum;
+                    if (!ok)
+                    {
+                        return false;
+                    }
+
+                    (lastCount, lastSum) = (h.Count, h.Sum);
+                }
+
+                return true;
+            });
+
+    /// <summary>
+    /// The owner is held after incrementing a chunk's cells and before releasing BinnedTo: a reader on another thread
+    /// must wait (its cells already hold the chunk, and the chunk's slots are still readable as pending), then count
+    /// every record once. Without the claim check it returns at once with the chunk counted twice.
+    /// </summary>
+    [Fact]
+    public async Task ReadHistogram_DuringABinning_WaitsAndCountsEachRecordOnce()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero });
+        using var inHook = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        long countDuring;
+        var writer = new Thread(() =>
+        {
+            WriterRing ring = stats.CurrentRingForTests();
+            ring.BeforeBinPublish = () =>
+            {
+                inHook.Set();
+                release.Wait();
+            };
+            for (int i = 1; i <= WriterRing.BinChunk; i++)
+            {
+                stats.Update(new BatchSample(0.5, 1, 0, 1, 0, i)); // the last one bins the chunk and stops in the hook
+            }
+
+            ring.BeforeBinPublish = null;
+        });
+        writer.IsBackground = true;
+        writer.Start();
+        try
+        {
+            Assert.True(inHook.Wait(TimeSpan.FromSeconds(30)));
+            Task<long> reader = Task.Run(() => stats.GetHistograms().ProcessingTime.Count);
+            await Task.Delay(200);
+            Assert.False(reader.IsCompleted, "a reader must not finish while a chunk is half published");
+            release.Set();
+            countDuring = await reader.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            release.Set(); // never leave the writer parked, whatever failed
+        }
+
+        writer.Join();
+        Assert.Equal(WriterRing.BinChunk, countDuring);
+        Assert.Equal(WriterRing.BinChunk * 0.5, stats.GetHistograms().ProcessingTime.Sum);
+    }
+
+    /// <summary>
+    /// An UpdateMany bins its own records directly under a claim: held after Head is released and before BinnedTo,
+    /// a reader must wait (the batch is in the cells and, by Head, pending in the slots), then count it once.
+    /// </summary>
+    [Fact]
+    public async Task ReadHistogram_DuringAnUpdateMany_WaitsAndCountsEachRecordOnce()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero });
+        using var inHook = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var writer = new Thread(() =>
+        {
+            for (int i = 1; i <= 10; i++)
+            {
+                stats.Update(new BatchSample(0.25, 1, 0, 1, 0, i)); // pending, not binned: the UpdateMany bins them first
+            }
+
+            WriterRing ring = stats.CurrentRingForTests();
+            ring.BeforeBinPublish = () =>
+            {
+                inHook.Set();
+                release.Wait();
+            };
+            stats.UpdateMany(Enumerable.Range(11, 20).Select(i => new BatchSample(0.5, 1, 0, 1, 0, i)).ToArray());
+            ring.BeforeBinPublish = null;
+        });
+        writer.IsBackground = true;
+        writer.Start();
+        try
+        {
+            Assert.True(inHook.Wait(TimeSpan.FromSeconds(30)));
+            Task<double> reader = Task.Run(() => stats.GetHistograms().ProcessingTime.Sum);
+            await Task.Delay(200);
+            Assert.False(reader.IsCompleted, "a reader must not finish while an UpdateMany's bins are unpublished");
+            release.Set();
+            Assert.Equal((10 * 0.25) + (20 * 0.5), await reader.WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+        finally
+        {
+            release.Set(); // never leave the writer parked, whatever failed
+        }
+
+        writer.Join();
+        Assert.Equal(30, stats.GetHistograms().ProcessingTime.Count);
+    }
+
+    /// <summary>Records still pending when their thread exits are counted by readers, then binned by the ring's next owner.</summary>
+    [Fact]
+    public void PendingRecords_OfAnExitedThread_CountedThenBinnedByTheNextOwner()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 4, CacheValidTime = TimeSpan.Zero });
+        var first = new Thread(() =>
+        {
+            for (int i = 1; i <= 10; i++)
+            {
+                stats.Update(new BatchSample(1, 1, 0, 1, 0, i));
+            }
+        });
+        first.Start();
+        first.Join();
+        Assert.Equal(10, stats.GetHistograms().ProcessingTime.Count); // all pending (below a chunk)
+        for (int i = 0; i < 4; i++)
+        {
+            stats.Update(new BatchSample(3, 1, 0, 1, 0, 100 + i)); // this thread's ring: a window of newer samples
+        }
+
+        stats.GetStats(); // publishes the window cutoff: the exited ring, now out of the window, can be reused
+        var second = new Thread(() =>
+        {
+            for (int i = 11; i <= 11 + WriterRing.BinChunk; i++)
+            {
+                stats.Update(new BatchSample(2, 1, 0, 1, 0, 1000 + i));
+            }
+        });
+        second.Start();
+        second.Join();
+        BatchStatsHistograms h = stats.GetHistograms();
+        Assert.Equal(2, stats.RingCount); // the second thread took the first one's ring
+        Assert.Equal(14 + WriterRing.BinChunk + 1, h.ProcessingTime.Count);
+        Assert.Equal(10 + 12 + (2.0 * (WriterRing.BinChunk + 1)), h.ProcessingTime.Sum);
+    }
+}
