@@ -49,15 +49,19 @@ public sealed class DemoHost : IAsyncDisposable
         Monitor = app.Services.GetRequiredKeyedService<BatchStatsMonitor>(TrackerName);
         Address = address;
         Channel<Request> queue = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleWriter = true });
-        long start = Stopwatch.GetTimestamp();
         _workers = Enumerable.Range(0, options.Workers)
             .Select(id => new InferenceWorker(id, queue.Reader, Stats, model, options.MaxBatch, options.MaxWait, _abandon.Token))
             .ToArray();
-        _generator = new LoadGenerator(queue.Writer, model.Features, rate, options.BadShare, start);
+        _generator = new LoadGenerator(queue.Writer, model.Features, rate, options.BadShare);
         Queue = queue.Reader;
         foreach (InferenceWorker worker in _workers)
         {
             worker.Start();
+        }
+
+        foreach (InferenceWorker worker in _workers)
+        {
+            worker.Ready.Wait(); // traffic starts once every worker has warmed up
         }
 
         _generator.Start();
@@ -106,7 +110,7 @@ public sealed class DemoHost : IAsyncDisposable
         {
             double capacity = MeasureCapacity(model, options);
             double rate = options.ArrivalRate ?? Math.Max(100, Math.Round(0.4 * capacity / 100) * 100);
-            WebApplication app = await StartWebAsync(options, loggerFactory).ConfigureAwait(false);
+            WebApplication app = await StartWebAsync(options, rate, loggerFactory).ConfigureAwait(false);
             string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             return new DemoHost(options, app, new Uri(address.EndsWith('/') ? address : address + "/"), model, capacity, rate);
         }
@@ -146,7 +150,7 @@ public sealed class DemoHost : IAsyncDisposable
         return Math.Min(options.Workers, Environment.ProcessorCount) * options.MaxBatch / perBatch;
     }
 
-    private static async Task<WebApplication> StartWebAsync(DemoOptions options, ILoggerFactory? loggerFactory)
+    private static async Task<WebApplication> StartWebAsync(DemoOptions options, double rate, ILoggerFactory? loggerFactory)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -160,13 +164,14 @@ public sealed class DemoHost : IAsyncDisposable
         builder.Services.AddBatchStats(TrackerName, o =>
         {
             o.WindowSize = 20_000;
-            o.MaxSampleAge = TimeSpan.FromSeconds(3); // the figures follow the load within seconds (the spike, the recovery)
+            o.MaxSampleAge = TimeSpan.FromSeconds(2); // the figures follow the load within seconds (the spike, the recovery)
             o.CacheValidTime = TimeSpan.FromMilliseconds(200);
         });
+        int maxQueue = (int)Math.Max(1_000, 0.05 * rate);
         builder.Services.Configure<AlertThresholds>(TrackerName, t =>
         {
             t.MaxP99Latency = 0.100; // steady load: a few ms; the spike's backlog: hundreds of ms and more
-            t.MaxQueueLength = 2_000; // steady load: tens; the spike's backlog: tens of thousands
+            t.MaxQueueLength = maxQueue; // 50 ms of steady traffic: steady load stays far below; the spike's backlog: hundreds of thousands
             t.MaxErrorRate = 0.01; // the malformed share (0.05 % by default) stays below it
         });
         WebApplication app = builder.Build();

@@ -63,6 +63,9 @@ public sealed class InferenceWorker
     /// <summary>This worker's record-call timings and inference time.</summary>
     public RecordingOverhead Overhead { get; } = new();
 
+    /// <summary>Set once the worker has warmed up (one run of every batch size) and waits for requests.</summary>
+    public ManualResetEventSlim Ready { get; } = new();
+
     /// <summary>Starts the thread.</summary>
     public void Start() => _thread.Start();
 
@@ -75,6 +78,12 @@ public sealed class InferenceWorker
         using ModelRunner runner = _model.CreateRunner(_maxBatch);
         var batch = new Request[_maxBatch];
         long batches = 0;
+        for (int rows = 1; rows <= _maxBatch; rows++)
+        {
+            runner.Run(rows); // warm-up before traffic, as a server does: ONNX Runtime's first run of each shape, the JIT
+        }
+
+        Ready.Set();
         try
         {
             while (Take(out Request? first))

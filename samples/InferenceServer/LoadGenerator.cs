@@ -20,7 +20,7 @@ public sealed class LoadGenerator
     private readonly double _badShare;
     private readonly float[][] _pool;
     private readonly float[] _malformed;
-    private readonly long _start;
+    private long _start;
     private readonly Thread _thread;
     private long _generated;
     private volatile bool _stop;
@@ -29,13 +29,11 @@ public sealed class LoadGenerator
     /// <param name="features">Floats per request.</param>
     /// <param name="rate">Steady arrivals per second.</param>
     /// <param name="badShare">Share of requests with a NaN feature.</param>
-    /// <param name="start">Time zero of the load profile (a <see cref="Stopwatch"/> timestamp).</param>
-    public LoadGenerator(ChannelWriter<Request> queue, int features, double rate, double badShare, long start)
+    public LoadGenerator(ChannelWriter<Request> queue, int features, double rate, double badShare)
     {
         _queue = queue;
         _rate = rate;
         _badShare = badShare;
-        _start = start;
         var rng = new Random(20261129);
         _pool = new float[PoolSize][];
         for (int i = 0; i < PoolSize; i++)
@@ -60,14 +58,18 @@ public sealed class LoadGenerator
 
     /// <summary>
     /// The load profile: the steady rate with a ±15 % swing over 20 s, and a spike from second 8 to second 12 of
-    /// every 30 at 3.75 × the steady rate (with the default steady rate, 40 % of the measured capacity, that is 1.5 ×
+    /// every 30 at 3 × the steady rate (with the default steady rate, 40 % of the measured capacity, that is 1.2 ×
     /// capacity: a backlog builds, then drains after it).
     /// </summary>
     public static double RateAt(double steadyRate, double seconds) =>
-        steadyRate * (1 + (0.15 * Math.Sin(2 * Math.PI * seconds / 20))) * (seconds % 30 is >= 8 and < 12 ? 3.75 : 1);
+        steadyRate * (1 + (0.15 * Math.Sin(2 * Math.PI * seconds / 20))) * (seconds % 30 is >= 8 and < 12 ? 3 : 1);
 
-    /// <summary>Starts the generator thread.</summary>
-    public void Start() => _thread.Start();
+    /// <summary>Starts the generator thread; the load profile's time zero is now.</summary>
+    public void Start()
+    {
+        _start = Stopwatch.GetTimestamp(); // read by the generator thread after Thread.Start (which orders it)
+        _thread.Start();
+    }
 
     /// <summary>Stops generating, waits for the thread, and marks the queue complete (workers drain what is left).</summary>
     public void Stop()
