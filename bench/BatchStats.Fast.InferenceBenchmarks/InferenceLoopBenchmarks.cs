@@ -17,7 +17,8 @@ namespace BatchStats.Fast.Benchmarks;
 /// call alone.
 /// </remarks>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 5, iterationCount: 25)]
+[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 15)]
+[IterationTime(250)]
 public class InferenceLoopBenchmarks
 {
     private const int BatchesPerThread = 32;

@@ -9,7 +9,8 @@ namespace BatchStats.Fast.Benchmarks;
 /// thread at once.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 5, iterationCount: 25)]
+[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 15)]
+[IterationTime(250)]
 public class SessionSharingBenchmarks
 {
     private const int BatchesPerThread = 32;

@@ -74,13 +74,48 @@ internal sealed class RingHistograms
         long keyMin = _keyMin, keyLast = _keyLast;
         ref long cells = ref MemoryMarshal.GetArrayDataReference(_cells);
         nint stride = _stride;
-        Unsafe.Add(ref cells, Cell(ref thresholds, shift, keyMin, keyLast, processingTime))++; // plain: owner-only; published by the ring's release store of Head
+        Unsafe.Add(ref cells, Cell(ref thresholds, shift, keyMin, keyLast, processingTime))++; // plain: owner-only; published by the ring's release store of BinnedTo
         Unsafe.Add(ref cells, stride + Cell(ref thresholds, shift, keyMin, keyLast, queueTime))++; // plain, as above
         Unsafe.Add(ref cells, (2 * stride) + Cell(ref thresholds, shift, keyMin, keyLast, latency))++; // plain, as above
         ref double stats = ref MemoryMarshal.GetArrayDataReference(_stats);
         Add(ref stats, processingTime);
         Add(ref Unsafe.Add(ref stats, 3), queueTime);
         Add(ref Unsafe.Add(ref stats, 6), latency);
+    }
+
+    /// <summary>
+    /// Counts the records of sequences <paramref name="from"/> to <paramref name="to"/> (exclusive) in a ring's
+    /// slots, as <see cref="Record"/> would one by one (the same sums, in the same order), with the layout's fields,
+    /// the sums, minima and maxima in registers for the whole range. Owner thread only.
+    /// </summary>
+    public void RecordRange(ref Slot slots, long mask, long from, long to)
+    {
+        ref ulong thresholds = ref MemoryMarshal.GetArrayDataReference(_thresholds);
+        int shift = _keyShift;
+        long keyMin = _keyMin, keyLast = _keyLast;
+        ref long cells = ref MemoryMarshal.GetArrayDataReference(_cells);
+        ref long queueCells = ref Unsafe.Add(ref cells, _stride);
+        ref long latencyCells = ref Unsafe.Add(ref cells, 2 * _stride);
+        ref double stats = ref MemoryMarshal.GetArrayDataReference(_stats);
+        double pSum = stats, pMin = Unsafe.Add(ref stats, 1), pMax = Unsafe.Add(ref stats, 2); // plain: owner-only
+        double qSum = Unsafe.Add(ref stats, 3), qMin = Unsafe.Add(ref stats, 4), qMax = Unsafe.Add(ref stats, 5);
+        double lSum = Unsafe.Add(ref stats, 6), lMin = Unsafe.Add(ref stats, 7), lMax = Unsafe.Add(ref stats, 8);
+        for (long seq = from; seq < to; seq++)
+        {
+            ref Slot s = ref Unsafe.Add(ref slots, (nint)(seq & mask));
+            double p = s.ProcessingTime, q = s.QueueTime, l = s.Latency;
+            Unsafe.Add(ref cells, Cell(ref thresholds, shift, keyMin, keyLast, p))++; // plain, as in Record
+            Unsafe.Add(ref queueCells, Cell(ref thresholds, shift, keyMin, keyLast, q))++; // plain, as in Record
+            Unsafe.Add(ref latencyCells, Cell(ref thresholds, shift, keyMin, keyLast, l))++; // plain, as in Record
+            Add(ref pSum, ref pMin, ref pMax, p);
+            Add(ref qSum, ref qMin, ref qMax, q);
+            Add(ref lSum, ref lMin, ref lMax, l);
+        }
+
+        stats = pSum; // plain stores, published by the ring's release store of BinnedTo
+        (Unsafe.Add(ref stats, 1), Unsafe.Add(ref stats, 2)) = (pMin, pMax);
+        (Unsafe.Add(ref stats, 3), Unsafe.Add(ref stats, 4), Unsafe.Add(ref stats, 5)) = (qSum, qMin, qMax);
+        (Unsafe.Add(ref stats, 6), Unsafe.Add(ref stats, 7), Unsafe.Add(ref stats, 8)) = (lSum, lMin, lMax);
     }
 
     /// <summary>

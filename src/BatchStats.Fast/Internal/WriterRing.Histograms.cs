@@ -48,13 +48,7 @@ internal sealed partial class WriterRing
         Debug.Assert(to - from <= _slots.Length, "pending records are still in their slots");
         Volatile.Write(ref _state.BinClaim, to); // release (ordered by the fence below)
         Interlocked.MemoryBarrier(); // full fence: the claim is visible before any cell increment below
-        ref Slot slots = ref MemoryMarshal.GetArrayDataReference(_slots);
-        for (long seq = from; seq < to; seq++)
-        {
-            ref Slot s = ref Unsafe.Add(ref slots, (nint)(seq & _mask));
-            Histograms.Record(s.ProcessingTime, s.QueueTime, s.Latency); // own slots: plain reads see the owner's writes
-        }
-
+        Histograms.RecordRange(ref MemoryMarshal.GetArrayDataReference(_slots), _mask, from, to); // own slots: plain reads see the owner's writes
         BeforeBinPublish?.Invoke();
         Volatile.Write(ref _state.BinnedTo, to); // release: the increments above are visible before the new BinnedTo
     }
