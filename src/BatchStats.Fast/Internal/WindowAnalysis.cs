@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using BatchStats.Fast.Internal.Kernels;
 using CommunityToolkit.HighPerformance.Buffers;
 
@@ -129,22 +130,22 @@ internal static class WindowAnalysis
         var found = new List<BatchStatsBottleneck>();
         if (s.AvgQueueTime > s.AvgProcessingTime)
         {
-            found.Add(new("queueing", s.AvgQueueTime, s.AvgProcessingTime, $"Batches wait longer in the queue ({s.AvgQueueTime:G3} s) than they take to process ({s.AvgProcessingTime:G3} s): add workers or shrink batches."));
+            found.Add(new("queueing", s.AvgQueueTime, s.AvgProcessingTime, string.Create(CultureInfo.InvariantCulture, $"Batches wait longer in the queue ({s.AvgQueueTime:G3} s) than they take to process ({s.AvgProcessingTime:G3} s): add workers or shrink batches.")));
         }
 
         if (s.P99ProcessingTime > TailFactor * s.MedianProcessingTime && s.MedianProcessingTime > 0)
         {
-            found.Add(new("processing_tail", s.P99ProcessingTime, TailFactor * s.MedianProcessingTime, $"p99 processing time ({s.P99ProcessingTime:G3} s) exceeds {TailFactor} x the median ({s.MedianProcessingTime:G3} s)."));
+            found.Add(new("processing_tail", s.P99ProcessingTime, TailFactor * s.MedianProcessingTime, string.Create(CultureInfo.InvariantCulture, $"p99 processing time ({s.P99ProcessingTime:G3} s) exceeds {TailFactor} x the median ({s.MedianProcessingTime:G3} s).")));
         }
 
         if (s.ErrorRate > ErrorRateLimit)
         {
-            found.Add(new("errors", s.ErrorRate, ErrorRateLimit, $"Error rate {s.ErrorRate:P2} exceeds {ErrorRateLimit:P0}."));
+            found.Add(new("errors", s.ErrorRate, ErrorRateLimit, string.Create(CultureInfo.InvariantCulture, $"Error rate {s.ErrorRate:P2} exceeds {ErrorRateLimit:P0}.")));
         }
 
         if (utilization > SaturationLimit)
         {
-            found.Add(new("saturation", utilization, SaturationLimit, $"Workers are busy {utilization:P0} of the time (above {SaturationLimit:P0})."));
+            found.Add(new("saturation", utilization, SaturationLimit, string.Create(CultureInfo.InvariantCulture, $"Workers are busy {utilization:P0} of the time (above {SaturationLimit:P0}).")));
         }
 
         return found;

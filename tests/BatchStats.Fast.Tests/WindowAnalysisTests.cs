@@ -1,0 +1,94 @@
+using System;
+using System.Linq;
+using Xunit;
+
+namespace BatchStats.Fast.Tests;
+
+/// <summary>
+/// <c>WindowAnalysis</c> (behind <see cref="LockFreeBatchStats.GetComprehensiveStats"/>) at the exact boundaries of its
+/// bottleneck limits and trend threshold, with each bottleneck's text word for word (invariant culture).
+/// </summary>
+public sealed class WindowAnalysisTests
+{
+    private const long Ms = 1000; // ManualTimeProvider ticks are microseconds
+
+    private static BatchStatsAnalysis Analyse(double[] processing, double queue = 0, int batch = 10, int errors = 0)
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 1000, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        for (int i = 0; i < processing.Length; i++)
+        {
+            stats.Update(new BatchSample(processing[i], batch, queue, 0, 0, Timestamp: 1_000_000 + (i * 2000 * Ms)));
+        }
+
+        if (errors > 0)
+        {
+            stats.RecordError(errors, 1_000_000 + (processing.Length * 2000 * Ms));
+        }
+
+        return stats.GetComprehensiveStats();
+    }
+
+    private static double[] Repeat(double value, int n) => Enumerable.Repeat(value, n).ToArray();
+
+    [Fact]
+    public void Queueing_OnlyWhenTheQueueWaitExceedsProcessing()
+    {
+        Assert.DoesNotContain(Analyse(Repeat(0.25, 10), queue: 0.25).Bottlenecks, b => b.Name == "queueing");
+        BatchStatsBottleneck b = Assert.Single(Analyse(Repeat(0.25, 10), queue: 0.5).Bottlenecks, b => b.Name == "queueing");
+        Assert.Equal((0.5, 0.25), (b.Value, b.Threshold));
+        Assert.Equal("Batches wait longer in the queue (0.5 s) than they take to process (0.25 s): add workers or shrink batches.", b.Message);
+    }
+
+    [Fact]
+    public void ProcessingTail_OnlyAboveThreeTimesANonZeroMedian()
+    {
+        double[] atLimit = [.. Repeat(0.25, 98), 0.75, 0.75]; // p99 = 0.75 = 3 × the median, exactly
+        Assert.DoesNotContain(Analyse(atLimit).Bottlenecks, b => b.Name == "processing_tail");
+        double[] above = [.. Repeat(0.25, 98), 1.5, 1.5];
+        BatchStatsBottleneck b = Assert.Single(Analyse(above).Bottlenecks, b => b.Name == "processing_tail");
+        Assert.Equal((1.5, 0.75), (b.Value, b.Threshold));
+        Assert.Equal("p99 processing time (1.5 s) exceeds 3 x the median (0.25 s).", b.Message);
+        double[] zeroMedian = [.. Repeat(0.0, 98), 0.1, 0.1]; // any tail is "3 × 0": not judged
+        Assert.DoesNotContain(Analyse(zeroMedian).Bottlenecks, b => b.Name == "processing_tail");
+    }
+
+    [Fact]
+    public void Errors_OnlyAboveOnePercentOfItems()
+    {
+        Assert.DoesNotContain(Analyse(Repeat(0.25, 10), errors: 1).Bottlenecks, b => b.Name == "errors"); // 1 of 100 items: exactly 1 %
+        BatchStatsBottleneck b = Assert.Single(Analyse(Repeat(0.25, 10), errors: 2).Bottlenecks, b => b.Name == "errors");
+        Assert.Equal((0.02, 0.01), (b.Value, b.Threshold));
+        Assert.Equal("Error rate 2.00 % exceeds 1 %.", b.Message);
+    }
+
+    [Fact]
+    public void Saturation_WhenBusyMoreThanNinetyPercent_WithItsText()
+    {
+        // One writer, 2 s apart, each batch 1.9 s: busy 9 × 1.9 + 1.9 over a wall of 18 s + 1.9 s.
+        BatchStatsBottleneck b = Assert.Single(Analyse(Repeat(1.9, 10)).Bottlenecks, b => b.Name == "saturation");
+        Assert.Equal(19.0 / 19.9, b.Value, 12);
+        Assert.Equal(0.9, b.Threshold);
+        Assert.Equal("Workers are busy 95 % of the time (above 90 %).", b.Message);
+        Assert.DoesNotContain(Analyse(Repeat(1.7, 10)).Bottlenecks, b => b.Name == "saturation"); // 17 / 19.7 = 86 %
+    }
+
+    /// <summary>A change of exactly 10 % of the older half's mean is stable; the trend needs more.</summary>
+    [Fact]
+    public void PerformanceTrend_ExactlyTheThreshold_IsStable()
+    {
+        double[] tenPercent = [.. Repeat(0.625, 10), .. Repeat(0.6875, 10)]; // +0.0625 = 0.1 × 0.625 in doubles
+        Assert.Equal(TrendDirection.Stable, Analyse(tenPercent).PerformanceTrend);
+        double[] more = [.. Repeat(0.625, 10), .. Repeat(0.6875 + 1e-9, 10)];
+        Assert.Equal(TrendDirection.Degrading, Analyse(more).PerformanceTrend);
+        double[] less = [.. Repeat(0.6875, 10), .. Repeat(0.6, 10)]; // beyond 10 % of the older half (0.06875)
+        Assert.Equal(TrendDirection.Improving, Analyse(less).PerformanceTrend);
+    }
+
+    /// <summary>Below four samples every trend is stable, whatever the halves say; from four on they are judged.</summary>
+    [Fact]
+    public void Trends_NeedFourSamples()
+    {
+        Assert.Equal(TrendDirection.Stable, Analyse([0.1, 0.1, 0.9]).PerformanceTrend);
+        Assert.Equal(TrendDirection.Degrading, Analyse([0.1, 0.1, 0.9, 0.9]).PerformanceTrend);
+    }
+}
