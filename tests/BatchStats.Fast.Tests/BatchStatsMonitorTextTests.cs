@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
@@ -84,7 +85,7 @@ public sealed class BatchStatsMonitorTextTests
                 "mean queue length 50 is above the threshold 20 (critical)",
             ],
             raised.Select(a => a.Message));
-        Assert.All(logger.Take(), e => Assert.Equal(LogLevel.Error, e.Level));
+        Assert.Equal(raised.Select(a => (LogLevel.Error, $"Batch stats alert {a.Name}: {a.Message}")), logger.Take().Select(e => (e.Level, e.Message)));
 
         time.Advance(TimeSpan.FromSeconds(10));
         stats.Snapshot = Snapshot(0.5);
@@ -211,6 +212,40 @@ public sealed class BatchStatsMonitorTextTests
         Assert.Equal(0.5, ok.Thresholds.MaxAvgProcessingTime);
     }
 
+    /// <summary>On its own thread: one check at once, one per timer tick, none between; Stop ends it, and so does Dispose.</summary>
+    [Fact]
+    public async Task StartMonitoring_ChecksOnEveryTick_StopAndDisposeEndIt()
+    {
+        var time = new FakeTimeProvider();
+        var stats = new FixedStats();
+        using var monitor = new BatchStatsMonitor(stats, new AlertThresholds { MaxQueueLength = 5 }, TimeSpan.FromSeconds(1), time);
+        var thread = new Thread(monitor.StartMonitoring) { IsBackground = true };
+        thread.Start();
+        await WaitUntil(() => stats.Reads == 1);
+        await Task.Delay(100);
+        Assert.Equal(1, stats.Reads); // no check before the next tick
+        stats.Snapshot = new BatchStatsSnapshot { MaxQueueLength = 6 };
+        time.Advance(TimeSpan.FromSeconds(1));
+        await WaitUntil(() => monitor.ActiveAlerts.Count == 1);
+        Assert.Equal(2, stats.Reads);
+        monitor.Stop();
+        Assert.True(thread.Join(TimeSpan.FromSeconds(30)), "Stop ends StartMonitoring");
+
+        using var disposed = new BatchStatsMonitor(stats, new AlertThresholds(), TimeSpan.FromSeconds(1), time);
+        Task loop = disposed.RunAsync();
+        disposed.Dispose();
+        await loop.WaitAsync(TimeSpan.FromSeconds(30)); // Dispose ends a running loop
+    }
+
+    [Fact]
+    public void BadArguments_MessagesSayWhatIsWanted()
+    {
+        Assert.StartsWith("CriticalFactor must be at least 1.", Assert.Throws<ArgumentOutOfRangeException>(() => new BatchStatsMonitor(new FixedStats(), new AlertThresholds { CriticalFactor = 0.5 })).Message, StringComparison.Ordinal);
+        using var monitor = new BatchStatsMonitor(new FixedStats(), new AlertThresholds());
+        Assert.StartsWith("CriticalFactor must be at least 1.", Assert.Throws<ArgumentOutOfRangeException>(() => monitor.Thresholds = new AlertThresholds { CriticalFactor = 0.5 }).Message, StringComparison.Ordinal);
+        Assert.StartsWith("The alert threshold must be a positive number of seconds.", Assert.Throws<ArgumentOutOfRangeException>(() => new BatchStatsMonitor(new FixedStats(), -1.0)).Message, StringComparison.Ordinal);
+    }
+
     private static async Task WaitUntil(Func<bool> condition)
     {
         for (int i = 0; i < 3000 && !condition(); i++)
@@ -235,7 +270,15 @@ public sealed class BatchStatsMonitorTextTests
 
         public void RecordError(int count = 1) => throw new NotSupportedException();
 
-        public BatchStatsSnapshot GetStats() => Failure is null ? Snapshot : throw Failure;
+        public int Reads => Volatile.Read(ref _reads);
+
+        private int _reads;
+
+        public BatchStatsSnapshot GetStats()
+        {
+            Interlocked.Increment(ref _reads);
+            return Failure is null ? Snapshot : throw Failure;
+        }
     }
 
     private sealed class ListLogger : ILogger

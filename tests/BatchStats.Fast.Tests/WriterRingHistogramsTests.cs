@@ -175,6 +175,40 @@ public sealed class WriterRingHistogramsTests
         Assert.Equal(30, stats.GetHistograms().ProcessingTime.Count);
     }
 
+    /// <summary>
+    /// The owner runs ahead by more than a chunk between a reader's read of the cells and its read of Head (here the
+    /// reader is the owner itself, recording in the hook): the reader must retry rather than take more pending
+    /// records than a chunk, and then count each record once.
+    /// </summary>
+    [Fact]
+    public void ReadHistogram_OwnerRunsAheadByMoreThanAChunk_RetriesAndCountsEachOnce()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero });
+        long stamp = 0;
+        for (int i = 0; i < 10; i++)
+        {
+            stats.Update(new BatchSample(0.5, 1, 0, 1, 0, ++stamp));
+        }
+
+        WriterRing ring = stats.CurrentRingForTests();
+        int hooked = 0;
+        ring.BeforeHistogramHead = () =>
+        {
+            if (hooked++ == 0)
+            {
+                for (int i = 0; i < 100; i++)
+                {
+                    stats.Update(new BatchSample(0.5, 1, 0, 1, 0, ++stamp)); // bins at 64: the claim moves on
+                }
+            }
+        };
+        ExponentialHistogram h = stats.GetHistograms().ProcessingTime;
+        ring.BeforeHistogramHead = null;
+        Assert.Equal(4, hooked); // the processing-time read twice (retried), then the queue-time and latency reads once each
+        Assert.Equal(110, h.Count);
+        Assert.Equal(55.0, h.Sum);
+    }
+
     /// <summary>Records still pending when their thread exits are counted by readers, then binned by the ring's next owner.</summary>
     [Fact]
     public void PendingRecords_OfAnExitedThread_CountedThenBinnedByTheNextOwner()

@@ -35,6 +35,9 @@ internal sealed partial class WriterRing
     /// </summary>
     internal Action? BeforeBinPublish { get; set; }
 
+    /// <summary>Test hook: runs in <see cref="ReadHistogram"/> after the cells were read and before Head is (reader thread).</summary>
+    internal Action? BeforeHistogramHead { get; set; }
+
     /// <summary>Bins the records from <c>BinnedTo</c> to <paramref name="to"/> (all published). Owner thread only.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void BinPending(long to)
@@ -74,6 +77,7 @@ internal sealed partial class WriterRing
         {
             long binned = Volatile.Read(ref _state.BinnedTo); // acquire: the cells hold every record below it
             Histograms.Read(series, cells, out sum, out min, out max);
+            BeforeHistogramHead?.Invoke();
             long head = Volatile.Read(ref _state.Head); // acquire: the slots below it are complete
             long count = head - binned;
             if (count >= 0 && count <= BinChunk)
