@@ -100,6 +100,9 @@ public sealed class DemoHost : IAsyncDisposable
     /// <summary>The overhead line of the final summary (complete once <see cref="StopLoadAsync"/> has finished).</summary>
     public string OverheadLine => RecordingOverhead.Line(_workers.Select(w => w.Overhead));
 
+    /// <summary>How many batches the overhead line rests on (complete once <see cref="StopLoadAsync"/> has finished).</summary>
+    public string OverheadDetail => RecordingOverhead.Detail(_workers.Select(w => w.Overhead));
+
     /// <summary>The workers' overhead figures (complete once <see cref="StopLoadAsync"/> has finished).</summary>
     public (double NanosecondsPerBatch, double ShareOfInference, long Samples) Overhead => RecordingOverhead.Combine(_workers.Select(w => w.Overhead));
 

@@ -16,7 +16,7 @@ namespace BatchStats.Fast.Demo;
 /// <c>(t2 - t1) - (t1 - t0)</c> is the record calls alone. A single sample is a few ns ± the clock's jitter (it can be
 /// negative); the mean over thousands of samples is the figure. Samples during which the thread was interrupted
 /// (either interval above 10 µs: a preemption on a busy machine is milliseconds, and one in a thousand samples would
-/// otherwise dominate the mean) are left out and counted; the summary line says how many.
+/// otherwise dominate the mean) are left out and counted; the line above the summary line says how many.
 /// </remarks>
 public sealed class RecordingOverhead
 {
@@ -55,21 +55,28 @@ public sealed class RecordingOverhead
     public long Samples => _recordSamples;
 
     /// <summary>
-    /// The summary line over several workers: <c>stats overhead: &lt;ns&gt; ns per batch (&lt;pct&gt;% of mean inference time)</c>,
-    /// mean record-call time over the sampled batches, as a share of the mean <c>Run</c> time over all batches.
+    /// The summary line over several workers, exactly <c>stats overhead: &lt;ns&gt; ns per batch (&lt;pct&gt;% of mean inference time)</c>:
+    /// the mean record-call time over the sampled batches, as a share of the mean <c>Run</c> time over all batches.
     /// </summary>
     public static string Line(IEnumerable<RecordingOverhead> workers)
     {
         (double ns, double share, long samples) = Combine(workers);
-        long interrupted = 0;
+        return samples == 0
+            ? "stats overhead: no batch was sampled"
+            : string.Create(CultureInfo.InvariantCulture, $"stats overhead: {ns:F1} ns per batch ({share * 100:F3}% of mean inference time)");
+    }
+
+    /// <summary>How the line was measured: batches sampled and interrupted samples left out (printed above it).</summary>
+    public static string Detail(IEnumerable<RecordingOverhead> workers)
+    {
+        long samples = 0, interrupted = 0;
         foreach (RecordingOverhead w in workers)
         {
+            samples += w._recordSamples;
             interrupted += w._interrupted;
         }
 
-        return samples == 0
-            ? "stats overhead: no batch was sampled"
-            : string.Create(CultureInfo.InvariantCulture, $"stats overhead: {ns:F1} ns per batch ({share * 100:F3}% of mean inference time); {samples:N0} batches sampled, {interrupted:N0} interrupted left out");
+        return string.Create(CultureInfo.InvariantCulture, $"  overhead sample: {samples:N0} batches' record calls timed (every 16th), {interrupted:N0} interrupted ones left out");
     }
 
     /// <summary>Mean record-call ns per sampled batch, its share of the mean <c>Run</c> time, and the sample count.</summary>
