@@ -28,7 +28,7 @@ public sealed class BatchStatsPrometheusTests
     [Fact]
     public void Write_FixedHistory_MatchesGoldenText()
     {
-        string text = Text(ExportTests.FixedHistory(), s_labelled);
+        string text = Text(ExportHistory.FixedHistory(), s_labelled);
         if (Environment.GetEnvironmentVariable("BATCHSTATS_UPDATE_GOLDEN") is { Length: > 0 } dir)
         {
             File.WriteAllText(Path.Combine(dir, "prometheus_golden.txt"), text);
@@ -42,9 +42,9 @@ public sealed class BatchStatsPrometheusTests
     {
         string[] texts =
         [
-            Text(ExportTests.FixedHistory(), s_labelled),
+            Text(ExportHistory.FixedHistory(), s_labelled),
             Text(new LockFreeBatchStats(10, 0)),
-            Text(ExportTests.FixedHistory(), new() { Prefix = "inference", HistogramBuckets = [0.001, 0.002, 0.0025, 0.01, 1] }),
+            Text(ExportHistory.FixedHistory(), new() { Prefix = "inference", HistogramBuckets = [0.001, 0.002, 0.0025, 0.01, 1] }),
         ];
         foreach (string text in texts)
         {
@@ -73,7 +73,7 @@ public sealed class BatchStatsPrometheusTests
     [Fact]
     public void Write_FamiliesAndValues_CountersAndDistributionsAreAllTime()
     {
-        LockFreeBatchStats stats = ExportTests.FixedHistory(); // 40 samples, window 32
+        LockFreeBatchStats stats = ExportHistory.FixedHistory(); // 40 samples, window 32
         BatchStatsSnapshot s = stats.GetStats();
         string text = Text(stats);
         Assert.Contains("# TYPE batch_batches_total counter\nbatch_batches_total 40\n", text, StringComparison.Ordinal);
@@ -140,7 +140,7 @@ public sealed class BatchStatsPrometheusTests
     [Fact]
     public void WriteProtobuf_RoundTrip_ParsesWithGeneratedTypes()
     {
-        LockFreeBatchStats stats = ExportTests.FixedHistory();
+        LockFreeBatchStats stats = ExportHistory.FixedHistory();
         stats.Update(new BatchSample(0, 1, 0, 0, 0, 5000)); // a zero: the zero bucket
         using var stream = new MemoryStream();
         BatchStatsPrometheus.WriteProtobuf(stream, stats, s_labelled);
@@ -206,7 +206,7 @@ public sealed class BatchStatsPrometheusTests
     [Fact]
     public void Write_SeveralTrackers_EachFamilyOnceWithASeriesPerTracker()
     {
-        var trackers = new Dictionary<string, LockFreeBatchStats> { ["a"] = ExportTests.FixedHistory(), ["b"] = new LockFreeBatchStats(10, 0) };
+        var trackers = new Dictionary<string, LockFreeBatchStats> { ["a"] = ExportHistory.FixedHistory(), ["b"] = new LockFreeBatchStats(10, 0) };
         trackers["b"].Update(new BatchSample(0.5, 3, 0, 1, 0, 1));
         using var writer = new StringWriter(CultureInfo.InvariantCulture);
         BatchStatsPrometheus.Write(writer, trackers, new() { ConstantLabels = new Dictionary<string, string> { ["pool"] = "p" } });
@@ -239,7 +239,7 @@ public sealed class BatchStatsPrometheusTests
     [Fact]
     public void Write_BadOptions_ThrowNamingOptions()
     {
-        LockFreeBatchStats stats = ExportTests.FixedHistory();
+        LockFreeBatchStats stats = ExportHistory.FixedHistory();
         Assert.Equal("options", Assert.Throws<ArgumentException>(() => Text(stats, new() { Prefix = "9bad" })).ParamName);
         Assert.Equal("options", Assert.Throws<ArgumentException>(() => Text(stats, new() { ConstantLabels = new Dictionary<string, string> { ["__x"] = "y" } })).ParamName);
         Assert.Equal("options", Assert.Throws<ArgumentException>(() => Text(stats, new() { HistogramBuckets = [0.1, 0.05] })).ParamName);

@@ -1,0 +1,77 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+
+namespace BatchStats.Fast.Tests;
+
+/// <summary><see cref="BatchStatsInstruments"/>: what a MeterListener sees per collection.</summary>
+public sealed class BatchStatsInstrumentsTests
+{
+    [Fact]
+    public void Instruments_MeterListener_SeesEveryFigureFromOneSnapshotPerCollection()
+    {
+        var counting = new CountingStats(ExportHistory.FixedHistory());
+        using var meter = new Meter("BatchStats.Fast.Tests." + Guid.NewGuid().ToString("N"));
+        using BatchStatsInstruments instruments = BatchStatsInstruments.Create(counting, meter);
+        var seen = new Dictionary<string, (double Value, string? Unit, string? Description)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, meter))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((i, v, _, _) => seen[i.Name] = (v, i.Unit, i.Description));
+        listener.SetMeasurementEventCallback<long>((i, v, _, _) => seen[i.Name] = (v, i.Unit, i.Description));
+        listener.Start();
+        listener.RecordObservableInstruments();
+
+        BatchStatsSnapshot s = counting.Inner.GetStats();
+        Assert.Equal(13, seen.Count);
+        Assert.Equal(1, counting.Calls); // one snapshot for the whole collection
+        Assert.Equal(s.P99ProcessingTime, seen["batchstats.processing_time.p99"].Value);
+        Assert.Equal(s.AvgProcessingTime, seen["batchstats.processing_time.mean"].Value);
+        Assert.Equal(s.P95Latency, seen["batchstats.latency.p95"].Value);
+        Assert.Equal(s.Throughput, seen["batchstats.throughput"].Value);
+        Assert.Equal(s.ErrorRate, seen["batchstats.error_rate"].Value);
+        Assert.Equal(40, seen["batchstats.batches"].Value);
+        Assert.Equal(3, seen["batchstats.errors"].Value);
+        Assert.Equal("s", seen["batchstats.processing_time.p95"].Unit);
+        Assert.All(seen.Values, v => Assert.False(string.IsNullOrEmpty(v.Description)));
+        Assert.All(seen.Keys, k => Assert.Matches("^[a-z_.0-9]+$", k));
+
+        instruments.Dispose();
+        seen.Clear();
+        listener.RecordObservableInstruments();
+        Assert.Empty(seen);
+    }
+
+    private sealed class CountingStats(LockFreeBatchStats inner) : IBatchStats
+    {
+        public LockFreeBatchStats Inner { get; } = inner;
+
+        public int Calls { get; private set; }
+
+        public void Update(double processingTime, int batchSize, double queueTime, double latency = 0, int queueLength = 0) =>
+            Inner.Update(processingTime, batchSize, queueTime, latency, queueLength);
+
+        public void Update(in BatchSample sample) => Inner.Update(sample);
+
+        public void UpdateMany(ReadOnlySpan<BatchSample> samples) => Inner.UpdateMany(samples);
+
+        public void RecordError(int count = 1) => Inner.RecordError(count);
+
+        public BatchStatsSnapshot GetStats()
+        {
+            Calls++;
+            return Inner.GetStats();
+        }
+    }
+}
