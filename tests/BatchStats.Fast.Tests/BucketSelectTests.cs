@@ -1,0 +1,33 @@
+using System;
+using System.Linq;
+using BatchStats.Fast.Internal.Kernels;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Xunit;
+
+namespace BatchStats.Fast.Tests;
+
+/// <summary>
+/// <see cref="BucketSelect"/>: large series of every kind against a sort.
+/// .ci/run runs it again with DOTNET_EnableAVX2=0 and DOTNET_EnableHWIntrinsic=0 (the Vector128 and scalar paths).
+/// </summary>
+public sealed class BucketSelectTests
+{
+    [Theory]
+    [MemberData(nameof(KernelCases.LargeSeriesKinds), MemberType = typeof(KernelCases))]
+    public void BucketSelect_LargeSeries_MatchesSortedReferenceAndLeavesInputAlone(string kind)
+    {
+        foreach (int n in new[] { 256, 1000, 4099, 10_000, 100_003 })
+        {
+            double[] x = KernelCases.LargeSeries(kind, n);
+            double[] original = (double[])x.Clone();
+            double[] sorted = x.OrderBy(v => v).ToArray();
+            int[] ks = new[] { 0, 1, n / 2, (n / 2) + 1, (n * 95) / 100, (n * 99) / 100, ((n * 99) / 100) + 1, n - 1 }.Distinct().Order().ToArray();
+            double[] results = new double[ks.Length];
+            BucketSelect.Select(x, sorted[0], sorted[^1], ks, results, System.Buffers.ArrayPool<double>.Shared, System.Buffers.ArrayPool<int>.Shared);
+            Assert.Equal(ks.Select(k => sorted[k]), results);
+            Assert.Equal(original, x);
+        }
+    }
+}

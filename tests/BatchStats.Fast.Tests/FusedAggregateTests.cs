@@ -1,0 +1,100 @@
+using System;
+using System.Linq;
+using BatchStats.Fast.Internal.Kernels;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Xunit;
+
+namespace BatchStats.Fast.Tests;
+
+/// <summary>
+/// <see cref="FusedAggregate"/>, the fused SIMD pass: every length 0..300 and special values on each instruction path, the switches, a large series.
+/// .ci/run runs it again with DOTNET_EnableAVX2=0 and DOTNET_EnableHWIntrinsic=0 (the Vector128 and scalar paths).
+/// </summary>
+public sealed class FusedAggregateTests
+{
+    /// <summary>SIMD and scalar sums may differ by summation order: at most this, relative (the documented bound is 1e-12).</summary>
+    private const double SumTolerance = 1e-13;
+
+    [Theory]
+    [MemberData(nameof(KernelCases.Paths), MemberType = typeof(KernelCases))]
+    public void Compute_EveryLength0To300_AgreesWithSequentialReference(int pathId)
+    {
+        var path = (FusedAggregate.Path)pathId;
+        for (int length = 0; length <= 300; length++)
+        {
+            double[] x = KernelCases.Series(length, length, r => r.NextDouble() * 10);
+            Aggregate a = FusedAggregate.Compute(x, path);
+            Aggregate dispatched = FusedAggregate.Compute(x);
+            double exact = ReferenceStats.ExactSum(x);
+            double exactSquares = ReferenceStats.ExactSum(x.Select(v => v * v));
+            Assert.True(SnapshotAssert.RelativelyClose(exact, a.Sum, SumTolerance), $"length {length}: sum {a.Sum:R} vs {exact:R}");
+            Assert.True(SnapshotAssert.RelativelyClose(exactSquares, a.SumOfSquares, SumTolerance), $"length {length}: squares");
+            Assert.True(SnapshotAssert.RelativelyClose(a.Sum, dispatched.Sum, SumTolerance), $"length {length}: dispatched");
+            Assert.Equal(length == 0 ? double.PositiveInfinity : x.Min(), a.Min);
+            Assert.Equal(length == 0 ? double.NegativeInfinity : x.Max(), a.Max);
+            Assert.Equal(a.Min, dispatched.Min);
+            Assert.Equal(a.Max, dispatched.Max);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelCases.Paths), MemberType = typeof(KernelCases))]
+    public void Compute_SpecialValues_MinMaxExactOnEveryPath(int pathId)
+    {
+        var path = (FusedAggregate.Path)pathId;
+        // The kernel's contract: no NaN (validated at record time), no -0.0 (the reader normalizes it).
+        double[][] inputs =
+        [
+            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            [0.0, 0.0, 0.0, 1e-300, 0.0, 0.0, 0.0, 0.0, 0.0],
+            [double.Epsilon, double.Epsilon * 2, 0, 1e-300, 1e300, double.MaxValue, 5e-324, 1, 2, 3, 4],
+            Enumerable.Repeat(7.0, 33).ToArray(),
+            [double.MaxValue, double.MaxValue, double.MaxValue, double.MaxValue, double.MaxValue, 1, 1, 1, 1],
+        ];
+        foreach (double[] x in inputs)
+        {
+            Aggregate a = FusedAggregate.Compute(x, path);
+            Aggregate scalar = FusedAggregate.Compute(x, FusedAggregate.Path.Scalar);
+            Assert.Equal(BitConverter.DoubleToInt64Bits(scalar.Min), BitConverter.DoubleToInt64Bits(a.Min));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(scalar.Max), BitConverter.DoubleToInt64Bits(a.Max));
+            Assert.Equal(x.Min(), a.Min);
+            Assert.Equal(x.Max(), a.Max);
+        }
+
+        Assert.False(double.IsNegative(FusedAggregate.Compute(inputs[0], path).Min));
+        Assert.Equal(1e-300, FusedAggregate.Compute(inputs[1], path).Max);
+        // Overflow of the sum is an honest +inf on every path, never NaN.
+        Assert.Equal(double.PositiveInfinity, FusedAggregate.Compute(inputs[4], path).Sum);
+    }
+
+    [Fact]
+    public void InstructionSetSwitches_WhenSet_TurnOffTheVectorPaths()
+    {
+        // Proves the .ci/run reruns really exercise the fallbacks: the runtime honours the switches.
+        if (Environment.GetEnvironmentVariable("DOTNET_EnableHWIntrinsic") == "0")
+        {
+            Assert.False(System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated);
+        }
+
+        if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX2") == "0")
+        {
+            Assert.False(System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated);
+        }
+
+        double[] x = KernelCases.Series(1000, 7, r => r.NextDouble());
+        Assert.Equal(x.Max(), FusedAggregate.Compute(x).Max);
+    }
+
+    [Fact]
+    public void Compute_LargeSeries_MeanWithin1e12OfExact()
+    {
+        double[] x = KernelCases.Series(250_003, 42, r => Math.Exp(r.NextDouble() * 20) * 1e-6);
+        double exact = ReferenceStats.ExactSum(x) / x.Length;
+        foreach (FusedAggregate.Path path in new[] { FusedAggregate.Path.Scalar, FusedAggregate.Path.Vector128, FusedAggregate.Path.Vector256 })
+        {
+            Assert.True(SnapshotAssert.RelativelyClose(exact, FusedAggregate.Compute(x, path).Sum / x.Length, 1e-12));
+        }
+    }
+}
