@@ -15,7 +15,7 @@ internal static class Runners
             Span<float> features = runner.InputRow(row);
             for (int j = 0; j < features.Length; j++)
             {
-                features[j] = (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
+                features[j] = (float)LoadGenerator.StandardNormal(rng);
             }
         }
 

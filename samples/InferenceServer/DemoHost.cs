@@ -190,7 +190,7 @@ public sealed class DemoHost : IAsyncDisposable
         BatchStatsSnapshot s = a.Snapshot;
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"BatchStats.Fast demo — {System.IO.Path.GetFileName(Model.Path)} [N,{Model.Features}]→[N,{Model.Outputs}] on ONNX Runtime — {Options.Workers} workers — {Address}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"  load        steady {SteadyRate,8:F0} req/s   now {LoadGenerator.RateAt(SteadyRate, Stopwatch.GetElapsedTime(_generator.Start0).TotalSeconds),8:F0} req/s   capacity ~{Capacity:F0} req/s   backlog {Queue.Count:N0}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  load        steady {SteadyRate,8:F0} req/s   now {LoadGenerator.RateAt(SteadyRate, Stopwatch.GetElapsedTime(_generator.ProfileStart).TotalSeconds),8:F0} req/s   capacity ~{Capacity:F0} req/s   backlog {Queue.Count:N0}");
         long served = Served, now = Stopwatch.GetTimestamp();
         double servedRate = _lastFrame == 0 ? 0 : (served - _lastServed) * (double)Stopwatch.Frequency / (now - _lastFrame);
         (_lastServed, _lastFrame) = (served, now);

@@ -41,7 +41,7 @@ public sealed class LoadGenerator
             _pool[i] = new float[features];
             for (int j = 0; j < features; j++)
             {
-                _pool[i][j] = (float)Normal(rng);
+                _pool[i][j] = (float)StandardNormal(rng);
             }
         }
 
@@ -51,7 +51,7 @@ public sealed class LoadGenerator
     }
 
     /// <summary>Time zero of the load profile (a <see cref="Stopwatch"/> timestamp).</summary>
-    public long Start0 => _start;
+    public long ProfileStart => _start;
 
     /// <summary>Requests queued so far (read while running: a lower bound).</summary>
     public long Generated => Volatile.Read(ref _generated); // acquire: pairs with the generator's release store
@@ -104,6 +104,7 @@ public sealed class LoadGenerator
         }
     }
 
-    private static double Normal(Random rng) =>
+    /// <summary>A standard-normal draw (Box–Muller), for feature vectors here and in the benchmarks.</summary>
+    public static double StandardNormal(Random rng) =>
         Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()); // Box–Muller
 }

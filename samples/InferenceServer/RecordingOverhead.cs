@@ -51,9 +51,6 @@ public sealed class RecordingOverhead
         _runs++;
     }
 
-    /// <summary>Sampled batches so far.</summary>
-    public long Samples => _recordSamples;
-
     /// <summary>
     /// The summary line over several workers, exactly <c>stats overhead: &lt;ns&gt; ns per batch (&lt;pct&gt;% of mean inference time)</c>:
     /// the mean record-call time over the sampled batches, as a share of the mean <c>Run</c> time over all batches.
@@ -69,30 +66,29 @@ public sealed class RecordingOverhead
     /// <summary>How the line was measured: batches sampled and interrupted samples left out (printed above it).</summary>
     public static string Detail(IEnumerable<RecordingOverhead> workers)
     {
-        long samples = 0, interrupted = 0;
-        foreach (RecordingOverhead w in workers)
-        {
-            samples += w._recordSamples;
-            interrupted += w._interrupted;
-        }
-
-        return string.Create(CultureInfo.InvariantCulture, $"  overhead sample: {samples:N0} batches' record calls timed (every 16th), {interrupted:N0} interrupted ones left out");
+        Totals t = Sum(workers);
+        return string.Create(CultureInfo.InvariantCulture, $"  overhead sample: {t.Samples:N0} batches' record calls timed (every 16th), {t.Interrupted:N0} interrupted ones left out");
     }
 
     /// <summary>Mean record-call ns per sampled batch, its share of the mean <c>Run</c> time, and the sample count.</summary>
     public static (double NanosecondsPerBatch, double ShareOfInference, long Samples) Combine(IEnumerable<RecordingOverhead> workers)
     {
-        long recordTicks = 0, samples = 0, runTicks = 0, runs = 0;
+        Totals t = Sum(workers);
+        double ns = t.Samples == 0 ? 0 : t.RecordTicks * 1e9 / Stopwatch.Frequency / t.Samples;
+        double runNs = t.Runs == 0 ? 0 : t.RunTicks * 1e9 / Stopwatch.Frequency / t.Runs;
+        return (ns, runNs > 0 ? ns / runNs : 0, t.Samples);
+    }
+
+    private static Totals Sum(IEnumerable<RecordingOverhead> workers)
+    {
+        var t = default(Totals);
         foreach (RecordingOverhead w in workers)
         {
-            recordTicks += w._recordTicks;
-            samples += w._recordSamples;
-            runTicks += w._runTicks;
-            runs += w._runs;
+            t = new Totals(t.RecordTicks + w._recordTicks, t.Samples + w._recordSamples, t.Interrupted + w._interrupted, t.RunTicks + w._runTicks, t.Runs + w._runs);
         }
 
-        double ns = samples == 0 ? 0 : recordTicks * 1e9 / Stopwatch.Frequency / samples;
-        double runNs = runs == 0 ? 0 : runTicks * 1e9 / Stopwatch.Frequency / runs;
-        return (ns, runNs > 0 ? ns / runNs : 0, samples);
+        return t;
     }
+
+    private readonly record struct Totals(long RecordTicks, long Samples, long Interrupted, long RunTicks, long Runs);
 }

@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
@@ -250,18 +249,5 @@ public sealed class BatchStatsMonitorTests
         Assert.Throws<ArgumentNullException>(() => new BatchStatsMonitor(Healthy(), null!));
         Assert.Equal("interval", Assert.Throws<ArgumentOutOfRangeException>(() => new BatchStatsMonitor(Healthy(), s_thresholds, TimeSpan.Zero)).ParamName);
         Assert.Equal("thresholds", Assert.Throws<ArgumentOutOfRangeException>(() => new BatchStatsMonitor(Healthy(), new AlertThresholds { CriticalFactor = 0.5 })).ParamName);
-    }
-
-    private sealed class ListLogger : ILogger
-    {
-        public ConcurrentBag<(LogLevel Level, string Message, Exception? Exception)> Entries { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Entries.Add((logLevel, formatter(state, exception), exception));
     }
 }

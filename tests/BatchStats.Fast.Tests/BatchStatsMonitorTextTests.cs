@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
@@ -279,30 +278,5 @@ public sealed class BatchStatsMonitorTextTests
             Interlocked.Increment(ref _reads);
             return Failure is null ? Snapshot : throw Failure;
         }
-    }
-
-    private sealed class ListLogger : ILogger
-    {
-        public ConcurrentQueue<(LogLevel Level, string Message, Exception? Exception)> Entries { get; } = new();
-
-        /// <summary>The entries so far, in order, removed.</summary>
-        public List<(LogLevel Level, string Message, Exception? Exception)> Take()
-        {
-            var taken = new List<(LogLevel, string, Exception?)>();
-            while (Entries.TryDequeue(out var e))
-            {
-                taken.Add(e);
-            }
-
-            return taken;
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Entries.Enqueue((logLevel, formatter(state, exception), exception));
     }
 }
