@@ -5,6 +5,7 @@ using System.Diagnostics.Metrics;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using System.Threading;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
@@ -31,6 +32,9 @@ public sealed class BatchStatsInstrumentsTests
         listener.SetMeasurementEventCallback<double>((i, v, _, _) => seen[i.Name] = (v, i.Unit, i.Description));
         listener.SetMeasurementEventCallback<long>((i, v, _, _) => seen[i.Name] = (v, i.Unit, i.Description));
         listener.Start();
+        listener.RecordObservableInstruments(); // warm-up: the first collection also JIT-compiles every callback
+        Thread.Sleep(BatchStatsInstruments.SnapshotReuse * 2); // past the reuse window: the next collection takes a new snapshot
+        counting.Calls = 0;
         listener.RecordObservableInstruments();
 
         BatchStatsSnapshot s = counting.Inner.GetStats();
@@ -57,7 +61,7 @@ public sealed class BatchStatsInstrumentsTests
     {
         public LockFreeBatchStats Inner { get; } = inner;
 
-        public int Calls { get; private set; }
+        public int Calls { get; set; }
 
         public void Update(double processingTime, int batchSize, double queueTime, double latency = 0, int queueLength = 0) =>
             Inner.Update(processingTime, batchSize, queueTime, latency, queueLength);
