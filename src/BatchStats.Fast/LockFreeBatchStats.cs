@@ -41,7 +41,7 @@ namespace BatchStats.Fast;
 /// of CPU).</para>
 /// <para>Every member is thread-safe.</para>
 /// </remarks>
-public sealed partial class LockFreeBatchStats : IBatchStats
+public sealed partial class LockFreeBatchStats : IBatchStatsWithHistograms
 {
     /// <summary>The parameter name bad-input exceptions give for <c>Update(in BatchSample)</c> (tracker and writer handle).</summary>
     private const string SampleParameterName = "sample";

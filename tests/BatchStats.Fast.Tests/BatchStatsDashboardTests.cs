@@ -47,4 +47,17 @@ public sealed class BatchStatsDashboardTests
         Assert.StartsWith("# HELP batch_batches_total", dashboard.ExportMetrics("PROMETHEUS"), StringComparison.Ordinal);
         Assert.Equal("format", Assert.Throws<ArgumentException>(() => dashboard.ExportMetrics("xml")).ParamName);
     }
+
+    [Fact]
+    public void Dashboard_OverTheInterface_ReadsTheTrackerThroughIt()
+    {
+        LockFreeBatchStats inner = ExportHistory.FixedHistory();
+        var own = new ForwardingStats(inner);
+        var dashboard = new BatchStatsDashboard(own);
+        Assert.Equal(new BatchStatsDashboard(inner).ExportMetrics("prometheus"), dashboard.ExportMetrics("prometheus"));
+        Assert.Equal((1, 1), (own.SnapshotCalls, own.HistogramCalls));
+        Assert.Equal(40, dashboard.GetDashboardData().Metrics["batch_count"]);
+        Assert.Equal(2, own.SnapshotCalls);
+        Assert.Equal("stats", Assert.Throws<ArgumentNullException>(() => new BatchStatsDashboard(null!)).ParamName);
+    }
 }

@@ -57,6 +57,34 @@ public sealed class BatchStatsInstrumentsTests
         Assert.Empty(seen);
     }
 
+    [Fact]
+    public void Instruments_TrackerWithHistograms_PublishesTheAllTimeProcessingTimeSum()
+    {
+        LockFreeBatchStats inner = ExportHistory.FixedHistory();
+        var own = new ForwardingStats(inner);
+        using var meter = new Meter("BatchStats.Fast.Tests." + Guid.NewGuid().ToString("N"));
+        using BatchStatsInstruments forOwn = BatchStatsInstruments.Create(own, meter);
+        using BatchStatsInstruments forCore = BatchStatsInstruments.Create(inner, meter);
+        var sums = new List<(BatchStatsInstruments Owner, double Value)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "batchstats.processing_time.sum" && ReferenceEquals(instrument.Meter, meter))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((i, v, _, _) => sums.Add((forOwn.Instruments.Contains(i) ? forOwn : forCore, v)));
+        listener.Start();
+        listener.RecordObservableInstruments();
+
+        double expected = inner.GetHistograms().ProcessingTime.Sum; // 40 samples of (1 + i % 8) / 256 s
+        Assert.Equal(180 / 256.0, expected);
+        Assert.Equal([(forOwn, expected), (forCore, expected)], sums.OrderBy(s => s.Owner == forCore));
+        Assert.Equal(1, own.HistogramCalls); // the user's type is read through GetHistograms
+        Assert.Equal(14, forOwn.Instruments.Count);
+    }
+
     private sealed class CountingStats(LockFreeBatchStats inner) : IBatchStats
     {
         public LockFreeBatchStats Inner { get; } = inner;

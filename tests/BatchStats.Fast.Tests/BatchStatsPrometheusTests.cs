@@ -225,6 +225,36 @@ public sealed class BatchStatsPrometheusTests
         Assert.Throws<ArgumentException>(() => BatchStatsPrometheus.Write(writer, new Dictionary<string, LockFreeBatchStats>()));
     }
 
+    [Fact]
+    public void Write_TrackerOfTheUsersOwnType_SameExpositionAsTheCoreTracker()
+    {
+        LockFreeBatchStats inner = ExportHistory.FixedHistory();
+        var own = new ForwardingStats(inner);
+        Assert.Equal(Render(w => BatchStatsPrometheus.Write(w, inner)), Render(w => BatchStatsPrometheus.Write(w, own)));
+        Assert.Equal((1, 1), (own.SnapshotCalls, own.HistogramCalls));
+
+        var mixed = new Dictionary<string, IBatchStatsWithHistograms> { ["core"] = inner, ["own"] = own };
+        string text = Render(w => BatchStatsPrometheus.Write(w, mixed));
+        Assert.Contains("batch_batches_total{tracker=\"core\"} 40\n", text, StringComparison.Ordinal);
+        Assert.Contains("batch_batches_total{tracker=\"own\"} 40\n", text, StringComparison.Ordinal);
+        Assert.Equal((2, 2), (own.SnapshotCalls, own.HistogramCalls));
+        using var stream = new MemoryStream();
+        BatchStatsPrometheus.WriteProtobuf(stream, own);
+        Assert.Equal((3, 3), (own.SnapshotCalls, own.HistogramCalls));
+
+        mixed["own"] = null!;
+        ArgumentException e = Assert.Throws<ArgumentException>(() => Render(w => BatchStatsPrometheus.Write(w, mixed)));
+        Assert.Equal("trackers", e.ParamName);
+        Assert.Contains("'own'", e.Message, StringComparison.Ordinal);
+    }
+
+    private static string Render(Action<TextWriter> write)
+    {
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        write(writer);
+        return writer.ToString();
+    }
+
     [Theory]
     [InlineData("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3,*/*;q=0.2", true)]
     [InlineData("application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited", true)]

@@ -17,3 +17,35 @@ internal static class ExportHistory
         return stats;
     }
 }
+
+/// <summary>
+/// A tracker of the user's own type: delegates to a <see cref="LockFreeBatchStats"/> and counts the calls, so a test can
+/// tell that an exporter took its figures through the interface and not from the core type.
+/// </summary>
+internal sealed class ForwardingStats(LockFreeBatchStats inner) : IBatchStatsWithHistograms
+{
+    public int SnapshotCalls { get; private set; }
+
+    public int HistogramCalls { get; private set; }
+
+    public void Update(double processingTime, int batchSize, double queueTime, double latency = 0, int queueLength = 0) =>
+        inner.Update(processingTime, batchSize, queueTime, latency, queueLength);
+
+    public void Update(in BatchSample sample) => inner.Update(sample);
+
+    public void UpdateMany(System.ReadOnlySpan<BatchSample> samples) => inner.UpdateMany(samples);
+
+    public void RecordError(int count = 1) => inner.RecordError(count);
+
+    public BatchStatsSnapshot GetStats()
+    {
+        SnapshotCalls++;
+        return inner.GetStats();
+    }
+
+    public BatchStatsHistograms GetHistograms()
+    {
+        HistogramCalls++;
+        return inner.GetHistograms();
+    }
+}

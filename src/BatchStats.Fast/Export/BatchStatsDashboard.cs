@@ -10,19 +10,19 @@ namespace BatchStats.Fast;
 /// </summary>
 public sealed class BatchStatsDashboard
 {
-    private readonly LockFreeBatchStats _stats;
+    private readonly IBatchStatsWithHistograms _stats;
     private readonly double _warningErrorRate;
     private readonly TimeProvider _time;
     private readonly PrometheusExportOptions? _prometheus;
 
     /// <summary>Creates a dashboard over <paramref name="stats"/>.</summary>
-    /// <param name="stats">The tracker.</param>
+    /// <param name="stats">The tracker (e.g. a <see cref="LockFreeBatchStats"/>).</param>
     /// <param name="warningErrorRate">Error rate at or above which the status is <c>warning</c>; default 0.01, the Python module's (healthy below 0.01).</param>
     /// <param name="timeProvider">The clock for timestamps; default <see cref="TimeProvider.System"/>.</param>
     /// <param name="prometheus">Options of the Prometheus export.</param>
     /// <exception cref="ArgumentNullException"><paramref name="stats"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="warningErrorRate"/> is negative or NaN.</exception>
-    public BatchStatsDashboard(LockFreeBatchStats stats, double warningErrorRate = 0.01, TimeProvider? timeProvider = null, PrometheusExportOptions? prometheus = null)
+    public BatchStatsDashboard(IBatchStatsWithHistograms stats, double warningErrorRate = 0.01, TimeProvider? timeProvider = null, PrometheusExportOptions? prometheus = null)
     {
         ArgumentNullException.ThrowIfNull(stats);
         if (!(warningErrorRate >= 0))

@@ -15,7 +15,7 @@ namespace BatchStats.Fast;
 /// <c>batchstats.queue_time.mean</c> (unit <c>s</c>), <c>batchstats.queue_length.mean</c> (<c>{item}</c>: items waiting),
 /// <c>batchstats.throughput</c> (<c>{item}/s</c>), <c>batchstats.error_rate</c> (<c>1</c>). Counters (all-time,
 /// monotonic): <c>batchstats.batches</c> (<c>{batch}</c>), <c>batchstats.items</c> (<c>{item}</c>),
-/// <c>batchstats.errors</c> (<c>{error}</c>), and for a <see cref="LockFreeBatchStats"/>
+/// <c>batchstats.errors</c> (<c>{error}</c>), and for an <see cref="IBatchStatsWithHistograms"/>
 /// <c>batchstats.processing_time.sum</c> (<c>s</c>: the mean over any interval is its rate divided by the batches'
 /// rate). Names follow the OpenTelemetry semantic-convention style.</para>
 /// <para>One collection reads one snapshot: the first callback takes <see cref="IBatchStats.GetStats"/> and the
@@ -49,12 +49,16 @@ public sealed class BatchStatsInstruments : IDisposable
         Counter(meter, "batchstats.batches", "{batch}", "Batches recorded since start.", s => s.BatchCount);
         Counter(meter, "batchstats.items", "{item}", "Items processed since start.", s => s.TotalProcessed);
         Counter(meter, "batchstats.errors", "{error}", "Errors recorded since start.", s => s.TotalErrors);
-        if (stats is LockFreeBatchStats tracker)
+        if (stats is IBatchStatsWithHistograms withHistograms)
         {
-            // All-time processing time, so rate(sum) / rate(batches) gives the mean over any interval.
+            // All-time processing time, so rate(sum) / rate(batches) gives the mean over any interval. The core
+            // tracker sums its rings' totals without building histograms.
+            Func<double> sum = stats is LockFreeBatchStats tracker
+                ? tracker.ProcessingTimeSum
+                : () => withHistograms.GetHistograms().ProcessingTime.Sum;
             _instruments.Add(meter.CreateObservableCounter(
                 "batchstats.processing_time.sum",
-                () => Volatile.Read(ref _disposed) != 0 ? [] : new[] { new Measurement<double>(tracker.ProcessingTimeSum()) }, // acquire
+                () => Volatile.Read(ref _disposed) != 0 ? [] : new[] { new Measurement<double>(sum()) }, // acquire: pairs with the release store in Dispose, so a collection after it reports nothing
                 "s",
                 "Processing time recorded since start (all-time sum)."));
         }

@@ -35,7 +35,7 @@ public static class BatchStatsPrometheus
 
     /// <summary>Whether an HTTP <c>Accept</c> header asks for the delimited protobuf format (as Prometheus does with native histograms enabled).</summary>
     /// <param name="accept">The header's value, or null.</param>
-    /// <returns>True to answer with <see cref="WriteProtobuf(Stream, LockFreeBatchStats, PrometheusExportOptions?)"/>.</returns>
+    /// <returns>True to answer with <see cref="WriteProtobuf(Stream, IBatchStatsWithHistograms, PrometheusExportOptions?)"/>.</returns>
     public static bool AcceptsProtobuf(string? accept)
     {
         if (string.IsNullOrEmpty(accept))
@@ -60,11 +60,11 @@ public static class BatchStatsPrometheus
 
     /// <summary>Writes the text exposition of <paramref name="stats"/>: its (cached) snapshot and its all-time histograms.</summary>
     /// <param name="writer">Where the text goes.</param>
-    /// <param name="stats">The tracker.</param>
+    /// <param name="stats">The tracker (e.g. a <see cref="LockFreeBatchStats"/>).</param>
     /// <param name="options">Names, labels and classic buckets; default <see cref="PrometheusExportOptions"/>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="writer"/> or <paramref name="stats"/> is null.</exception>
     /// <exception cref="ArgumentException">The prefix, a label name or the buckets are invalid.</exception>
-    public static void Write(TextWriter writer, LockFreeBatchStats stats, PrometheusExportOptions? options = null)
+    public static void Write(TextWriter writer, IBatchStatsWithHistograms stats, PrometheusExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stats);
         Write(writer, stats.GetStats(), stats.GetHistograms(), options);
@@ -86,11 +86,11 @@ public static class BatchStatsPrometheus
 
     /// <summary>Writes the delimited protobuf exposition of <paramref name="stats"/>, distributions as native histograms.</summary>
     /// <param name="stream">Where the bytes go.</param>
-    /// <param name="stats">The tracker.</param>
+    /// <param name="stats">The tracker (e.g. a <see cref="LockFreeBatchStats"/>).</param>
     /// <param name="options">Names, labels and classic buckets; default <see cref="PrometheusExportOptions"/>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> or <paramref name="stats"/> is null.</exception>
     /// <exception cref="ArgumentException">The prefix, a label name or the buckets are invalid.</exception>
-    public static void WriteProtobuf(Stream stream, LockFreeBatchStats stats, PrometheusExportOptions? options = null)
+    public static void WriteProtobuf(Stream stream, IBatchStatsWithHistograms stats, PrometheusExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stats);
         WriteProtobuf(stream, stats.GetStats(), stats.GetHistograms(), options);
@@ -115,11 +115,13 @@ public static class BatchStatsPrometheus
     /// <c>tracker="name"</c> (besides the constant labels).
     /// </summary>
     /// <param name="writer">Where the text goes.</param>
+    /// <typeparam name="TStats">The trackers' type, e.g. <see cref="LockFreeBatchStats"/>.</typeparam>
     /// <param name="trackers">The trackers by name (at least one).</param>
     /// <param name="options">Names, labels and classic buckets.</param>
     /// <exception cref="ArgumentNullException"><paramref name="writer"/> or <paramref name="trackers"/> is null.</exception>
     /// <exception cref="ArgumentException">No tracker, or the prefix, a label name or the buckets are invalid.</exception>
-    public static void Write(TextWriter writer, IReadOnlyDictionary<string, LockFreeBatchStats> trackers, PrometheusExportOptions? options = null)
+    public static void Write<TStats>(TextWriter writer, IReadOnlyDictionary<string, TStats> trackers, PrometheusExportOptions? options = null)
+        where TStats : IBatchStatsWithHistograms
     {
         ArgumentNullException.ThrowIfNull(writer);
         (List<ExpositionSource> sources, IReadOnlyList<double> bounds) = PrepareMany(trackers, options);
@@ -128,18 +130,21 @@ public static class BatchStatsPrometheus
 
     /// <summary>Writes the delimited protobuf exposition of several trackers, one metric per tracker labelled <c>tracker="name"</c>.</summary>
     /// <param name="stream">Where the bytes go.</param>
+    /// <typeparam name="TStats">The trackers' type, e.g. <see cref="LockFreeBatchStats"/>.</typeparam>
     /// <param name="trackers">The trackers by name (at least one).</param>
     /// <param name="options">Names, labels and classic buckets.</param>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> or <paramref name="trackers"/> is null.</exception>
     /// <exception cref="ArgumentException">No tracker, or the prefix, a label name or the buckets are invalid.</exception>
-    public static void WriteProtobuf(Stream stream, IReadOnlyDictionary<string, LockFreeBatchStats> trackers, PrometheusExportOptions? options = null)
+    public static void WriteProtobuf<TStats>(Stream stream, IReadOnlyDictionary<string, TStats> trackers, PrometheusExportOptions? options = null)
+        where TStats : IBatchStatsWithHistograms
     {
         ArgumentNullException.ThrowIfNull(stream);
         (List<ExpositionSource> sources, IReadOnlyList<double> bounds) = PrepareMany(trackers, options);
         PrometheusProtobuf.Write(stream, sources, bounds);
     }
 
-    private static (List<ExpositionSource> Sources, IReadOnlyList<double> Bounds) PrepareMany(IReadOnlyDictionary<string, LockFreeBatchStats> trackers, PrometheusExportOptions? options)
+    private static (List<ExpositionSource> Sources, IReadOnlyList<double> Bounds) PrepareMany<TStats>(IReadOnlyDictionary<string, TStats> trackers, PrometheusExportOptions? options)
+        where TStats : IBatchStatsWithHistograms
     {
         ArgumentNullException.ThrowIfNull(trackers);
         if (trackers.Count == 0)
@@ -150,8 +155,13 @@ public static class BatchStatsPrometheus
         options ??= new PrometheusExportOptions();
         IReadOnlyList<double> bounds = Validate(options);
         var sources = new List<ExpositionSource>(trackers.Count);
-        foreach ((string name, LockFreeBatchStats stats) in trackers)
+        foreach ((string name, TStats stats) in trackers)
         {
+            if (stats is null)
+            {
+                throw new ArgumentException($"The tracker '{name}' is null.", nameof(trackers));
+            }
+
             var labels = new Dictionary<string, string>(options.ConstantLabels) { ["tracker"] = name };
             sources.Add(new ExpositionSource(PrometheusFamilies.Build(options.Prefix, stats.GetStats(), stats.GetHistograms()), labels));
         }
