@@ -97,4 +97,47 @@ public sealed class FusedAggregateTests
             Assert.True(SnapshotAssert.RelativelyClose(exact, FusedAggregate.Compute(x, path).Sum / x.Length, 1e-12));
         }
     }
+
+    [Theory]
+    [MemberData(nameof(Golden.CaseNames), MemberType = typeof(Golden))]
+    public void FusedAggregate_NumpyCase_MeanWithinToleranceOfExact(string name)
+    {
+        Golden.PercentileCase c = Golden.File_.Cases.Single(x => x.Name == name);
+        Aggregate a = FusedAggregate.Compute(c.Values);
+        Assert.True(SnapshotAssert.RelativelyClose(c.ExactMean, a.Sum / c.Values.Length, SnapshotAssert.MeanTolerance));
+        Assert.Equal(c.Values.Min(), a.Min);
+        Assert.Equal(c.Values.Max(), a.Max);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void SegmentedAggregate_AnySplit_MinMaxExact_SumWithinTolerance_OneSegmentSameBitsAsCompute(int pathId)
+    {
+        var path = (FusedAggregate.Path)pathId;
+        var rng = new Random(11);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            double[] x = Enumerable.Range(0, rng.Next(0, 3000)).Select(_ => rng.NextDouble() * 1000).ToArray();
+            var accumulator = default(FusedAggregate.Accumulator);
+            int at = 0;
+            while (at < x.Length)
+            {
+                int length = Math.Min(x.Length - at, rng.Next(0, 1500));
+                accumulator.Add(x.AsSpan(at, length), path);
+                at += length;
+            }
+
+            Aggregate split = accumulator.Result;
+            Aggregate whole = FusedAggregate.Compute(x, path);
+            Assert.Equal(whole.Min, split.Min);
+            Assert.Equal(whole.Max, split.Max);
+            Assert.True(SnapshotAssert.RelativelyClose(ReferenceStats.ExactSum(x), split.Sum, 1e-13), $"trial {trial}");
+
+            var one = default(FusedAggregate.Accumulator);
+            one.Add(x, path);
+            Assert.Equal(BitConverter.DoubleToInt64Bits(whole.Sum), BitConverter.DoubleToInt64Bits(one.Result.Sum));
+        }
+    }
 }

@@ -1,8 +1,10 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Xunit;
 
 namespace BatchStats.Fast.Tests;
 
@@ -14,6 +16,12 @@ internal static class Golden
         ?? throw new InvalidDataException("empty golden file"));
 
     public static GoldenFile File_ => s_file.Value;
+
+    /// <summary>The names of the percentile cases, for <c>[MemberData]</c>.</summary>
+    public static TheoryData<string> CaseNames() => new(File_.Cases.Select(c => c.Name));
+
+    /// <summary>The names of the recorded histories, for <c>[MemberData]</c>.</summary>
+    public static TheoryData<string> HistoryNames() => new(File_.Histories.Select(h => h.Name));
 
     internal sealed class GoldenFile
     {

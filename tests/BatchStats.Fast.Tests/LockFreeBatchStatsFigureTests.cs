@@ -1,11 +1,15 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using BatchStats.Fast.Baseline;
 using Xunit;
 
 namespace BatchStats.Fast.Tests;
 
-/// <summary>Every figure at the edges of the window, on both implementations, against the sort-based reference.</summary>
+/// <summary>
+/// Every figure at the edges of the window, on both implementations, against the sort-based reference; and the histories
+/// numpy computed (TestData/numpy_golden.json). .ci/run runs it again with DOTNET_EnableAVX2=0 and DOTNET_EnableHWIntrinsic=0.
+/// </summary>
 public sealed class LockFreeBatchStatsFigureTests
 {
     public enum Data
@@ -145,5 +149,26 @@ public sealed class LockFreeBatchStatsFigureTests
         }
 
         SnapshotAssert.Matches(reference.Figures(), stats.GetStats(), $"w={window} n={count} {kind}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Golden.HistoryNames), MemberType = typeof(Golden))]
+    public void LockFree_NumpyHistory_FiguresMatchNumpy(string name) => CheckHistory(name, h => new LockFreeBatchStats(h.Window, 0));
+
+    [Theory]
+    [MemberData(nameof(Golden.HistoryNames), MemberType = typeof(Golden))]
+    public void Locked_NumpyHistory_FiguresMatchNumpy(string name) => CheckHistory(name, h => new LockedBatchStats(h.Window, 0));
+
+    private static void CheckHistory(string name, Func<Golden.History, IBatchStats> create)
+    {
+        Golden.History h = Golden.File_.Histories.Single(x => x.Name == name);
+        IBatchStats stats = create(h);
+        for (int i = 0; i < h.ProcessingTimes.Length; i++)
+        {
+            stats.Update(new BatchSample(h.ProcessingTimes[i], h.BatchSizes[i], 0, h.Latencies[i], 0, Timestamp: i + 1));
+        }
+
+        var expected = new Dictionary<string, double>(h.Expected);
+        SnapshotAssert.Matches(expected, stats.GetStats(), name);
     }
 }
