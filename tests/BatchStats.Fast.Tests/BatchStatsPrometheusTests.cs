@@ -261,6 +261,16 @@ public sealed class BatchStatsPrometheusTests
     [InlineData("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", false)]
     [InlineData("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text", false)]
     [InlineData("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0", false)]
+    [InlineData("APPLICATION/VND.GOOGLE.PROTOBUF; proto=io.prometheus.client.MetricFamily; encoding=delimited; q=0.5", true)]
+    [InlineData("text/plain;version=0.0.4, application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited", true)]
+    [InlineData("application/vnd.google.protobuf;proto=\"io.prometheus.client.MetricFamily\";encoding=delimited;q=1", true)]
+    [InlineData("application/vnd.google.protobuf;encoding=delimited", false)]
+    [InlineData("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily", false)]
+    [InlineData("application/vnd.google.protobuf;proto=io.prometheus.client.Other;encoding=delimited", false)]
+    [InlineData("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited; q = 0.0", false)]
+    [InlineData("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0;level=1", false)]
+    [InlineData("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=x", false)]
+    [InlineData("text/plain;proto=io.prometheus.client.MetricFamily;encoding=delimited", false)]
     [InlineData("", false)]
     [InlineData(null, false)]
     public void AcceptsProtobuf_AcceptHeaders(string? accept, bool expected) =>
@@ -274,6 +284,73 @@ public sealed class BatchStatsPrometheusTests
         Assert.Equal("options", Assert.Throws<ArgumentException>(() => Text(stats, new() { ConstantLabels = new Dictionary<string, string> { ["__x"] = "y" } })).ParamName);
         Assert.Equal("options", Assert.Throws<ArgumentException>(() => Text(stats, new() { HistogramBuckets = [0.1, 0.05] })).ParamName);
         Assert.Equal("options", Assert.Throws<ArgumentException>(() => Text(stats, new() { HistogramBuckets = [0, 0.05] })).ParamName);
+    }
+
+    [Theory]
+    [InlineData("", false)]
+    [InlineData("9batch", false)]
+    [InlineData("batch-x", false)]
+    [InlineData("batch x", false)]
+    [InlineData("_batch", true)]
+    [InlineData("ns:batch", true)]
+    [InlineData("Batch_9", true)]
+    public void Write_Prefix_MetricNameRules(string prefix, bool valid)
+    {
+        LockFreeBatchStats stats = ExportHistory.FixedHistory();
+        if (valid)
+        {
+            Assert.Contains($"\n{prefix}_batches_total 40\n", Text(stats, new() { Prefix = prefix }), StringComparison.Ordinal);
+        }
+        else
+        {
+            ArgumentException e = Assert.Throws<ArgumentException>(() => Text(stats, new() { Prefix = prefix }));
+            Assert.Equal("options", e.ParamName);
+            Assert.Contains($"'{prefix}' is not a valid Prometheus metric name prefix", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("", false)]
+    [InlineData("9pool", false)]
+    [InlineData("ns:pool", false)]
+    [InlineData("__pool", false)]
+    [InlineData("pool-name", false)]
+    [InlineData("_pool", true)]
+    [InlineData("pool_9", true)]
+    public void Write_ConstantLabel_LabelNameRules(string name, bool valid)
+    {
+        LockFreeBatchStats stats = ExportHistory.FixedHistory();
+        var options = new PrometheusExportOptions { ConstantLabels = new Dictionary<string, string> { [name] = "v" } };
+        if (valid)
+        {
+            Assert.Contains($"batch_batches_total{{{name}=\"v\"}} 40\n", Text(stats, options), StringComparison.Ordinal);
+        }
+        else
+        {
+            ArgumentException e = Assert.Throws<ArgumentException>(() => Text(stats, options));
+            Assert.Equal("options", e.ParamName);
+            Assert.Contains($"'{name}' is not a valid Prometheus label name", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { 0.1, 0.1 })]
+    [InlineData(new[] { -1.0 })]
+    [InlineData(new[] { double.NaN })]
+    [InlineData(new[] { double.PositiveInfinity })]
+    [InlineData(new[] { 0.5, 1.0, 0.75 })]
+    public void Write_BadBuckets_ThrowNamingOptions(double[] buckets)
+    {
+        ArgumentException e = Assert.Throws<ArgumentException>(() => Text(ExportHistory.FixedHistory(), new() { HistogramBuckets = buckets }));
+        Assert.Equal("options", e.ParamName);
+        Assert.Contains("finite, positive and strictly ascending", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Write_OneSmallestBucket_IsAccepted()
+    {
+        string text = Text(ExportHistory.FixedHistory(), new() { HistogramBuckets = [double.Epsilon] });
+        Assert.Contains("batch_processing_duration_seconds_bucket{le=\"+Inf\"} 40\n", text, StringComparison.Ordinal);
     }
 
     /// <summary>Every sample of a counter, or of a histogram's or summary's _bucket/_count/_sum, by series.</summary>

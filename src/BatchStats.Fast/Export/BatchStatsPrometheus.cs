@@ -1,6 +1,7 @@
 using System;
 using BatchStats.Fast.Export;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 
 namespace BatchStats.Fast;
@@ -45,17 +46,46 @@ public static class BatchStatsPrometheus
 
         foreach (string range in accept.Split(','))
         {
-            if (range.Contains("application/vnd.google.protobuf", StringComparison.OrdinalIgnoreCase)
-                && range.Contains("proto=io.prometheus.client.MetricFamily", StringComparison.Ordinal)
-                && range.Contains("encoding=delimited", StringComparison.Ordinal)
-                && !range.Replace(" ", string.Empty, StringComparison.Ordinal).Contains("q=0;", StringComparison.Ordinal)
-                && !range.Replace(" ", string.Empty, StringComparison.Ordinal).EndsWith("q=0", StringComparison.Ordinal))
+            if (IsProtobufRange(range))
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>One media range of an <c>Accept</c> header: the delimited MetricFamily protobuf, with a quality above 0.</summary>
+    private static bool IsProtobufRange(string range)
+    {
+        string[] parts = range.Split(';', StringSplitOptions.TrimEntries);
+        if (!string.Equals(parts[0], "application/vnd.google.protobuf", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        bool proto = false, delimited = false;
+        foreach (string parameter in parts.AsSpan(1))
+        {
+            int eq = parameter.IndexOf('=', StringComparison.Ordinal);
+            string name = eq < 0 ? parameter : parameter[..eq].Trim();
+            string value = eq < 0 ? string.Empty : parameter[(eq + 1)..].Trim().Trim('"');
+            if (string.Equals(name, "proto", StringComparison.OrdinalIgnoreCase))
+            {
+                proto = value == "io.prometheus.client.MetricFamily";
+            }
+            else if (string.Equals(name, "encoding", StringComparison.OrdinalIgnoreCase))
+            {
+                delimited = value == "delimited";
+            }
+            else if (string.Equals(name, "q", StringComparison.OrdinalIgnoreCase)
+                && !(double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double q) && q > 0))
+            {
+                return false; // q=0 (or 0.0, 0.000): explicitly not acceptable; an unreadable q is not trusted either
+            }
+        }
+
+        return proto && delimited;
     }
 
     /// <summary>Writes the text exposition of <paramref name="stats"/>: its (cached) snapshot and its all-time histograms.</summary>
