@@ -88,7 +88,44 @@ public sealed class WindowAnalysisTests
     [Fact]
     public void Trends_NeedFourSamples()
     {
-        Assert.Equal(TrendDirection.Stable, Analyse([0.1, 0.1, 0.9]).PerformanceTrend);
-        Assert.Equal(TrendDirection.Degrading, Analyse([0.1, 0.1, 0.9, 0.9]).PerformanceTrend);
+        BatchStatsAnalysis three = Analyse([0.1, 0.1, 0.9], errors: 5);
+        Assert.Equal((TrendDirection.Stable, TrendDirection.Stable, TrendDirection.Stable), (three.PerformanceTrend, three.ThroughputTrend, three.ErrorTrend));
+        BatchStatsAnalysis four = Analyse([0.1, 0.1, 0.9, 0.9], errors: 5); // the errors are stamped after the last batch: newer half
+        Assert.Equal((TrendDirection.Degrading, TrendDirection.Degrading, TrendDirection.Degrading), (four.PerformanceTrend, four.ThroughputTrend, four.ErrorTrend));
+    }
+
+    /// <summary>
+    /// Errors stamped before the first sample count (in the older half) while the window holds every sample ever
+    /// recorded; once older samples have left the window, errors before its oldest sample are out of it.
+    /// </summary>
+    [Theory]
+    [InlineData(8, TrendDirection.Improving)]
+    [InlineData(6, TrendDirection.Stable)]
+    public void ErrorsBeforeTheWindow_CountOnlyWhileItHoldsEverySample(int windowSize, TrendDirection expected)
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = windowSize, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        stats.RecordError(50, 1_000);
+        for (int i = 0; i < 8; i++)
+        {
+            stats.Update(new BatchSample(0.25, 10, 0, 0, 0, Timestamp: 1_000_000 + (i * 2000 * Ms)));
+        }
+
+        Assert.Equal(expected, stats.GetComprehensiveStats().ErrorTrend);
+    }
+
+    /// <summary>Samples that all completed at one instant with no processing time in the oldest: no wall time to divide by.</summary>
+    [Fact]
+    public void ZeroWallTime_UtilizationFromWhetherAnythingWasProcessed()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        stats.Update(new BatchSample(0, 10, 0, 0, 0, Timestamp: 5_000));
+        BatchStatsAnalysis idle = stats.GetComprehensiveStats();
+        Assert.Equal((0.0, 0, 1.0, 0.0), (idle.Utilization, idle.RecommendedCapacity, idle.StabilityIndex, idle.EfficiencyScore));
+
+        stats.Update(new BatchSample(0.5, 10, 0.5, 0, 0, Timestamp: 5_000));
+        BatchStatsAnalysis busy = stats.GetComprehensiveStats();
+        Assert.Equal((1.0, 0), (busy.Utilization, busy.RecommendedCapacity));
+        Assert.Equal(0.5, busy.EfficiencyScore); // 0.5 s of processing over 1 s end to end
+        Assert.Equal(1 / (1 + (0.25 / 0.25)), busy.StabilityIndex); // mean 0.25, standard deviation 0.25
     }
 }
