@@ -171,6 +171,39 @@ public sealed class WriterRingTests
         Assert.Equal(Enumerable.Range(7 * Batch + 1, Batch).Select(t => (long)t), destination.Take(Batch).Select(s => s.Timestamp));
     }
 
+    /// <summary>The delta's size checks at their edges: nothing new, a start past Head, the destination's length, the ring's capacity.</summary>
+    [Fact]
+    public void CopySince_SizeEdges()
+    {
+        WriterRing ring = NewRing(256);
+        long head = WriteBatches(ring, 0, 12);
+        Assert.Equal(0, ring.CopySince(head, new Slot[4], out RingCounters c));
+        Assert.Equal(head, c.BatchCount);
+        Assert.Equal(-1, ring.CopySince(head + 1, new Slot[4], out _));
+
+        var ten = new Slot[10];
+        Assert.Equal(10, ring.CopySince(head - 10, ten, out _));
+        Assert.Equal(head - 9, ten[0].Timestamp);
+        Assert.Equal(-1, ring.CopySince(head - 11, ten, out _)); // one more than fits
+
+        var large = new Slot[512];
+        Assert.Equal(255, ring.CopySince(head - 255, large, out _)); // the oldest slot still intact
+        Assert.Equal(head - 254, large[0].Timestamp);
+        Assert.Equal(-1, ring.CopySince(head - 256, large, out _)); // a whole ring: the next write would overwrite its first slot
+    }
+
+    [Fact]
+    public void Version_GrowsWithRecordsErrorsAndRejections()
+    {
+        WriterRing ring = NewRing(256);
+        Assert.Equal(0, ring.Version);
+        ring.Write(0.5, 1, 0, 0, 0, 10);
+        ring.AddErrors(3, 11);
+        ring.AddRejected(2);
+        Assert.Equal(1 + 3 + 2, ring.Version);
+        Assert.Equal(1, ring.Head);
+    }
+
     [Fact]
     public void CopyErrorEvents_MoreThanCapacity_KeepsTheNewestCapacityEvents()
     {
