@@ -51,8 +51,10 @@ public sealed class WriterRingTests
             }
         };
 
+        long lappedBefore = WriterRing.CopyStatistics.Lapped;
         AssertWholeBatchesEndingAt(ring, Copy(ring), next, Window);
         Assert.True(laps > 10);
+        Assert.True(WriterRing.CopyStatistics.Lapped - lappedBefore >= 10); // process-wide: other tests may add more
     }
 
     /// <summary>
@@ -135,7 +137,10 @@ public sealed class WriterRingTests
         };
 
         var destination = new Slot[Window];
+        (long lappedBefore, long cutsBefore) = WriterRing.CopyStatistics;
         int n = ring.CopyRecent(destination, Window, 0, out RingCounters counters, out bool cut);
+        Assert.True(WriterRing.CopyStatistics.Lapped - lappedBefore >= WriterRing.CopyAttempts); // process-wide: others may add
+        Assert.True(WriterRing.CopyStatistics.Cuts - cutsBefore >= 1);
         Assert.True(cut);
         Assert.Equal(WriterRing.CopyAttempts, copies);
         Assert.Equal(expected, n);
@@ -202,6 +207,126 @@ public sealed class WriterRingTests
         ring.AddRejected(2);
         Assert.Equal(1 + 3 + 2, ring.Version);
         Assert.Equal(1, ring.Head);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(96)]
+    public void Constructor_CapacityNotAPowerOfTwoOfAtLeastTwo_Throws(int capacity) =>
+        Assert.Equal("capacity", Assert.Throws<ArgumentOutOfRangeException>(() => NewRing(capacity)).ParamName);
+
+    [Fact]
+    public void CopyRecent_MoreThanTheCapacityOrTheDestination_Throws()
+    {
+        WriterRing ring = NewRing(256);
+        Assert.Equal("max", Assert.Throws<ArgumentOutOfRangeException>(() => ring.CopyRecent(new Slot[512], 257, out _)).ParamName);
+        Assert.Equal("max", Assert.Throws<ArgumentOutOfRangeException>(() => ring.CopyRecent(new Slot[8], 9, out _)).ParamName);
+        Assert.Equal("max", Assert.Throws<ArgumentOutOfRangeException>(() => ring.CopyRecent(new Slot[8], -1, out _)).ParamName);
+        Assert.Equal(0, ring.CopyRecent(new Slot[256], 256, out _));
+    }
+
+    /// <summary>A copy that starts exactly at the oldest slot still intact (one below Head + 1 - capacity) is whole, not lapped.</summary>
+    [Fact]
+    public void CopyRecent_FromTheOldestIntactSlot_IsNotCut()
+    {
+        WriterRing ring = NewRing(256);
+        for (int i = 1; i <= 300; i++)
+        {
+            ring.Write(0.5, 1, 0, 0, 0, i);
+        }
+
+        var destination = new Slot[256];
+        Assert.Equal(255, ring.CopyRecent(destination, 255, 0, out RingCounters c, out bool cut));
+        Assert.False(cut);
+        Assert.Equal((46L, 300L), (destination[0].Timestamp, destination[254].Timestamp));
+        Assert.Equal(300, c.BatchCount);
+    }
+
+    /// <summary>
+    /// An <c>UpdateMany</c> claimed and stored but not yet published has overwritten the oldest slots: a delta from
+    /// below the claim's reach is declined, one from exactly its first intact sequence on is copied.
+    /// </summary>
+    [Fact]
+    public void CopySince_BatchInFlight_DeclinesWhatItOverwrote()
+    {
+        WriterRing ring = NewRing(256);
+        for (int i = 1; i <= 300; i++)
+        {
+            ring.Write(0.5, 1, 0, 0, 0, i);
+        }
+
+        BatchSample[] batch = [.. Enumerable.Range(301, 100).Select(t => new BatchSample(0.5, 1, 0, 0, 0, t))];
+        long sum = ring.StoreMany(batch, skipInvalid: false, batch.Length, 0); // claim 400: sequences up to 143 overwritten
+        var destination = new Slot[256];
+        Assert.Equal(-1, ring.CopySince(143, destination, out _));
+        Assert.Equal(156, ring.CopySince(144, destination, out RingCounters c)); // 145..300 by timestamp
+        Assert.Equal((145L, 300L, 300L), (destination[0].Timestamp, destination[155].Timestamp, c.BatchCount));
+        ring.PublishMany(400, sum);
+        Assert.Equal(100, ring.CopySince(300, destination, out c));
+        Assert.Equal(400, c.BatchCount);
+    }
+
+    /// <summary>Events added while a reader copies (the hook) overwrite some of the copied ones: those are dropped, the rest kept.</summary>
+    [Fact]
+    public void CopyErrorEvents_WriterOverwritesCopiedEvents_KeepsOnlyTheIntactNewest()
+    {
+        WriterRing ring = NewRing(256);
+        for (int i = 0; i < 300; i++)
+        {
+            ring.AddErrors(1, i);
+        }
+
+        ring.BeforeErrorRecheck = () =>
+        {
+            ring.BeforeErrorRecheck = null;
+            for (int i = 300; i < 600; i++)
+            {
+                ring.AddErrors(1, i); // sequences 512..599 land in the array slots of 0..87
+            }
+        };
+
+        var events = new ErrorEvent[WriterRing.ErrorEventCapacity];
+        int copied = ring.CopyErrorEvents(events); // copied 44..299; 44..87 overwritten, 88 kept back as possibly in flight
+        Assert.Equal(211, copied);
+        Assert.Equal(Enumerable.Range(89, 211).Select(t => (long)t), events.Take(copied).Select(e => e.Timestamp));
+    }
+
+    /// <summary>Adoption: only the current (exited) owner's samples are scanned, and a ring is never taken from a running owner.</summary>
+    [Fact]
+    public void Adopt_ScansOnlySamplesSinceAdoption_AndNeverFromARunningOwner()
+    {
+        var first = new Thread(() => { });
+        first.Start();
+        first.Join();
+        var ring = new WriterRing(new object(), 256, first);
+        for (int i = 100; i < 110; i++)
+        {
+            ring.Write(0.5, 1, 0, 0, 0, i);
+        }
+
+        Assert.Equal(109, ring.NewestStampSinceAdoption());
+        var second = new Thread(() => { });
+        second.Start();
+        second.Join();
+        ring.Adopt(second);
+        Assert.Equal(10, ring.AdoptedAt);
+        Assert.Null(ring.NewestStampSinceAdoption()); // nothing recorded since
+        var third = new Thread(() => { });
+        third.Start();
+        third.Join();
+        ring.Adopt(third);
+        for (int i = 5; i < 8; i++)
+        {
+            ring.Write(0.5, 1, 0, 0, 0, i); // older stamps than the first owner's: only these count
+        }
+
+        Assert.Equal(7, ring.NewestStampSinceAdoption());
+
+        WriterRing live = NewRing(256);
+        Assert.Throws<InvalidOperationException>(() => live.Adopt(Thread.CurrentThread));
+        Assert.Throws<InvalidOperationException>(() => live.NewestStampSinceAdoption());
     }
 
     [Fact]

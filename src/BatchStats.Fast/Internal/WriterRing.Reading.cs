@@ -43,7 +43,11 @@ internal sealed partial class WriterRing
     /// <returns>The number of samples copied.</returns>
     public int CopyRecent(Span<Slot> destination, int max, long notBefore, out RingCounters counters, out bool cut)
     {
-        Debug.Assert(max <= _slots.Length && destination.Length >= max, "destination must hold max samples");
+        if ((uint)max > (uint)_slots.Length || destination.Length < max)
+        {
+            throw new ArgumentOutOfRangeException(nameof(max), max, "At most the ring's capacity, and no more than the destination holds.");
+        }
+
         SpinWait spin = default;
         for (int attempt = 1; ; attempt++)
         {
@@ -64,10 +68,9 @@ internal sealed partial class WriterRing
             if (attempt == CopyAttempts)
             {
                 Interlocked.Increment(ref s_lastResortCuts); // full fence; as above
-                // Last resort: sequences from the newest batch's end on are single-record publications, so the part
-                // may start at any of them (or at that end); below it, only Head is a known boundary.
-                long keepFrom = claim <= head ? Math.Max(firstIntact, claim) : head;
-                int kept = (int)(head - Math.Min(head, keepFrom));
+                // Last resort: sequences from the newest batch's end (claim) on are single-record publications, so the
+                // part may start at any of them; with a batch in flight (claim above head) only Head is a boundary: nothing is kept.
+                int kept = (int)(head - Math.Min(head, Math.Max(firstIntact, claim)));
                 destination.Slice(count - kept, kept).CopyTo(destination);
                 return kept;
             }

@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -36,7 +37,11 @@ internal sealed partial class WriterRing
     public WriterRing(object owner, int capacity, Thread ownerThread, ExponentialLayout? layout = null)
     {
         Histograms = new RingHistograms(layout ?? ExponentialLayout.ForScale(3));
-        Debug.Assert(capacity > 0 && (capacity & (capacity - 1)) == 0, "capacity must be a power of two");
+        if (capacity < 2 || !BitOperations.IsPow2(capacity))
+        {
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "A ring's capacity is a power of two, at least 2.");
+        }
+
         Owner = owner;
         _slots = GC.AllocateUninitializedArray<Slot>(capacity); // only slots below Head are ever read, and those were written
         _mask = capacity - 1;
@@ -78,7 +83,7 @@ internal sealed partial class WriterRing
     /// <summary>Hands a ring whose owner has exited to the calling thread (under the registry lock).</summary>
     public void Adopt(Thread newOwner)
     {
-        Debug.Assert(!OwnerThread.IsAlive, "only a dead thread's ring can be adopted");
+        ThrowIfOwnerAlive();
         // Full fence: the new owner's later plain reads of its own fields must observe the dead owner's last
         // stores (its Head/counter stores were releases; this fence gives the adopter the matching acquire).
         Interlocked.MemoryBarrier(); // full fence: acquire side of the dead owner's last releases
@@ -102,7 +107,7 @@ internal sealed partial class WriterRing
     /// </summary>
     public long? NewestStampSinceAdoption()
     {
-        Debug.Assert(!OwnerThread.IsAlive, "only a dead owner's ring is immutable");
+        ThrowIfOwnerAlive(); // only a dead owner's ring is immutable
         if (_newestStampWhileDead is null)
         {
             long head = Volatile.Read(ref _state.Head); // acquire: the dead owner's slot stores happened before its last Head release
@@ -116,6 +121,15 @@ internal sealed partial class WriterRing
         }
 
         return _newestStampWhileDead == long.MinValue ? null : _newestStampWhileDead;
+    }
+
+    /// <summary>Registry paths that take over or scan a ring require its owner to have exited (cold paths: checked always).</summary>
+    private void ThrowIfOwnerAlive()
+    {
+        if (OwnerThread.IsAlive)
+        {
+            throw new InvalidOperationException("The ring's owner thread is still running: only an exited owner's ring can be adopted or scanned.");
+        }
     }
 
     // ---- writer side (owner thread only) ----
@@ -254,6 +268,7 @@ internal sealed partial class WriterRing
             destination[i] = _errorEvents[(int)((head - count + i) & (_errorEvents.Length - 1))];
         }
 
+        BeforeErrorRecheck?.Invoke();
         Interlocked.MemoryBarrier(); // full fence: the copies complete before ErrorHead is read again
         long firstIntact = Volatile.Read(ref _state.ErrorHead) + 1 - _errorEvents.Length; // acquire; one event may be in flight
         int dropped = (int)Math.Clamp(firstIntact - (head - count), 0, count);
@@ -261,6 +276,10 @@ internal sealed partial class WriterRing
         return count - dropped;
     }
 
+    /// <summary>Test hook: runs in <see cref="CopyErrorEvents"/> after the events were copied and before ErrorHead is read again.</summary>
+    internal Action? BeforeErrorRecheck { get; set; }
+
+    /// <summary>Adds to the rejected-sample counter. Owner thread only.</summary>
     public void AddRejected(long count)
     {
         Volatile.Write(ref _state.Rejected, _state.Rejected + count); // release, as in AddErrors
