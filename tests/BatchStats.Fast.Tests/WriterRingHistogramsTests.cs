@@ -244,4 +244,73 @@ public sealed class WriterRingHistogramsTests
         Assert.Equal(14 + WriterRing.BinChunk + 1, h.ProcessingTime.Count);
         Assert.Equal(10 + 12 + (2.0 * (WriterRing.BinChunk + 1)), h.ProcessingTime.Sum);
     }
+
+    /// <summary>
+    /// Small rings bin in chunks of half their capacity, so a chunk is binned before its slots are overwritten: after
+    /// every record the read counts and sums exactly the records so far (distinct values, so a slot read twice or
+    /// lost would change the sum).
+    /// </summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    [InlineData(8)]
+    [InlineData(256)]
+    public void ReadHistogram_AfterEveryRecord_SmallAndLargeRings_CountsAndSumsExactly(int capacity)
+    {
+        ExponentialLayout layout = ExponentialLayout.ForScale(3);
+        var ring = new WriterRing(new object(), capacity, Thread.CurrentThread, layout);
+        var cells = new long[layout.CellCount];
+        double expectedSum = 0;
+        for (int i = 1; i <= 3 * WriterRing.BinChunk; i++)
+        {
+            double value = i / 1024.0;
+            ring.Write(value, 1, 0, 0, 0, i);
+            expectedSum += value;
+            Array.Clear(cells);
+            ring.ReadHistogram(RingHistograms.Processing, cells, out double sum, out double min, out double max);
+            Assert.Equal(i, cells.Sum());
+            Assert.Equal(expectedSum, sum);
+            Assert.Equal((1 / 1024.0, value), (min, max));
+        }
+    }
+
+    /// <summary>
+    /// A read that overlaps an <c>UpdateMany</c>'s publication (Head released, the batch's bins not yet) waits for it
+    /// and then counts the whole batch once.
+    /// </summary>
+    [Fact]
+    public void ReadHistogram_DuringUpdateManyBinPublication_WaitsThenCountsTheBatchOnce()
+    {
+        ExponentialLayout layout = ExponentialLayout.ForScale(3);
+        var ring = new WriterRing(new object(), 256, Thread.CurrentThread, layout);
+        for (int i = 1; i <= 10; i++)
+        {
+            ring.Write(0.5, 1, 0, 0, 0, i);
+        }
+
+        BatchSample[] batch = [.. Enumerable.Range(11, 20).Select(t => new BatchSample(0.25, 1, 0, 0, 0, t))];
+        (long Count, double Sum) read = default;
+        var reader = new Thread(() =>
+        {
+            var cells = new long[layout.CellCount];
+            ring.ReadHistogram(RingHistograms.Processing, cells, out double sum, out _, out _);
+            read = (cells.Sum(), sum);
+        });
+        bool waitedDuringPublication = false;
+        ring.BeforeBinPublish = () =>
+        {
+            if (ring.Head != 30)
+            {
+                return; // StoreMany binning the ten records before the batch
+            }
+
+            reader.Start();
+            waitedDuringPublication = !reader.Join(200); // the claim is ahead of BinnedTo: the reader retries
+        };
+        ring.WriteMany(batch, skipInvalid: false, batch.Length, 0);
+        ring.BeforeBinPublish = null;
+        Assert.True(waitedDuringPublication);
+        Assert.True(reader.Join(10_000));
+        Assert.Equal((30L, 10.0), read);
+    }
 }
