@@ -286,6 +286,35 @@ public sealed class BatchStatsPrometheusTests
         Assert.Equal("options", Assert.Throws<ArgumentException>(() => Text(stats, new() { HistogramBuckets = [0, 0.05] })).ParamName);
     }
 
+    [Fact]
+    public void Write_NullArguments_ThrowNamingThem()
+    {
+        LockFreeBatchStats stats = ExportHistory.FixedHistory();
+        BatchStatsSnapshot snapshot = stats.GetStats();
+        BatchStatsHistograms histograms = stats.GetHistograms();
+        var trackers = new Dictionary<string, LockFreeBatchStats> { ["a"] = stats };
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        using var stream = new MemoryStream();
+        Assert.Equal("writer", Assert.Throws<ArgumentNullException>(() => BatchStatsPrometheus.Write(null!, stats)).ParamName);
+        Assert.Equal("stats", Assert.Throws<ArgumentNullException>(() => BatchStatsPrometheus.Write(writer, (LockFreeBatchStats)null!)).ParamName);
+        Assert.Equal("writer", Assert.Throws<ArgumentNullException>(() => BatchStatsPrometheus.Write(null!, snapshot, histograms)).ParamName);
+        Assert.Equal("snapshot", Assert.Throws<ArgumentNullException>(() => BatchStatsPrometheus.Write(writer, null!, histograms)).ParamName);
+        Assert.Equal("histograms", Assert.Throws<ArgumentNullException>(() => BatchStatsPrometheus.Write(writer, snapshot, null!)).ParamName);
+        Assert.Equal("stream", Assert.Throws<ArgumentNullException>(() => BatchStatsPrometheus.WriteProtobuf(null!, stats)).ParamName);
+        Assert.Equal("stats", Assert.Throws<ArgumentNullException>(() => BatchStatsPrometheus.WriteProtobuf(stream, (LockFreeBatchStats)null!)).ParamName);
+        Assert.Equal("stream", Assert.Throws<ArgumentNullException>(() => BatchStatsPrometheus.WriteProtobuf(null!, snapshot, histograms)).ParamName);
+        Assert.Equal("snapshot", Assert.Throws<ArgumentNullException>(() => BatchStatsPrometheus.WriteProtobuf(stream, null!, histograms)).ParamName);
+        Assert.Equal("histograms", Assert.Throws<ArgumentNullException>(() => BatchStatsPrometheus.WriteProtobuf(stream, snapshot, null!)).ParamName);
+        Assert.Equal("writer", Assert.Throws<ArgumentNullException>(() => BatchStatsPrometheus.Write(null!, trackers)).ParamName);
+        Assert.Equal("trackers", Assert.Throws<ArgumentNullException>(() => BatchStatsPrometheus.Write(writer, (Dictionary<string, LockFreeBatchStats>)null!)).ParamName);
+        Assert.Equal("stream", Assert.Throws<ArgumentNullException>(() => BatchStatsPrometheus.WriteProtobuf(null!, trackers)).ParamName);
+        Assert.Equal("trackers", Assert.Throws<ArgumentNullException>(() => BatchStatsPrometheus.WriteProtobuf(stream, (Dictionary<string, LockFreeBatchStats>)null!)).ParamName);
+        ArgumentException none = Assert.Throws<ArgumentException>(() => BatchStatsPrometheus.WriteProtobuf(stream, new Dictionary<string, LockFreeBatchStats>()));
+        Assert.Equal("trackers", none.ParamName);
+        Assert.StartsWith("At least one tracker is needed.", none.Message, StringComparison.Ordinal);
+        Assert.Equal(0, stream.Length); // nothing written on bad input
+    }
+
     [Theory]
     [InlineData("", false)]
     [InlineData("9batch", false)]

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using System.Threading;
 using Xunit;
 
 namespace BatchStats.Fast.Tests;
@@ -127,5 +128,112 @@ public sealed class WindowAnalysisTests
         Assert.Equal((1.0, 0), (busy.Utilization, busy.RecommendedCapacity));
         Assert.Equal(0.5, busy.EfficiencyScore); // 0.5 s of processing over 1 s end to end
         Assert.Equal(1 / (1 + (0.25 / 0.25)), busy.StabilityIndex); // mean 0.25, standard deviation 0.25
+    }
+
+    /// <summary>An error stamped exactly at the window's oldest sample is inside the window (older half).</summary>
+    [Fact]
+    public void ErrorAtTheOldestSampleOfTheWindow_CountsInTheOlderHalf()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 6, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        for (int i = 0; i < 8; i++)
+        {
+            stats.Update(new BatchSample(0.25, 10, 0, 0, 0, Timestamp: 1_000_000 + (i * 2000 * Ms)));
+        }
+
+        stats.RecordError(1, 1_000_000 + (2 * 2000 * Ms)); // the stamp of the oldest of the six samples kept
+        Assert.Equal(TrendDirection.Improving, stats.GetComprehensiveStats().ErrorTrend);
+    }
+
+    /// <summary>An analysis of an empty window still carries the tracker's snapshot (its all-time counters).</summary>
+    [Fact]
+    public void EmptyWindow_CarriesTheSnapshot()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 8, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        stats.RecordError(5, 10);
+        BatchStatsAnalysis a = stats.GetComprehensiveStats();
+        Assert.Equal(5, a.Snapshot.TotalErrors);
+        Assert.Equal(TrendDirection.Stable, a.ErrorTrend);
+    }
+
+    /// <summary>Utilization divides by the wall time times the writers; the wall starts at the first (in window order) of the oldest samples.</summary>
+    [Fact]
+    public void Utilization_TwoWriters_AndATieAtTheOldestStamp()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        var other = new Thread(() =>
+        {
+            stats.Update(new BatchSample(0.5, 1, 0, 0, 0, Timestamp: 1_000_000));
+            stats.Update(new BatchSample(0.5, 1, 0, 0, 0, Timestamp: 3_000_000));
+        });
+        other.Start();
+        other.Join();
+        stats.Update(new BatchSample(0.5, 1, 0, 0, 0, Timestamp: 2_000_000));
+        stats.Update(new BatchSample(0.5, 1, 0, 0, 0, Timestamp: 3_000_000));
+
+        // Wall: 2 s between the stamps + the oldest batch's 0.5 s; two writers: 2 s of processing over 2 × 2.5 s.
+        Assert.Equal(2.0 / 5.0, stats.GetComprehensiveStats().Utilization, 15);
+
+        var tie = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        tie.Update(new BatchSample(0.25, 1, 0, 0, 0, Timestamp: 1_000_000));
+        tie.Update(new BatchSample(0.75, 1, 0, 0, 0, Timestamp: 1_000_000));
+        tie.Update(new BatchSample(0.5, 1, 0, 0, 0, Timestamp: 3_000_000));
+        Assert.Equal(1.5 / 2.25, tie.GetComprehensiveStats().Utilization, 15); // the first oldest (0.25 s) starts the wall
+    }
+
+    /// <summary>Busy exactly 90 % of the time is not saturation; the limit must be exceeded.</summary>
+    [Fact]
+    public void Saturation_ExactlyNinetyPercent_IsNotABottleneck()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        stats.Update(new BatchSample(0.9, 1, 0, 0, 0, Timestamp: 1_000_000));
+        stats.Update(new BatchSample(0.9, 1, 0, 0, 0, Timestamp: 2_100_000)); // wall 1.1 + 0.9 = 2 s, busy 1.8 s
+        BatchStatsAnalysis a = stats.GetComprehensiveStats();
+        Assert.Equal(0.9, a.Utilization);
+        Assert.DoesNotContain(a.Bottlenecks, b => b.Name == "saturation");
+    }
+
+    /// <summary>Halves of unequal size (odd window) compare means, not sums.</summary>
+    [Fact]
+    public void PerformanceTrend_OddWindow_ComparesMeans()
+    {
+        Assert.Equal(TrendDirection.Stable, Analyse(Repeat(0.5, 5)).PerformanceTrend);
+        Assert.Equal(TrendDirection.Stable, Analyse(Repeat(0.5, 7)).ThroughputTrend);
+    }
+
+    /// <summary>Halves with no processing time have no throughput (0, not infinity): stable.</summary>
+    [Fact]
+    public void ThroughputTrend_NoProcessingTime_IsStable() =>
+        Assert.Equal(TrendDirection.Stable, Analyse(Repeat(0.0, 6)).ThroughputTrend);
+
+    /// <summary>
+    /// The error trend compares errors per item: one error among 10 items (older half) against one among 100 (newer)
+    /// is improving, though the counts are equal.
+    /// </summary>
+    [Fact]
+    public void ErrorTrend_ComparesErrorsPerItem()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        stats.Update(new BatchSample(0.1, 5, 0, 0, 0, Timestamp: 1_000_000));
+        stats.Update(new BatchSample(0.1, 5, 0, 0, 0, Timestamp: 2_000_000));
+        stats.RecordError(1, 2_500_000);
+        stats.Update(new BatchSample(0.1, 50, 0, 0, 0, Timestamp: 3_000_000));
+        stats.Update(new BatchSample(0.1, 50, 0, 0, 0, Timestamp: 4_000_000));
+        stats.RecordError(1, 4_500_000);
+        Assert.Equal(TrendDirection.Improving, stats.GetComprehensiveStats().ErrorTrend);
+    }
+
+    /// <summary>An error-rate change of exactly the absolute floor (0.001) is stable.</summary>
+    [Fact]
+    public void ErrorTrend_ChangeOfExactlyTheFloor_IsStable()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        stats.Update(new BatchSample(0.1, 500, 0, 0, 0, Timestamp: 1_000_000));
+        stats.Update(new BatchSample(0.1, 500, 0, 0, 0, Timestamp: 2_000_000));
+        stats.Update(new BatchSample(0.1, 500, 0, 0, 0, Timestamp: 3_000_000));
+        stats.Update(new BatchSample(0.1, 500, 0, 0, 0, Timestamp: 4_000_000));
+        stats.RecordError(1, 4_500_000); // newer half: 1 / 1000 items = 0.001 exactly
+        Assert.Equal(TrendDirection.Stable, stats.GetComprehensiveStats().ErrorTrend);
+        stats.RecordError(1, 4_600_000); // 0.002
+        Assert.Equal(TrendDirection.Degrading, stats.GetComprehensiveStats().ErrorTrend);
     }
 }
