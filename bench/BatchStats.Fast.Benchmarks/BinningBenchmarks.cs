@@ -13,7 +13,8 @@ namespace BatchStats.Fast.Benchmarks;
 /// <remarks>
 /// The parts are written out here (not the library's code) so that each can be removed: <see cref="CellsOnly"/>
 /// computes the three cells and stores them; <see cref="IncrementsOnly"/> increments precomputed cells;
-/// <see cref="SumsOnly"/> adds the sums, minima and maxima. The floor of exact per-record binning is the increments.
+/// <see cref="IncrementsTwoCopies"/> does the same into two alternating copies of the cells; <see cref="SumsOnly"/> adds
+/// the sums, minima and maxima. The floor of exact per-record binning is the increments.
 /// </remarks>
 [MemoryDiagnoser]
 public class BinningBenchmarks
@@ -38,7 +39,7 @@ public class BinningBenchmarks
         }
 
         _histograms = new RingHistograms(_layout);
-        _cells = new long[3 * _layout.CellCount];
+        _cells = new long[6 * _layout.CellCount]; // two copies: IncrementsTwoCopies alternates between them
         _precomputed = new nint[3 * Chunk];
         for (int i = 0; i < Chunk; i++)
         {
@@ -79,6 +80,27 @@ public class BinningBenchmarks
         for (int i = 0; i < 3 * Chunk; i++)
         {
             Unsafe.Add(ref cells, Unsafe.Add(ref at, i))++;
+        }
+    }
+
+    /// <summary>
+    /// The increments with two copies of the cells, alternating by record: a run of values in one cell no longer makes
+    /// each increment wait for the previous one's store (readers would add the copies).
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Chunk)]
+    public void IncrementsTwoCopies()
+    {
+        ref long cells = ref MemoryMarshal.GetArrayDataReference(_cells);
+        ref long second = ref Unsafe.Add(ref cells, 3 * _layout.CellCount);
+        ref nint at = ref MemoryMarshal.GetArrayDataReference(_precomputed);
+        for (int i = 0; i < 3 * Chunk; i += 6)
+        {
+            Unsafe.Add(ref cells, Unsafe.Add(ref at, i))++;
+            Unsafe.Add(ref cells, Unsafe.Add(ref at, i + 1))++;
+            Unsafe.Add(ref cells, Unsafe.Add(ref at, i + 2))++;
+            Unsafe.Add(ref second, Unsafe.Add(ref at, i + 3))++;
+            Unsafe.Add(ref second, Unsafe.Add(ref at, i + 4))++;
+            Unsafe.Add(ref second, Unsafe.Add(ref at, i + 5))++;
         }
     }
 
