@@ -131,10 +131,7 @@ public sealed partial class LockFreeBatchStats : IBatchStatsWithHistograms
     /// <remarks>Never blocks or slows a writer. Costs about one uncached <see cref="GetStats"/> plus a pass.</remarks>
     public BatchStatsAnalysis GetComprehensiveStats()
     {
-        WriterRing[] rings = _registry.Rings;
-        double peak = _cache.Peak;
-        (BatchStatsAnalysis analysis, SnapshotFigures figures) =
-            WindowAnalysis.Compute(rings, _windowSize, OldestAllowed(Now()), peak, _pools, _clock.TicksPerSecond);
+        (BatchStatsAnalysis analysis, SnapshotFigures figures) = WindowAnalysis.Compute(Context(_registry.Rings, OldestAllowed(Now())), _clock.TicksPerSecond);
         _cache.RaisePeak(figures.Throughput);
         return analysis;
     }
@@ -175,7 +172,7 @@ public sealed partial class LockFreeBatchStats : IBatchStatsWithHistograms
         }
 
         long oldestAllowed = OldestAllowed(now);
-        SnapshotFigures figures = Recompute(rings, oldestAllowed, _cache.Peak);
+        SnapshotFigures figures = Recompute(Context(rings, oldestAllowed));
         _cache.RaisePeak(figures.Throughput);
         _registry.RaiseCutoff(figures.Snapshot.WindowCount == _windowSize ? Math.Max(figures.OldestTimestamp, oldestAllowed) : oldestAllowed);
         BatchStatsSnapshot snapshot = figures.Snapshot;
@@ -195,15 +192,15 @@ public sealed partial class LockFreeBatchStats : IBatchStatsWithHistograms
     /// Advances the kept window by what was recorded since the last recompute, or merges from scratch (and keeps that
     /// window) when it cannot; a reader that finds the kept window taken by another reader merges from scratch.
     /// </summary>
-    private SnapshotFigures Recompute(WriterRing[] rings, long oldestAllowed, double peak)
+    private SnapshotFigures Recompute(in ReadContext context)
     {
         // Full fence (Interlocked): takes the kept window exclusively and sees every write of the reader that put it back.
         IncrementalWindow? state = Interlocked.Exchange(ref _incremental, null); // full fence
         try
         {
-            return state is not null && state.TryAdvance(rings, oldestAllowed, peak, _pools, out SnapshotFigures figures)
+            return state is not null && state.TryAdvance(context, out SnapshotFigures figures)
                 ? figures
-                : SnapshotReader.Compute(rings, _windowSize, oldestAllowed, peak, _pools, state);
+                : SnapshotReader.Compute(context, state);
         }
         catch
         {
@@ -237,18 +234,19 @@ public sealed partial class LockFreeBatchStats : IBatchStatsWithHistograms
     /// <remarks>Never blocks or slows a writer; sorts the copied window, so it costs more than a cached <see cref="GetStats"/>.</remarks>
     public int CopyRecentSamples(Span<BatchSample> destination)
     {
-        WriterRing[] rings = _registry.Rings;
-        return SnapshotReader.CopyRecent(rings, _windowSize, OldestAllowed(Now()), _pools, destination);
+        return SnapshotReader.CopyRecent(Context(_registry.Rings, OldestAllowed(Now())), destination);
     }
 
     /// <summary>A snapshot merged from scratch, bypassing the cache and the incremental reader (for tests and benchmarks).</summary>
     internal BatchStatsSnapshot GetStatsFromScratch()
     {
-        WriterRing[] rings = _registry.Rings;
-        SnapshotFigures figures = SnapshotReader.Compute(rings, _windowSize, OldestAllowed(Now()), _cache.Peak, _pools);
+        SnapshotFigures figures = SnapshotReader.Compute(Context(_registry.Rings, OldestAllowed(Now())));
         _cache.RaisePeak(figures.Throughput);
         return figures.Snapshot;
     }
+
+    /// <summary>What a read starts from: <paramref name="rings"/> (read once by the caller), the window, the age limit and the peak so far.</summary>
+    private ReadContext Context(WriterRing[] rings, long oldestAllowed) => new(rings, _windowSize, oldestAllowed, _cache.Peak, _pools);
 
     /// <summary>The all-time sum of processing times, without building the histograms (for the instruments).</summary>
     internal double ProcessingTimeSum() => RingHistograms.SumOf(_registry.Rings, RingHistograms.Processing);

@@ -55,10 +55,11 @@ internal readonly ref struct GatheredWindow
 
     /// <summary>
     /// Merges every ring's recent samples into one pooled span and cuts it down to the window (age limit, then the
-    /// newest <paramref name="windowSize"/>), keeping merge order. The caller disposes the result.
+    /// newest window size), keeping merge order. The caller disposes the result.
     /// </summary>
-    public static GatheredWindow Gather(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools, bool sinceAdoption = false)
+    public static GatheredWindow Gather(in ReadContext context, bool sinceAdoption = false)
     {
+        (WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools) = (context.Rings, context.WindowSize, context.OldestAllowed, context.Pools);
         var totals = new RingCounters(0, 0, 0, 0);
         SpanOwner<Slot> owner = SpanOwner<Slot>.Allocate(CandidateSpace(rings, windowSize, sinceAdoption), pools.Slots, AllocationMode.Default);
         SpanOwner<int> endsOwner = SpanOwner<int>.Allocate(rings.Length, pools.Ints, AllocationMode.Default);

@@ -12,8 +12,9 @@ internal sealed partial class IncrementalWindow
 {
     /// <summary>Advances the kept window to the rings' current state and computes the figures, or declines.</summary>
     /// <returns>False when the caller must merge from scratch (nothing was changed then).</returns>
-    public bool TryAdvance(WriterRing[] rings, long oldestAllowed, double peakSoFar, ReaderPools pools, out SnapshotFigures figures)
+    public bool TryAdvance(in ReadContext context, out SnapshotFigures figures)
     {
+        (WriterRing[] rings, long oldestAllowed, ReaderPools pools) = (context.Rings, context.OldestAllowed, context.Pools);
         figures = default;
         if (!_valid || oldestAllowed < _oldestAllowed || !SameRings(rings) || Pending(rings) is not { } pending)
         {
@@ -42,7 +43,7 @@ internal sealed partial class IncrementalWindow
         _count = total;
         _oldestAllowed = oldestAllowed;
         Advances++;
-        figures = Figures(peakSoFar, plan.Totals, pools);
+        figures = Figures(context.PeakSoFar, plan.Totals, pools);
         return true;
     }
 

@@ -147,7 +147,7 @@ internal sealed class RingRegistry
         if (maybeFree)
         {
             Interlocked.Increment(ref _registrarCutoffs); // full fence; a statistic for tests and benchmarks
-            RaiseCutoff(SnapshotReader.WindowCutoff(Rings, _windowSize, _oldestAllowed(), _pools));
+            RaiseCutoff(SnapshotReader.WindowCutoff(new ReadContext(Rings, _windowSize, _oldestAllowed(), PeakSoFar: 0, _pools)));
             lock (_lock)
             {
                 if (TryReuse(current, Volatile.Read(ref _windowCutoff), out _) is { } reused) // acquire

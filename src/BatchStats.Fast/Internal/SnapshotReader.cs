@@ -10,18 +10,15 @@ namespace BatchStats.Fast.Internal;
 /// </summary>
 internal static class SnapshotReader
 {
-    /// <param name="rings">The registry as published.</param>
-    /// <param name="windowSize">Samples in the window at most.</param>
-    /// <param name="oldestAllowed">Timestamps below this are left out (<see cref="long.MinValue"/>: no age limit).</param>
-    /// <param name="peakSoFar">The tracker's peak throughput before this snapshot.</param>
-    /// <param name="pools">Scratch pools.</param>
+    /// <summary>The snapshot figures of the window, merged from every ring.</summary>
+    /// <param name="context">The read's rings, window, age limit, peak and pools.</param>
     /// <param name="seed">When not null, receives the window so that later reads can advance it incrementally.</param>
-    public static SnapshotFigures Compute(WriterRing[] rings, int windowSize, long oldestAllowed, double peakSoFar, ReaderPools pools, IncrementalWindow? seed = null)
+    public static SnapshotFigures Compute(in ReadContext context, IncrementalWindow? seed = null)
     {
-        using GatheredWindow gathered = GatheredWindow.Gather(rings, windowSize, oldestAllowed, pools);
-        return seed is not null && seed.TrySeed(rings, gathered, oldestAllowed)
-            ? seed.Figures(peakSoFar, gathered.Totals, pools)
-            : WindowFigures.Compute(gathered, pools, peakSoFar);
+        using GatheredWindow gathered = GatheredWindow.Gather(context);
+        return seed is not null && seed.TrySeed(context.Rings, gathered, context.OldestAllowed)
+            ? seed.Figures(context.PeakSoFar, gathered.Totals, context.Pools)
+            : WindowFigures.Compute(gathered, context.Pools, context.PeakSoFar);
     }
 
     /// <summary>
@@ -29,10 +26,10 @@ internal static class SnapshotReader
     /// window holds more than fits, the newest ones.
     /// </summary>
     /// <returns>The number of samples written.</returns>
-    public static int CopyRecent(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools, Span<BatchSample> destination)
+    public static int CopyRecent(in ReadContext context, Span<BatchSample> destination)
     {
-        using GatheredWindow gathered = GatheredWindow.Gather(rings, windowSize, oldestAllowed, pools);
-        return CopySorted(gathered.Window, pools, destination);
+        using GatheredWindow gathered = GatheredWindow.Gather(context);
+        return CopySorted(gathered.Window, context.Pools, destination);
     }
 
     private static int CopySorted(ReadOnlySpan<Slot> window, ReaderPools pools, Span<BatchSample> destination)
@@ -64,12 +61,12 @@ internal static class SnapshotReader
     /// Each ring's samples from before its current owner took it are skipped: they were all below the cutoff then,
     /// and the cutoff only rises, so they cannot change it. Only the registrar calls this (off the read path).
     /// </remarks>
-    public static long WindowCutoff(WriterRing[] rings, int windowSize, long oldestAllowed, ReaderPools pools)
+    public static long WindowCutoff(in ReadContext context)
     {
-        using GatheredWindow gathered = GatheredWindow.Gather(rings, windowSize, oldestAllowed, pools, sinceAdoption: true);
-        if (gathered.Window.Length < windowSize)
+        using GatheredWindow gathered = GatheredWindow.Gather(context, sinceAdoption: true);
+        if (gathered.Window.Length < context.WindowSize)
         {
-            return oldestAllowed;
+            return context.OldestAllowed;
         }
 
         long oldest = long.MaxValue;
@@ -78,6 +75,6 @@ internal static class SnapshotReader
             oldest = Math.Min(oldest, s.Timestamp);
         }
 
-        return Math.Max(oldest, oldestAllowed);
+        return Math.Max(oldest, context.OldestAllowed);
     }
 }

@@ -19,13 +19,13 @@ internal static class WindowAnalysis
 
     private static ReadOnlySpan<double> Quartiles => [25.0, 50.0, 75.0];
 
-    public static (BatchStatsAnalysis Analysis, SnapshotFigures Figures) Compute(
-        WriterRing[] rings, int windowSize, long oldestAllowed, double peakSoFar, ReaderPools pools, double ticksPerSecond)
+    public static (BatchStatsAnalysis Analysis, SnapshotFigures Figures) Compute(in ReadContext context, double ticksPerSecond)
     {
-        using GatheredWindow gathered = GatheredWindow.Gather(rings, windowSize, oldestAllowed, pools);
+        (WriterRing[] rings, ReaderPools pools) = (context.Rings, context.Pools);
+        using GatheredWindow gathered = GatheredWindow.Gather(context);
         ReadOnlySpan<Slot> window = gathered.Window;
         int n = window.Length, writers = gathered.ActiveWriters;
-        SnapshotFigures figures = WindowFigures.Compute(gathered, pools, peakSoFar);
+        SnapshotFigures figures = WindowFigures.Compute(gathered, pools, context.PeakSoFar);
         BatchStatsSnapshot s = figures.Snapshot;
         if (n == 0)
         {
