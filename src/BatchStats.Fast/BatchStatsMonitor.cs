@@ -80,7 +80,7 @@ public sealed partial class BatchStatsMonitor : IDisposable
     public TimeSpan Interval { get; }
 
     /// <summary>How many subscriber calls threw (they are logged and skipped).</summary>
-    public int HandlerFailures => Volatile.Read(ref _handlerFailures); // acquire
+    public int HandlerFailures => Volatile.Read(ref _handlerFailures); // acquire: a count incremented on the monitor's thread, read from any
 
     private int _handlerFailures;
 
@@ -259,7 +259,7 @@ public sealed partial class BatchStatsMonitor : IDisposable
     /// <summary>Ends <see cref="RunAsync"/> and <see cref="StartMonitoring"/> promptly.</summary>
     public void Stop()
     {
-        if (Volatile.Read(ref _disposed) == 0) // acquire
+        if (Volatile.Read(ref _disposed) == 0) // acquire: pairs with Dispose's store, so a disposed monitor's token is not touched
         {
             _stop.Cancel();
         }

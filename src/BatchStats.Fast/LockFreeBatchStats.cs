@@ -195,7 +195,7 @@ public sealed partial class LockFreeBatchStats : IBatchStatsWithHistograms
     private SnapshotFigures Recompute(in ReadContext context)
     {
         // Full fence (Interlocked): takes the kept window exclusively and sees every write of the reader that put it back.
-        IncrementalWindow? state = Interlocked.Exchange(ref _incremental, null); // full fence
+        IncrementalWindow? state = Interlocked.Exchange(ref _incremental, null); // full fence: see the line above
         try
         {
             return state is not null && state.TryAdvance(context, out SnapshotFigures figures)
@@ -212,7 +212,7 @@ public sealed partial class LockFreeBatchStats : IBatchStatsWithHistograms
             if (state is not null)
             {
                 // Full fence (Interlocked): every write to the state happens before the next reader's Exchange takes it.
-                Interlocked.CompareExchange(ref _incremental, state, null); // full fence
+                Interlocked.CompareExchange(ref _incremental, state, null); // full fence: see the line above
             }
         }
     }

@@ -91,7 +91,7 @@ public sealed class BatchStatsInstruments : IDisposable
     private IEnumerable<Measurement<T>> Observe<T>(Func<BatchStatsSnapshot, T> figure)
         where T : struct
     {
-        if (Volatile.Read(ref _disposed) != 0) // acquire
+        if (Volatile.Read(ref _disposed) != 0) // acquire: pairs with Dispose's store, so no collection reads after it
         {
             return [];
         }

@@ -38,7 +38,7 @@ internal static class CoarseClock
     private static int s_running;
 
     /// <summary>The ticker's latest value (acquire load: a shared read only).</summary>
-    public static long Read() => Volatile.Read(ref s_tick); // acquire
+    public static long Read() => Volatile.Read(ref s_tick); // acquire: pairs with the ticker's release, never a value older than one it saw
 
     /// <summary>Called on the precise-clock path: keeps the ticker alive, or starts it.</summary>
     public static void NoteDemand(long preciseNow)
@@ -68,7 +68,7 @@ internal static class CoarseClock
         while (true)
         {
             long now = Stopwatch.GetTimestamp();
-            if (now - Volatile.Read(ref s_lastDemand) > s_idleStopTicks) // acquire
+            if (now - Volatile.Read(ref s_lastDemand) > s_idleStopTicks) // acquire: pairs with the writers' release of their demand time
             {
                 Volatile.Write(ref s_tick, Stopped); // release: writers fall back to the precise clock from now on
                 Volatile.Write(ref s_running, 0); // release, after Stopped: a writer that sees 0 also sees Stopped and wakes us
@@ -77,7 +77,7 @@ internal static class CoarseClock
                 continue;
             }
 
-            Volatile.Write(ref s_tick, now); // release
+            Volatile.Write(ref s_tick, now); // release: writers' acquire loads see a whole, current tick
             Thread.Sleep(1);
         }
     }

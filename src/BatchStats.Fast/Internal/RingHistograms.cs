@@ -134,9 +134,9 @@ internal sealed class RingHistograms
         }
 
         ref double stats = ref _stats[3 * series];
-        sum = Volatile.Read(ref stats); // acquire
-        min = Volatile.Read(ref Unsafe.Add(ref stats, 1)); // acquire
-        max = Volatile.Read(ref Unsafe.Add(ref stats, 2)); // acquire
+        sum = Volatile.Read(ref stats); // acquire: ordered before the caller's claim check, as the cells
+        min = Volatile.Read(ref Unsafe.Add(ref stats, 1)); // acquire: as above
+        max = Volatile.Read(ref Unsafe.Add(ref stats, 2)); // acquire: as above
     }
 
     /// <summary>Adds values not yet binned to a <see cref="Read"/> result, as <see cref="Record"/> would (any thread; touches only the arguments).</summary>

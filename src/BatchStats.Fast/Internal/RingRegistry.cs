@@ -67,7 +67,7 @@ internal sealed class RingRegistry
     }
 
     /// <summary>Window cutoffs a registering thread computed itself because no reader had published one that freed a ring (for tests).</summary>
-    public int RegistrarCutoffs => Volatile.Read(ref _registrarCutoffs); // acquire
+    public int RegistrarCutoffs => Volatile.Read(ref _registrarCutoffs); // acquire: incremented by registering threads
 
     /// <summary>The calling thread's ring, registering it on the thread's first record.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -83,7 +83,7 @@ internal sealed class RingRegistry
     /// </summary>
     public void RaiseCutoff(long cutoff)
     {
-        long current = Volatile.Read(ref _windowCutoff); // acquire
+        long current = Volatile.Read(ref _windowCutoff); // acquire: the CAS below starts from a value another reader published
         while (cutoff > current)
         {
             long seen = Interlocked.CompareExchange(ref _windowCutoff, cutoff, current); // full fence: racing readers agree on one maximum
@@ -138,7 +138,7 @@ internal sealed class RingRegistry
         bool maybeFree;
         lock (_lock)
         {
-            if (TryReuse(current, Volatile.Read(ref _windowCutoff), out maybeFree) is { } reused) // acquire
+            if (TryReuse(current, Volatile.Read(ref _windowCutoff), out maybeFree) is { } reused) // acquire: readers raise it outside the lock
             {
                 return reused;
             }
@@ -150,7 +150,7 @@ internal sealed class RingRegistry
             RaiseCutoff(SnapshotReader.WindowCutoff(new ReadContext(Rings, _windowSize, _oldestAllowed(), PeakSoFar: 0, _pools)));
             lock (_lock)
             {
-                if (TryReuse(current, Volatile.Read(ref _windowCutoff), out _) is { } reused) // acquire
+                if (TryReuse(current, Volatile.Read(ref _windowCutoff), out _) is { } reused) // acquire: the cutoff just raised, or a higher one
                 {
                     return reused;
                 }

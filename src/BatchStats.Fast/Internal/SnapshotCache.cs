@@ -29,12 +29,12 @@ internal sealed class SnapshotCache
         get
         {
             BatchStatsSnapshot? s = Volatile.Read(ref _published); // acquire: a published snapshot is fully built
-            return s is not null && s.Epoch == Volatile.Read(ref _epoch) ? s : null; // acquire
+            return s is not null && s.Epoch == Volatile.Read(ref _epoch) ? s : null; // acquire: an Invalidate before this read is seen
         }
     }
 
     /// <summary>The highest throughput any snapshot reported so far.</summary>
-    public double Peak => BitConverter.Int64BitsToDouble(Volatile.Read(ref _peakBits)); // acquire
+    public double Peak => BitConverter.Int64BitsToDouble(Volatile.Read(ref _peakBits)); // acquire: raised by other readers' CAS
 
     /// <summary>Stops serving the current snapshot (the next read recomputes).</summary>
     public void Invalidate() => Interlocked.Increment(ref _epoch); // full fence: readers after it see the new generation
@@ -42,7 +42,7 @@ internal sealed class SnapshotCache
     /// <summary>Raises the peak throughput to <paramref name="throughput"/> if it is higher.</summary>
     public void RaisePeak(double throughput)
     {
-        long current = Volatile.Read(ref _peakBits); // acquire
+        long current = Volatile.Read(ref _peakBits); // acquire: the CAS below starts from the published peak
         while (throughput > BitConverter.Int64BitsToDouble(current))
         {
             long seen = Interlocked.CompareExchange(ref _peakBits, BitConverter.DoubleToInt64Bits(throughput), current); // full fence: racing readers agree on one maximum
@@ -61,7 +61,7 @@ internal sealed class SnapshotCache
     /// </summary>
     public BatchStatsSnapshot Publish(BatchStatsSnapshot computed)
     {
-        BatchStatsSnapshot? published = Volatile.Read(ref _published); // acquire
+        BatchStatsSnapshot? published = Volatile.Read(ref _published); // acquire: its counters are complete, to compare with
         while (true)
         {
             BatchStatsSnapshot candidate = published is null || Dominates(computed, published) ? computed : RaiseCounters(computed, published);

@@ -13,10 +13,10 @@ internal sealed partial class WriterRing
     private static long s_lastResortCuts;
 
     /// <summary>Process-wide: copies retried because the writer may have overwritten them, and last-resort cuts (for benchmarks).</summary>
-    internal static (long Lapped, long Cuts) CopyStatistics => (Volatile.Read(ref s_lappedCopies), Volatile.Read(ref s_lastResortCuts)); // acquire
+    internal static (long Lapped, long Cuts) CopyStatistics => (Volatile.Read(ref s_lappedCopies), Volatile.Read(ref s_lastResortCuts)); // acquire: counters other threads increment
 
     /// <summary>The number of samples published so far.</summary>
-    public long Head => Volatile.Read(ref _state.Head); // acquire
+    public long Head => Volatile.Read(ref _state.Head); // acquire: pairs with the owner's release, so the slots below it are complete
 
     /// <summary>A cheap change detector: grows with every completed record, error or rejection on this ring.</summary>
     public long Version =>
@@ -115,7 +115,7 @@ internal sealed partial class WriterRing
     private (long FirstIntact, long Claim) ValidateCopy()
     {
         Interlocked.MemoryBarrier(); // full fence: an acquire load alone would let the earlier slot loads move after it
-        long head = Volatile.Read(ref _state.Head); // acquire
+        long head = Volatile.Read(ref _state.Head); // acquire, after the fence: a Head that moved past the copied slots shows here
         long claim = Volatile.Read(ref _state.Claim); // acquire: a copied slot of a batch in flight implies its claim is visible
         return (Math.Max(head + 1, claim) - _slots.Length, claim);
     }
@@ -130,7 +130,7 @@ internal sealed partial class WriterRing
             // order, the Head seen lies between the two totals' publications; equal totals pin it to that Head.
             long atHead = Volatile.Read(ref _state.TotalProcessedAtHead); // acquire: the Head released before it is visible below
             long head = Volatile.Read(ref _state.Head); // acquire: the total staged before it is visible below
-            long total = Volatile.Read(ref _state.TotalProcessed); // acquire
+            long total = Volatile.Read(ref _state.TotalProcessed); // acquire: read last, so equal totals pin the Head between them
             if (total == atHead)
             {
                 return new RingCounters(head, total, Volatile.Read(ref _state.Errors), Volatile.Read(ref _state.Rejected)); // acquire loads

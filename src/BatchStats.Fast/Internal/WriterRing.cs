@@ -250,7 +250,7 @@ internal sealed partial class WriterRing
         long head = _state.ErrorHead; // owner-only field
         ref ErrorEvent e = ref _errorEvents[(int)(head & (_errorEvents.Length - 1))];
         Volatile.Write(ref e.Timestamp, timestamp); // release stores, as in StoreSlot: ordered after the previous ErrorHead release
-        Volatile.Write(ref e.Count, count); // release
+        Volatile.Write(ref e.Count, count); // release: after the timestamp, so a reader never pairs a new count with an old time
         Volatile.Write(ref _state.Errors, _state.Errors + count); // release: readers' acquire loads see a whole, current value
         Volatile.Write(ref _state.ErrorHead, head + 1); // release: the event is complete before readers see it
     }
@@ -290,12 +290,12 @@ internal sealed partial class WriterRing
     {
         // Each store is a release: none can become visible before the previous release of Head (or Claim). That is
         // what lets a reader that copied a half-overwritten slot detect it by re-reading Head/Claim after a full fence.
-        Volatile.Write(ref slot.Timestamp, timestamp); // release
-        Volatile.Write(ref slot.ProcessingTime, processingTime); // release
-        Volatile.Write(ref slot.QueueTime, queueTime); // release
-        Volatile.Write(ref slot.Latency, latency); // release
-        Volatile.Write(ref slot.BatchSize, batchSize); // release
-        Volatile.Write(ref slot.QueueLength, queueLength); // release
+        Volatile.Write(ref slot.Timestamp, timestamp); // release: ordered after the previous Head (or Claim) release, as said above
+        Volatile.Write(ref slot.ProcessingTime, processingTime); // release: as above
+        Volatile.Write(ref slot.QueueTime, queueTime); // release: as above
+        Volatile.Write(ref slot.Latency, latency); // release: as above
+        Volatile.Write(ref slot.BatchSize, batchSize); // release: as above
+        Volatile.Write(ref slot.QueueLength, queueLength); // release: as above
     }
 
 
