@@ -130,8 +130,8 @@ internal sealed partial class IncrementalWindow
         }
 
         Aggregate ptAggregate = pt.Result, latAggregate = lat.Result;
-        EnsureBands(_processing, latency: false, ptAggregate, pools);
-        EnsureBands(_latency, latency: true, latAggregate, pools);
+        EnsureBands(_processing, static m => m.Processing, ptAggregate, pools);
+        EnsureBands(_latency, static m => m.Latency, latAggregate, pools);
         Span<double> ptPercentiles = stackalloc double[3];
         Span<double> latPercentiles = stackalloc double[3];
         _processing.Read(_count, ptPercentiles);
@@ -140,8 +140,8 @@ internal sealed partial class IncrementalWindow
         return WindowFigures.BuildFigures(_count, ptAggregate, qt.Result, latAggregate, ints, ptPercentiles, latPercentiles, peakSoFar, totals);
     }
 
-    /// <summary>Rebuilds <paramref name="bands"/> from the whole window when one no longer covers its rank.</summary>
-    private void EnsureBands(PercentileBands bands, bool latency, Aggregate aggregate, ReaderPools pools)
+    /// <summary>Rebuilds <paramref name="bands"/> from the whole window's <paramref name="column"/> when one no longer covers its rank.</summary>
+    private void EnsureBands(PercentileBands bands, Func<RingMirror, ReadOnlySpan<double>> column, Aggregate aggregate, ReaderPools pools)
     {
         if (bands.Covers(_count))
         {
@@ -153,7 +153,7 @@ internal sealed partial class IncrementalWindow
         int n = 0;
         foreach (RingMirror mirror in _mirrors)
         {
-            ReadOnlySpan<double> part = latency ? mirror.Latency : mirror.Processing;
+            ReadOnlySpan<double> part = column(mirror);
             part.CopyTo(values[n..]);
             n += part.Length;
         }
