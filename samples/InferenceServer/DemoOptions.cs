@@ -23,8 +23,8 @@ public sealed record DemoOptions
           --serve          keep serving after the duration until Ctrl+C or SIGTERM
           --help           this text
 
-        Load profile: the steady rate ±15 % over 20 s, and from second 8 to 12 of every 30 a spike to 3 × it
-        (1.2 × the measured capacity at the default rate): a backlog builds, alerts fire, the backlog drains, alerts clear.
+        Load profile: the steady rate ±15 % over 20 s, and from second 8 to 12 of every 30 a spike to 3.5 × it
+        (1.4 × the measured capacity at the default rate): a backlog builds, alerts fire, the backlog drains, alerts clear.
         """;
 
     public string? ModelPath { get; init; }

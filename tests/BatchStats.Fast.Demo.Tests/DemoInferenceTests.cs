@@ -51,8 +51,8 @@ public sealed class DemoInferenceTests
     {
         Assert.Equal(1000, LoadGenerator.RateAt(1000, 0), 6);
         Assert.Equal(1000 * 1.15, LoadGenerator.RateAt(1000, 5), 6); // the swing's top
-        Assert.Equal(3 * 1000 * (1 + (0.15 * Math.Sin(2 * Math.PI * 8 / 20))), LoadGenerator.RateAt(1000, 8), 6);
+        Assert.Equal(3.5 * 1000 * (1 + (0.15 * Math.Sin(2 * Math.PI * 8 / 20))), LoadGenerator.RateAt(1000, 8), 6);
         Assert.Equal(1000 * (1 + (0.15 * Math.Sin(2 * Math.PI * 12 / 20))), LoadGenerator.RateAt(1000, 12), 6);
-        Assert.Equal(3 * 1000 * (1 + (0.15 * Math.Sin(2 * Math.PI * 39 / 20))), LoadGenerator.RateAt(1000, 39), 6); // every 30 s
+        Assert.Equal(3.5 * 1000 * (1 + (0.15 * Math.Sin(2 * Math.PI * 39 / 20))), LoadGenerator.RateAt(1000, 39), 6); // every 30 s
     }
 }
