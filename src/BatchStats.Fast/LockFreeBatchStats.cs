@@ -131,7 +131,7 @@ public sealed partial class LockFreeBatchStats : IBatchStatsWithHistograms
     /// <remarks>Never blocks or slows a writer. Costs about one uncached <see cref="GetStats"/> plus a pass.</remarks>
     public BatchStatsAnalysis GetComprehensiveStats()
     {
-        (BatchStatsAnalysis analysis, SnapshotFigures figures) = WindowAnalysis.Compute(Context(_registry.Rings, OldestAllowed(Now())), _clock.TicksPerSecond);
+        (BatchStatsAnalysis analysis, SnapshotFigures figures) = WindowAnalysis.Compute(Context(), _clock.TicksPerSecond);
         _cache.RaisePeak(figures.Throughput);
         return analysis;
     }
@@ -234,19 +234,22 @@ public sealed partial class LockFreeBatchStats : IBatchStatsWithHistograms
     /// <remarks>Never blocks or slows a writer; sorts the copied window, so it costs more than a cached <see cref="GetStats"/>.</remarks>
     public int CopyRecentSamples(Span<BatchSample> destination)
     {
-        return SnapshotReader.CopyRecent(Context(_registry.Rings, OldestAllowed(Now())), destination);
+        return SnapshotReader.CopyRecent(Context(), destination);
     }
 
     /// <summary>A snapshot merged from scratch, bypassing the cache and the incremental reader (for tests and benchmarks).</summary>
     internal BatchStatsSnapshot GetStatsFromScratch()
     {
-        SnapshotFigures figures = SnapshotReader.Compute(Context(_registry.Rings, OldestAllowed(Now())));
+        SnapshotFigures figures = SnapshotReader.Compute(Context());
         _cache.RaisePeak(figures.Throughput);
         return figures.Snapshot;
     }
 
     /// <summary>What a read starts from: <paramref name="rings"/> (read once by the caller), the window, the age limit and the peak so far.</summary>
     private ReadContext Context(WriterRing[] rings, long oldestAllowed) => new(rings, _windowSize, oldestAllowed, _cache.Peak, _pools);
+
+    /// <summary>What a read that needs no change detector starts from: the rings and the age limit as of now.</summary>
+    private ReadContext Context() => Context(_registry.Rings, OldestAllowed(Now()));
 
     /// <summary>The all-time sum of processing times, without building the histograms (for the instruments).</summary>
     internal double ProcessingTimeSum() => RingHistograms.SumOf(_registry.Rings, RingHistograms.Processing);

@@ -85,13 +85,9 @@ public sealed class GatheredWindowTests
     [Fact]
     public void SinceAdoption_OnlyTheCurrentOwnersSamplesAreCandidates()
     {
-        var dead = new Thread(() => { });
-        dead.Start();
-        dead.Join();
+        Thread dead = WriterRingTests.ExitedThread();
         WriterRing ring = Ring(dead, 1, 2, 3, 4, 5); // its first owner has exited
-        var next = new Thread(() => { });
-        next.Start();
-        next.Join();
+        Thread next = WriterRingTests.ExitedThread();
         ring.Adopt(next);
         ring.Write(0.1, 2, 0, 0, 0, 6);
         using GatheredWindow gathered = GatheredWindow.Gather(Context(4, long.MinValue, ring), sinceAdoption: true);

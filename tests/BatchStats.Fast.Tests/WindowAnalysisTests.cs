@@ -15,7 +15,7 @@ public sealed class WindowAnalysisTests
 
     private static BatchStatsAnalysis Analyse(double[] processing, double queue = 0, int batch = 10, int errors = 0)
     {
-        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 1000, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        var stats = Tracker(1000);
         for (int i = 0; i < processing.Length; i++)
         {
             stats.Update(new BatchSample(processing[i], batch, queue, 0, 0, Timestamp: 1_000_000 + (i * 2000 * Ms)));
@@ -28,6 +28,10 @@ public sealed class WindowAnalysisTests
 
         return stats.GetComprehensiveStats();
     }
+
+    /// <summary>A tracker on a manual clock with no cache: every analysis reads what was recorded.</summary>
+    private static LockFreeBatchStats Tracker(int windowSize) =>
+        new(new BatchStatsOptions { WindowSize = windowSize, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
 
     private static double[] Repeat(double value, int n) => Enumerable.Repeat(value, n).ToArray();
 
@@ -104,7 +108,7 @@ public sealed class WindowAnalysisTests
     [InlineData(6, TrendDirection.Stable)]
     public void ErrorsBeforeTheWindow_CountOnlyWhileItHoldsEverySample(int windowSize, TrendDirection expected)
     {
-        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = windowSize, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        var stats = Tracker(windowSize);
         stats.RecordError(50, 1_000);
         for (int i = 0; i < 8; i++)
         {
@@ -118,7 +122,7 @@ public sealed class WindowAnalysisTests
     [Fact]
     public void ZeroWallTime_UtilizationFromWhetherAnythingWasProcessed()
     {
-        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        var stats = Tracker(16);
         stats.Update(new BatchSample(0, 10, 0, 0, 0, Timestamp: 5_000));
         BatchStatsAnalysis idle = stats.GetComprehensiveStats();
         Assert.Equal((0.0, 0, 1.0, 0.0), (idle.Utilization, idle.RecommendedCapacity, idle.StabilityIndex, idle.EfficiencyScore));
@@ -134,7 +138,7 @@ public sealed class WindowAnalysisTests
     [Fact]
     public void ErrorAtTheOldestSampleOfTheWindow_CountsInTheOlderHalf()
     {
-        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 6, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        var stats = Tracker(6);
         for (int i = 0; i < 8; i++)
         {
             stats.Update(new BatchSample(0.25, 10, 0, 0, 0, Timestamp: 1_000_000 + (i * 2000 * Ms)));
@@ -148,7 +152,7 @@ public sealed class WindowAnalysisTests
     [Fact]
     public void EmptyWindow_CarriesTheSnapshot()
     {
-        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 8, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        var stats = Tracker(8);
         stats.RecordError(5, 10);
         BatchStatsAnalysis a = stats.GetComprehensiveStats();
         Assert.Equal(5, a.Snapshot.TotalErrors);
@@ -159,7 +163,7 @@ public sealed class WindowAnalysisTests
     [Fact]
     public void Utilization_TwoWriters_AndATieAtTheOldestStamp()
     {
-        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        var stats = Tracker(16);
         var other = new Thread(() =>
         {
             stats.Update(new BatchSample(0.5, 1, 0, 0, 0, Timestamp: 1_000_000));
@@ -173,7 +177,7 @@ public sealed class WindowAnalysisTests
         // Wall: 2 s between the stamps + the oldest batch's 0.5 s; two writers: 2 s of processing over 2 × 2.5 s.
         Assert.Equal(2.0 / 5.0, stats.GetComprehensiveStats().Utilization, 15);
 
-        var tie = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        var tie = Tracker(16);
         tie.Update(new BatchSample(0.25, 1, 0, 0, 0, Timestamp: 1_000_000));
         tie.Update(new BatchSample(0.75, 1, 0, 0, 0, Timestamp: 1_000_000));
         tie.Update(new BatchSample(0.5, 1, 0, 0, 0, Timestamp: 3_000_000));
@@ -184,7 +188,7 @@ public sealed class WindowAnalysisTests
     [Fact]
     public void Saturation_ExactlyNinetyPercent_IsNotABottleneck()
     {
-        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        var stats = Tracker(16);
         stats.Update(new BatchSample(0.9, 1, 0, 0, 0, Timestamp: 1_000_000));
         stats.Update(new BatchSample(0.9, 1, 0, 0, 0, Timestamp: 2_100_000)); // wall 1.1 + 0.9 = 2 s, busy 1.8 s
         BatchStatsAnalysis a = stats.GetComprehensiveStats();
@@ -212,7 +216,7 @@ public sealed class WindowAnalysisTests
     [Fact]
     public void ErrorTrend_ComparesErrorsPerItem()
     {
-        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        var stats = Tracker(16);
         stats.Update(new BatchSample(0.1, 5, 0, 0, 0, Timestamp: 1_000_000));
         stats.Update(new BatchSample(0.1, 5, 0, 0, 0, Timestamp: 2_000_000));
         stats.RecordError(1, 2_500_000);
@@ -226,7 +230,7 @@ public sealed class WindowAnalysisTests
     [Fact]
     public void ErrorTrend_ChangeOfExactlyTheFloor_IsStable()
     {
-        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        var stats = Tracker(16);
         stats.Update(new BatchSample(0.1, 500, 0, 0, 0, Timestamp: 1_000_000));
         stats.Update(new BatchSample(0.1, 500, 0, 0, 0, Timestamp: 2_000_000));
         stats.Update(new BatchSample(0.1, 500, 0, 0, 0, Timestamp: 3_000_000));

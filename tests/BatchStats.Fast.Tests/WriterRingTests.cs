@@ -297,9 +297,7 @@ public sealed class WriterRingTests
     [Fact]
     public void Adopt_ScansOnlySamplesSinceAdoption_AndNeverFromARunningOwner()
     {
-        var first = new Thread(() => { });
-        first.Start();
-        first.Join();
+        Thread first = ExitedThread();
         var ring = new WriterRing(new object(), 256, first);
         for (int i = 100; i < 110; i++)
         {
@@ -307,15 +305,11 @@ public sealed class WriterRingTests
         }
 
         Assert.Equal(109, ring.NewestStampSinceAdoption());
-        var second = new Thread(() => { });
-        second.Start();
-        second.Join();
+        Thread second = ExitedThread();
         ring.Adopt(second);
         Assert.Equal(10, ring.AdoptedAt);
         Assert.Null(ring.NewestStampSinceAdoption()); // nothing recorded since
-        var third = new Thread(() => { });
-        third.Start();
-        third.Join();
+        Thread third = ExitedThread();
         ring.Adopt(third);
         for (int i = 5; i < 8; i++)
         {
@@ -342,6 +336,15 @@ public sealed class WriterRingTests
         Assert.Equal(WriterRing.ErrorEventCapacity, ring.CopyErrorEvents(events));
         Assert.Equal(Enumerable.Range(45, WriterRing.ErrorEventCapacity).Select(i => (long)i), events.Select(e => e.Count));
         Assert.Equal(Enumerable.Range(1045, WriterRing.ErrorEventCapacity).Select(i => (long)i), events.Select(e => e.Timestamp));
+    }
+
+    /// <summary>A thread that has run and exited: a ring owned by it may be adopted.</summary>
+    internal static Thread ExitedThread()
+    {
+        var thread = new Thread(() => { });
+        thread.Start();
+        thread.Join();
+        return thread;
     }
 
     private static WriterRing NewRing(int capacity) => new(new object(), capacity, Thread.CurrentThread);
