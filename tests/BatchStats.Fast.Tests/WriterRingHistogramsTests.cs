@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.Intrinsics.X86;
 using System.Threading;
 using System.Threading.Tasks;
 using BatchStats.Fast.Internal;
@@ -20,8 +21,8 @@ public sealed class WriterRingHistogramsTests
 {
     /// <summary>
     /// Random histories of single records and UpdateMany spans (some longer than the ring), read after every step:
-    /// counts per bucket, zero count, min and max equal a plain reference over every value recorded, and the sum is
-    /// bit for bit the sequential sum in record order; counts and sums never fall between reads.
+    /// counts per bucket, zero count, min and max of all three series equal a plain reference over every value
+    /// recorded, and each sum is bit for bit the sequential sum in record order; counts and sums never fall between reads.
     /// </summary>
     [Property(MaxTest = 60)]
     public Property GetHistograms_AfterEveryStep_EqualsTheReference() =>
@@ -57,18 +58,10 @@ public sealed class WriterRingHistogramsTests
                         stats.UpdateMany(batch);
                     }
 
-                    ExponentialHistogram h = stats.GetHistograms().ProcessingTime;
-                    double sequential = 0;
-                    foreach (double v in values)
-                    {
-                        sequential += v;
-                    }
-
-                    var expected = values.Where(v => v > ExponentialLayout.MinValue).GroupBy(layout.Index).ToDictionary(g => g.Key, g => (long)g.Count());
-                    bool buckets = Enumerable.Range(0, h.Counts.Length).All(i => h.Counts[i] == expected.GetValueOrDefault(h.Offset + i));
-                    bool ok = h.Count == values.Count && buckets && h.ZeroCount == values.Count(v => v <= ExponentialLayout.MinValue)
-                        && h.Sum == sequential && h.Min == values.Min() && h.Max == values.Max()
-                        && stats.GetHistograms().Latency.Max == values.Max() * 3
+                    BatchStatsHistograms all = stats.GetHistograms();
+                    ExponentialHistogram h = all.ProcessingTime;
+                    bool ok = Matches(h, values, layout) && Matches(all.QueueTime, values.ConvertAll(v => v / 2), layout)
+                        && Matches(all.Latency, values.ConvertAll(v => v * 3), layout)
                         && h.Count >= lastCount && h.Sum >= lastSum;
                     if (!ok)
                     {
@@ -81,8 +74,24 @@ public sealed class WriterRingHistogramsTests
                 return true;
             });
 
+    /// <summary>Counts per bucket, zero count, count, min and max of <paramref name="h"/> are the reference's; the sum is the sequential one.</summary>
+    private static bool Matches(ExponentialHistogram h, List<double> values, ExponentialLayout layout)
+    {
+        double sequential = 0;
+        foreach (double v in values)
+        {
+            sequential += v;
+        }
+
+        var expected = values.Where(v => v > ExponentialLayout.MinValue).GroupBy(layout.Index).ToDictionary(g => g.Key, g => (long)g.Count());
+        bool buckets = Enumerable.Range(0, h.Counts.Length).All(i => h.Counts[i] == expected.GetValueOrDefault(h.Offset + i));
+        return h.Count == values.Count && buckets && h.ZeroCount == values.Count(v => v <= ExponentialLayout.MinValue)
+            && h.Sum == sequential && h.Min == values.Min() && h.Max == values.Max();
+    }
+
     /// <summary>
-    /// The chunk pass (<c>RecordRange</c>, vectorised where AVX2 is on) against <c>Record</c> value by value, at every
+    /// The chunk pass (<c>RecordRange</c>, and each of its scalar and AVX2 paths that this machine runs) against
+    /// <c>Record</c> value by value, at every
     /// scale, over random slots of edge values (zeros of both signs, subnormals, the zero threshold, every boundary
     /// and power of two with their neighbouring doubles, the range ends, huge values) and random batch sizes and queue
     /// lengths (the ints beside the times in a slot): the same count in every cell, and bit for bit the same sums,
@@ -115,26 +124,40 @@ public sealed class WriterRingHistogramsTests
                     slots[i] = new Slot { Timestamp = random.NextInt64(), ProcessingTime = Value(), QueueTime = Value(), Latency = Value(), BatchSize = random.Next(int.MinValue, int.MaxValue), QueueLength = random.Next(int.MinValue, int.MaxValue) };
                 }
 
-                var chunked = new RingHistograms(layout);
-                var single = new RingHistograms(layout);
                 int split = seeds.Length > 1 ? seeds[1] % slots.Length : slots.Length / 2;
-                chunked.RecordRange(ref slots[0], slots.Length - 1, 0, split);
-                chunked.RecordRange(ref slots[0], slots.Length - 1, split, slots.Length + split); // wraps the mask
+                var single = new RingHistograms(layout);
                 for (int i = 0; i < slots.Length + split; i++)
                 {
                     Slot s = slots[i % slots.Length];
                     single.Record(s.ProcessingTime, s.QueueTime, s.Latency);
                 }
 
-                for (int series = 0; series < RingHistograms.SeriesCount; series++)
+                // Both passes, whatever this machine has: the dispatching one, the scalar one, and the AVX2 one where it runs.
+                var passes = new List<Action<RingHistograms, long, long>>
                 {
-                    var a = new long[layout.CellCount];
-                    var b = new long[layout.CellCount];
-                    chunked.Read(series, a, out double sumA, out double minA, out double maxA);
-                    single.Read(series, b, out double sumB, out double minB, out double maxB);
-                    if (!a.SequenceEqual(b) || Bits(sumA) != Bits(sumB) || Bits(minA) != Bits(minB) || Bits(maxA) != Bits(maxB))
+                    (h, from, to) => h.RecordRange(ref slots[0], slots.Length - 1, from, to),
+                    (h, from, to) => h.RecordRangeScalar(ref slots[0], slots.Length - 1, from, to),
+                };
+                if (Avx2.IsSupported)
+                {
+                    passes.Add((h, from, to) => h.RecordRangeAvx2(ref slots[0], slots.Length - 1, from, to));
+                }
+
+                foreach (Action<RingHistograms, long, long> pass in passes)
+                {
+                    var chunked = new RingHistograms(layout);
+                    pass(chunked, 0, split);
+                    pass(chunked, split, slots.Length + split); // wraps the mask
+                    for (int series = 0; series < RingHistograms.SeriesCount; series++)
                     {
-                        return false;
+                        var a = new long[layout.CellCount];
+                        var b = new long[layout.CellCount];
+                        chunked.Read(series, a, out double sumA, out double minA, out double maxA);
+                        single.Read(series, b, out double sumB, out double minB, out double maxB);
+                        if (!a.SequenceEqual(b) || Bits(sumA) != Bits(sumB) || Bits(minA) != Bits(minB) || Bits(maxA) != Bits(maxB))
+                        {
+                            return false;
+                        }
                     }
                 }
 
