@@ -61,6 +61,20 @@ public class BinningBenchmarks
     public void RecordRangeScalar() =>
         _histograms.RecordRangeScalar(ref MemoryMarshal.GetArrayDataReference(_slots), Chunk - 1, 0, Chunk);
 
+    /// <summary>
+    /// <c>RingHistograms.Record</c> value by value (sums, minima and maxima through memory): how <c>UpdateMany</c> binned
+    /// its records before it used the chunk pass, and still bins the ones a batch longer than the ring laps.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Chunk)]
+    public void RecordOneByOne()
+    {
+        RingHistograms histograms = _histograms;
+        foreach (ref readonly Slot s in _slots.AsSpan())
+        {
+            histograms.Record(s.ProcessingTime, s.QueueTime, s.Latency);
+        }
+    }
+
     /// <summary>The three cells of each record computed and stored (no increment).</summary>
     [Benchmark(OperationsPerInvoke = Chunk)]
     public void CellsOnly()

@@ -215,16 +215,20 @@ internal sealed partial class WriterRing
 
             long ts = s.Timestamp != 0 ? s.Timestamp : selfStamp++;
             sum += s.BatchSize;
-            Histograms.Record(s.ProcessingTime, s.QueueTime, s.Latency);
             if (seq >= firstKept)
             {
                 StoreSlot(ref Unsafe.Add(ref slots, (nint)(seq & _mask)), s.ProcessingTime, s.BatchSize, s.QueueTime, s.Latency, s.QueueLength, ts);
+            }
+            else
+            {
+                Histograms.Record(s.ProcessingTime, s.QueueTime, s.Latency); // lapped within this batch: binned now, never stored
             }
 
             seq++;
         }
 
         Debug.Assert(seq == head + count, "count must match the filter");
+        Histograms.RecordRange(ref slots, _mask, Math.Max(head, firstKept), head + count); // the stored ones, after the lapped ones: record order
         return sum;
     }
 
