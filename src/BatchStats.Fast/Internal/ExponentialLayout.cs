@@ -32,6 +32,7 @@ internal sealed class ExponentialLayout
     private static readonly ExponentialLayout?[] s_layouts = new ExponentialLayout?[MaxScale + 1];
 
     private readonly ulong[] _thresholds; // per key: (bits << 1) of the smallest double above the key's boundary, or ulong.MaxValue
+    private readonly long[] _signedThresholds; // the same with the top bit flipped, for a signed compare (AVX2 has no unsigned one)
     private readonly int[] _cellBuckets; // per cell: its bucket slot, -1 for the zero bucket
 
     private ExponentialLayout(int scale)
@@ -85,7 +86,12 @@ internal sealed class ExponentialLayout
                 _cellBuckets[(2 * key) + side] = index < MinIndex ? -1 : (int)Math.Min(index - MinIndex, BucketCount - 1);
             }
         }
+
+        _signedThresholds = Array.ConvertAll(_thresholds, t => (long)(t ^ SignBit));
     }
+
+    /// <summary>The top bit: flipping it in both operands turns an unsigned compare into a signed one.</summary>
+    public const ulong SignBit = 1UL << 63;
 
     /// <summary>The zero bucket's threshold: values at or below it (2^-24) count as zero.</summary>
     public static double MinValue => Math.ScaleB(1, MinExponent);
@@ -115,6 +121,9 @@ internal sealed class ExponentialLayout
 
     /// <summary>Per key: <c>bits &lt;&lt; 1</c> of the smallest double above the key's boundary (or <see cref="ulong.MaxValue"/>).</summary>
     public ulong[] Thresholds => _thresholds;
+
+    /// <summary><see cref="Thresholds"/> with <see cref="SignBit"/> flipped: <c>bits &gt;= t</c> is <c>(long)(bits ^ SignBit) &gt;= s</c>.</summary>
+    public long[] SignedThresholds => _signedThresholds;
 
     /// <summary>The layout of <paramref name="scale"/> (built once per scale).</summary>
     public static ExponentialLayout ForScale(int scale)

@@ -24,11 +24,9 @@ internal sealed class RingHistograms
     /// <summary>Series order in the cells.</summary>
     public const int Processing = 0, Queue = 1, Latency = 2, SeriesCount = 3;
 
-    private const ulong SignBit = 1UL << 63;
-
     private readonly ExponentialLayout _layout;
     private readonly ulong[] _thresholds; // the layout's, held here so a record loads fewer fields
-    private readonly long[] _signedThresholds; // the same with the top bit flipped: signed order of these is the unsigned order of those
+    private readonly long[] _signedThresholds; // the layout's, for the AVX2 pass's signed compare
     private readonly int _keyShift;
     private readonly long _keyMin;
     private readonly long _keyLast;
@@ -40,7 +38,7 @@ internal sealed class RingHistograms
     {
         _layout = layout;
         _thresholds = layout.Thresholds;
-        _signedThresholds = Array.ConvertAll(_thresholds, t => (long)(t ^ SignBit));
+        _signedThresholds = layout.SignedThresholds;
         _keyShift = layout.KeyShift;
         _keyMin = layout.KeyMin;
         _keyLast = layout.KeyCount - 1;
@@ -169,7 +167,7 @@ internal sealed class RingHistograms
             long q = Unsafe.Add(ref thresholds, (nint)key.GetElement(1));
             long l = Unsafe.Add(ref thresholds, (nint)key.GetElement(2));
             Vector256<long> threshold = Vector256.Create(p, q, l, 0);
-            Vector256<long> below = Avx2.CompareGreaterThan(threshold, (bits ^ Vector256.Create(SignBit)).AsInt64()); // -1 where bits < threshold (unsigned)
+            Vector256<long> below = Avx2.CompareGreaterThan(threshold, (bits ^ Vector256.Create(ExponentialLayout.SignBit)).AsInt64()); // -1 where bits < threshold (unsigned)
             Vector256<long> cell = (key << 1) + seriesStart + below;
             Unsafe.Add(ref cells, (nint)cell.GetElement(0))++; // plain, as in Record
             Unsafe.Add(ref cells, (nint)cell.GetElement(1))++; // plain, as in Record
