@@ -50,7 +50,7 @@ public sealed class ExponentialHistogram
     /// <summary>The zero bucket's upper bound: 2^-24 for a tracker's histograms (values that small count as zero).</summary>
     public double ZeroThreshold { get; }
 
-    /// <summary>The bucket index of <see cref="Counts"/>[0].</summary>
+    /// <summary>The bucket index of <see cref="Counts"/>[0] (0 when no bucket has a count).</summary>
     public long Offset { get; }
 
     /// <summary>Counts of the buckets <see cref="Offset"/>, <see cref="Offset"/> + 1, …; no leading or trailing zeros.</summary>
@@ -78,7 +78,12 @@ public sealed class ExponentialHistogram
     /// <param name="max">The largest value (ignored when nothing was counted).</param>
     /// <param name="zeroThreshold">The zero bucket's upper bound; non-negative (0: exact zeros only).</param>
     /// <returns>The histogram, with leading and trailing empty buckets trimmed.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">The scale is out of range, or a count or the threshold is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// The scale is out of range; a count, the threshold or the sum is negative or NaN; a non-empty bucket lies outside
+    /// the doubles (an upper bound above 2^1024 or below 2^-1074 at this scale); or values were counted and
+    /// <paramref name="min"/> or <paramref name="max"/> is negative or NaN, or <paramref name="min"/> is above
+    /// <paramref name="max"/>.
+    /// </exception>
     public static ExponentialHistogram Create(int scale, long zeroCount, long offset, ReadOnlySpan<long> counts, double sum, double min, double max, double zeroThreshold = 0)
     {
         if (!(zeroThreshold >= 0))
@@ -89,12 +94,15 @@ public sealed class ExponentialHistogram
         ArgumentOutOfRangeException.ThrowIfLessThan(scale, -4);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(scale, 8);
         ArgumentOutOfRangeException.ThrowIfNegative(zeroCount);
+        bool counted = zeroCount > 0;
         foreach (long c in counts)
         {
             if (c < 0)
             {
                 ThrowHelper.ArgumentOutOfRange(nameof(counts), c, "Bucket counts must not be negative.");
             }
+
+            counted |= c > 0;
         }
 
         int first = 0, end = counts.Length;
@@ -108,8 +116,37 @@ public sealed class ExponentialHistogram
             end--;
         }
 
-        return new ExponentialHistogram(scale, zeroThreshold, zeroCount, offset + first, counts[first..end].ToArray(), sum, min, max);
+        if (first < end && (offset < MinIndex(scale) - first || offset > MaxIndex(scale) - (end - 1)))
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(offset), offset, $"The non-empty buckets {first} to {end - 1} after this offset must have indices from {MinIndex(scale)} to {MaxIndex(scale)} at scale {scale} (bounds within the doubles).");
+        }
+
+        if (!(sum >= 0))
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(sum), sum, "The sum must not be negative or NaN (the layout counts values of at least 0).");
+        }
+
+        if (counted)
+        {
+            if (!(min >= 0))
+            {
+                ThrowHelper.ArgumentOutOfRange(nameof(min), min, "The minimum must not be negative or NaN (the layout counts values of at least 0).");
+            }
+
+            if (!(max >= min))
+            {
+                ThrowHelper.ArgumentOutOfRange(nameof(max), max, $"The maximum must be at least the minimum ({min}).");
+            }
+        }
+
+        return new ExponentialHistogram(scale, zeroThreshold, zeroCount, first < end ? offset + first : 0, counts[first..end].ToArray(), sum, min, max);
     }
+
+    /// <summary>The lowest bucket index at <paramref name="scale"/>: the bucket holding 2^-1074, the smallest positive double.</summary>
+    private static long MinIndex(int scale) => -((1074L << 8) >> (8 - scale)) - 1;
+
+    /// <summary>The highest bucket index at <paramref name="scale"/>: the bucket whose upper bound is 2^1024 (holding <see cref="double.MaxValue"/>).</summary>
+    private static long MaxIndex(int scale) => ((1024L << 8) >> (8 - scale)) - 1;
 
     /// <summary>The upper bound of bucket <paramref name="index"/> at this histogram's scale: 2^((index + 1) / 2^scale).</summary>
     /// <param name="index">A bucket index.</param>
@@ -141,8 +178,9 @@ public sealed class ExponentialHistogram
     }
 
     /// <summary>
-    /// Combines two histograms: the finer is downscaled to the coarser scale, then counts and sums add up; the zero
-    /// threshold is the wider of the two.
+    /// Combines two histograms: the finer is downscaled to the coarser scale, then counts and sums add up. The zero
+    /// threshold is the wider of the two, and buckets within it move into the zero bucket (a bucket it cuts through
+    /// widens it to that bucket's upper bound), as Prometheus merges native histograms.
     /// </summary>
     /// <param name="a">A histogram.</param>
     /// <param name="b">Another histogram.</param>
@@ -157,19 +195,46 @@ public sealed class ExponentialHistogram
         b = b.Downscale(scale);
         double min = a.Count == 0 ? b.Min : b.Count == 0 ? a.Min : Math.Min(a.Min, b.Min);
         double max = a.Count == 0 ? b.Max : b.Count == 0 ? a.Max : Math.Max(a.Max, b.Max);
-        double zeroThreshold = Math.Max(a.ZeroThreshold, b.ZeroThreshold); // buckets below the wider threshold keep their counts
+        long[] counts;
+        long first;
         if (a._counts.Length == 0 || b._counts.Length == 0)
         {
             ExponentialHistogram buckets = a._counts.Length == 0 ? b : a;
-            return new ExponentialHistogram(scale, zeroThreshold, a.ZeroCount + b.ZeroCount, buckets.Offset, buckets._counts, a.Sum + b.Sum, min, max);
+            (counts, first) = (buckets._counts, buckets.Offset); // immutable: shared, not copied
+        }
+        else
+        {
+            first = Math.Min(a.Offset, b.Offset);
+            counts = new long[Math.Max(a.Offset + a._counts.Length, b.Offset + b._counts.Length) - first];
+            AddInto(counts, first, a);
+            AddInto(counts, first, b);
         }
 
-        long first = Math.Min(a.Offset, b.Offset);
-        long end = Math.Max(a.Offset + a._counts.Length, b.Offset + b._counts.Length);
-        var counts = new long[end - first];
-        AddInto(counts, first, a);
-        AddInto(counts, first, b);
-        return new ExponentialHistogram(scale, zeroThreshold, a.ZeroCount + b.ZeroCount, first, counts, a.Sum + b.Sum, min, max);
+        double zeroThreshold = Math.Max(a.ZeroThreshold, b.ZeroThreshold);
+        long zeroCount = a.ZeroCount + b.ZeroCount;
+        if (a.ZeroThreshold != b.ZeroThreshold)
+        {
+            // The wider threshold: buckets at or below it join the zero bucket, and one it cuts through widens it.
+            int below = 0;
+            while (below < counts.Length && ExponentialLayout.LowerBound(first + below, scale) < zeroThreshold)
+            {
+                if (counts[below] > 0)
+                {
+                    zeroThreshold = Math.Max(zeroThreshold, ExponentialLayout.UpperBound(first + below, scale)); // only a counted bucket widens it
+                }
+
+                zeroCount += counts[below++];
+            }
+
+            while (below < counts.Length && counts[below] == 0)
+            {
+                below++;
+            }
+
+            (counts, first) = below == 0 ? (counts, first) : (counts[below..], first + below);
+        }
+
+        return new ExponentialHistogram(scale, zeroThreshold, zeroCount, first, counts, a.Sum + b.Sum, min, max);
 
         static void AddInto(long[] counts, long first, ExponentialHistogram h)
         {
@@ -228,7 +293,7 @@ public sealed class ExponentialHistogram
             seen += _counts[i];
             if (rank < seen)
             {
-                return Math.Sqrt(UpperBound(Offset + i - 1) * UpperBound(Offset + i));
+                return Math.Pow(2, (Offset + i + 0.5) * Math.ScaleB(1, -Scale)); // 2^((i + 1/2) / 2^scale): finite even for the bucket below 2^1024, where the bounds' product is not
             }
         }
 

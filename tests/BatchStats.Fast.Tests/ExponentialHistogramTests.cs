@@ -179,11 +179,143 @@ public sealed class ExponentialHistogramTests
     }
 
     [Fact]
+    public void Create_BadParts_ThrowNamingTheParameter()
+    {
+        Assert.Equal("offset", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, -8594, [1], 1, 1, 1)).ParamName);
+        Assert.Equal("offset", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 8192, [1], 1, 1, 1)).ParamName);
+        Assert.Equal("offset", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 8190, [1, 0, 1], 1, 1, 1)).ParamName);
+        Assert.Equal("offset", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(-4, 0, 64, [1], 1, 1, 1)).ParamName);
+        Assert.Equal("offset", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(-4, 0, -69, [1], 1, 1, 1)).ParamName);
+        Assert.Equal("offset", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(8, 0, long.MaxValue, [1], 1, 1, 1)).ParamName);
+        Assert.Equal("offset", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(8, 0, long.MinValue, [0, 1], 1, 1, 1)).ParamName);
+        Assert.Equal("sum", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1], double.NaN, 1, 1)).ParamName);
+        Assert.Equal("sum", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 1, 0, [], -1, 0, 0)).ParamName);
+        Assert.Equal("min", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1], 1, -1, 1)).ParamName);
+        Assert.Equal("min", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 1, 0, [], 0, double.NaN, 0)).ParamName);
+        Assert.Equal("max", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [2], 3, 2, 1)).ParamName);
+        Assert.Equal("max", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1], 1, 1, double.NaN)).ParamName);
+    }
+
+    [Fact]
+    public void Create_EdgeBucketsOfTheDoubles_AreAcceptedAndEstimateWithinMinMax()
+    {
+        // Scale 3: 2^-1074 is in bucket -1074 * 8 - 1, double.MaxValue in 1024 * 8 - 1; leading and trailing zeros are trimmed first.
+        ExponentialHistogram low = ExponentialHistogram.Create(3, 0, -8595, [0, 0, 1, 0], double.Epsilon, double.Epsilon, double.Epsilon);
+        Assert.Equal(-8593, low.Offset);
+        Assert.Equal(double.Epsilon, low.ValueAtQuantile(0.5));
+        ExponentialHistogram high = ExponentialHistogram.Create(3, 0, 8191, [1], double.MaxValue, double.MaxValue, double.MaxValue);
+        Assert.Equal(double.MaxValue, high.ValueAtQuantile(0.5));
+        Assert.Equal(63, ExponentialHistogram.Create(8, 0, 262_143, [1], 1, 1, 1).Downscale(-4).Offset);
+        Assert.Equal(-68, ExponentialHistogram.Create(8, 0, -274_945, [1], 1, 1, 1).Downscale(-4).Offset);
+        Assert.Equal(-68, ExponentialHistogram.Create(-4, 0, -68, [1], 1, 1, 1).Offset);
+
+        // Nothing counted: the offset, minimum and maximum are not looked at.
+        ExponentialHistogram none = ExponentialHistogram.Create(3, 0, long.MaxValue, [0, 0], 0, double.NaN, -1);
+        Assert.Equal(0, none.Count);
+        Assert.Equal(0, none.Offset);
+        Assert.Equal(0, none.Min);
+        Assert.Equal(0, none.ValueAtQuantile(0.5));
+        Assert.Equal(5, ExponentialHistogram.Merge(none, ExponentialHistogram.Create(3, 0, 8191, [5], 5, 1, 1)).Count);
+    }
+
+    /// <summary>
+    /// Two scale-0 histograms binned by hand with random zero thresholds (bucket i is (2^i, 2^(i+1)]), merged: the
+    /// result equals binning the union against the wider threshold, widened to the upper bound of a counted bucket it
+    /// cuts through.
+    /// </summary>
+    [Property(MaxTest = 300)]
+    public Property Merge_RandomZeroThresholds_EqualsBinningTheUnionAgainstTheWiderThreshold() =>
+        Prop.ForAll(
+            Gen.Elements(0.0, 0.25, 1, 3).Or(Gen.Choose(0, 1_000_000).Select(x => Math.Exp((x / 1e6 * 8) - 4))).Two().ToArbitrary(),
+            Gen.Choose(0, 1_000_000).Select(x => Math.Exp((x / 1e6 * 10) - 5)).ArrayOf().Two().ToArbitrary(),
+            (thresholds, values) =>
+            {
+                (double za, double zb) = thresholds;
+                ExponentialHistogram a = ByHand(values.Item1, za), b = ByHand(values.Item2, zb);
+                ExponentialHistogram merged = ExponentialHistogram.Merge(a, b);
+
+                double z = Math.Max(za, zb);
+                var counted = values.Item1.Where(v => v > za).Concat(values.Item2.Where(v => v > zb)).ToArray();
+                if (za != zb && z > 0 && counted.Any(v => Bucket(v) == Bucket(z) && z < Math.ScaleB(1, Bucket(z) + 1)))
+                {
+                    z = Math.ScaleB(1, Bucket(z) + 1); // a counted bucket the wider threshold cuts through
+                }
+
+                long[] expected = new long[80];
+                foreach (double v in counted.Where(v => za == zb || v > z))
+                {
+                    expected[Bucket(v) + 40]++;
+                }
+
+                long[] actual = new long[80];
+                for (int i = 0; i < merged.Counts.Length; i++)
+                {
+                    actual[merged.Offset + i + 40] = merged.Counts[i];
+                }
+
+                return (merged.ZeroThreshold == (za == zb ? za : z)).Label("threshold")
+                    .And((merged.Count == values.Item1.Length + values.Item2.Length).Label("count"))
+                    .And((merged.ZeroCount == merged.Count - expected.Sum()).Label("zero count"))
+                    .And(actual.SequenceEqual(expected).Label("buckets"));
+            });
+
+    [Fact]
+    public void Merge_DifferentZeroThresholds_MovesTheBucketsWithinTheWiderIntoTheZeroBucket()
+    {
+        // Scale 0: bucket i is (2^i, 2^(i+1)]. b's threshold 1.5 cuts through (1, 2], which widens it to 2.
+        ExponentialHistogram a = ExponentialHistogram.Create(0, 0, -2, [3, 0, 5, 0, 1], 12, 0.3, 7);
+        ExponentialHistogram b = ExponentialHistogram.Create(0, 2, 1, [4], 13, 0, 3, zeroThreshold: 1.5);
+        foreach (ExponentialHistogram merged in new[] { ExponentialHistogram.Merge(a, b), ExponentialHistogram.Merge(b, a) })
+        {
+            Assert.Equal(2, merged.ZeroThreshold);
+            Assert.Equal(2 + 3 + 5, merged.ZeroCount);
+            Assert.Equal(1, merged.Offset);
+            Assert.Equal([4, 1], merged.Counts.ToArray());
+            Assert.Equal(15, merged.Count);
+            Assert.Equal(25, merged.Sum);
+            Assert.Equal((0, 7), (merged.Min, merged.Max));
+        }
+
+        // Equal thresholds: nothing moves, even a bucket the threshold cuts through (as Prometheus adds native histograms).
+        ExponentialHistogram c = ExponentialHistogram.Create(0, 0, 0, [1], 1.8, 1.8, 1.8, zeroThreshold: 1.5);
+        ExponentialHistogram same = ExponentialHistogram.Merge(c, ExponentialHistogram.Create(0, 1, 0, [], 0, 0, 0, zeroThreshold: 1.5));
+        Assert.Equal((1.5, 1L, 0L), (same.ZeroThreshold, same.ZeroCount, same.Offset));
+        Assert.Equal([1], same.Counts.ToArray());
+
+        // An empty histogram with a wider threshold still takes the other's buckets below it.
+        ExponentialHistogram wide = ExponentialHistogram.Merge(a, ExponentialHistogram.Create(0, 0, 0, [], 0, 0, 0, zeroThreshold: 4));
+        Assert.Equal((4.0, 8L, 2L, 1), (wide.ZeroThreshold, wide.ZeroCount, wide.Offset, wide.Counts.Length));
+    }
+
+    [Fact]
     public void Options_HistogramScaleOutOfRange_ThrowsNamingIt()
     {
         ArgumentOutOfRangeException e = Assert.Throws<ArgumentOutOfRangeException>(() => new LockFreeBatchStats(new BatchStatsOptions { HistogramScale = 7 }));
         Assert.Equal("options.HistogramScale", e.ParamName);
         Assert.Throws<ArgumentOutOfRangeException>(() => new LockFreeBatchStats(new BatchStatsOptions { HistogramScale = -1 }));
+    }
+
+    /// <summary>The scale-0 bucket of a positive value, from its exponent: 2^e is in bucket e - 1.</summary>
+    private static int Bucket(double v) => Math.ILogB(v) - (Math.ScaleB(1, Math.ILogB(v)) == v ? 1 : 0);
+
+    /// <summary>A scale-0 histogram of <paramref name="values"/>, binned one by one with <see cref="Bucket"/>.</summary>
+    private static ExponentialHistogram ByHand(double[] values, double zeroThreshold)
+    {
+        long[] counts = new long[80];
+        long zeros = 0;
+        foreach (double v in values)
+        {
+            if (v <= zeroThreshold)
+            {
+                zeros++;
+            }
+            else
+            {
+                counts[Bucket(v) + 40]++;
+            }
+        }
+
+        return ExponentialHistogram.Create(0, zeros, -40, counts, values.Sum(), values.Length == 0 ? 0 : values.Min(), values.Length == 0 ? 0 : values.Max(), zeroThreshold);
     }
 
     private static ExponentialHistogram Record(double[] values, int scale)
