@@ -47,7 +47,15 @@ public sealed class BatchStatsInstrumentsTests
         Assert.Equal(s.ErrorRate, seen["batchstats.error_rate"].Value);
         Assert.Equal(40, seen["batchstats.batches"].Value);
         Assert.Equal(3, seen["batchstats.errors"].Value);
-        Assert.Equal("s", seen["batchstats.processing_time.p95"].Unit);
+        Assert.Equal(
+            new Dictionary<string, string?>
+            {
+                ["batchstats.processing_time.mean"] = "s", ["batchstats.processing_time.p50"] = "s", ["batchstats.processing_time.p95"] = "s",
+                ["batchstats.processing_time.p99"] = "s", ["batchstats.latency.p95"] = "s", ["batchstats.latency.p99"] = "s",
+                ["batchstats.queue_time.mean"] = "s", ["batchstats.queue_length.mean"] = "{item}", ["batchstats.throughput"] = "{item}/s",
+                ["batchstats.error_rate"] = "1", ["batchstats.batches"] = "{batch}", ["batchstats.items"] = "{item}", ["batchstats.errors"] = "{error}",
+            },
+            seen.ToDictionary(p => p.Key, p => p.Value.Unit)); // UCUM units, as OpenTelemetry's semantic conventions write them
         Assert.All(seen.Values, v => Assert.False(string.IsNullOrEmpty(v.Description)));
         Assert.All(seen.Keys, k => Assert.Matches("^[a-z_.0-9]+$", k));
 
@@ -83,6 +91,22 @@ public sealed class BatchStatsInstrumentsTests
         Assert.Equal([(forOwn, expected), (forCore, expected)], sums.OrderBy(s => s.Owner == forCore));
         Assert.Equal(1, own.HistogramCalls); // the user's type is read through GetHistograms
         Assert.Equal(14, forOwn.Instruments.Count);
+        Instrument sum = forCore.Instruments.Single(i => i.Name == "batchstats.processing_time.sum");
+        Assert.Equal("s", sum.Unit);
+        Assert.False(string.IsNullOrEmpty(sum.Description));
+
+        forCore.Dispose();
+        sums.Clear();
+        listener.RecordObservableInstruments();
+        Assert.Equal([(forOwn, expected)], sums); // the disposed publication's sum reports nothing
+    }
+
+    [Fact]
+    public void Create_NullArgument_ThrowsNamingIt()
+    {
+        using var meter = new Meter("BatchStats.Fast.Tests." + Guid.NewGuid().ToString("N"));
+        Assert.Equal("stats", Assert.Throws<ArgumentNullException>(() => BatchStatsInstruments.Create(null!, meter)).ParamName);
+        Assert.Equal("meter", Assert.Throws<ArgumentNullException>(() => BatchStatsInstruments.Create(new LockFreeBatchStats(10, 0), null!)).ParamName);
     }
 
     private sealed class CountingStats(LockFreeBatchStats inner) : IBatchStats

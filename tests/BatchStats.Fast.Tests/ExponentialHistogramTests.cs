@@ -197,6 +197,51 @@ public sealed class ExponentialHistogramTests
     }
 
     [Fact]
+    public void Create_Downscale_Merge_ArgumentRules()
+    {
+        Assert.Equal("scale", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(-5, 0, 0, [], 0, 0, 0)).ParamName);
+        Assert.Equal("zeroCount", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, -1, 0, [], 0, 0, 0)).ParamName);
+        Assert.Equal("zeroThreshold", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [], 0, 0, 0, -1)).ParamName);
+        ExponentialHistogram trimmed = ExponentialHistogram.Create(3, 0, 0, [0, 1, 2, 0, 0], 3, 1.1, 1.3);
+        Assert.Equal(1, trimmed.Offset);
+        Assert.Equal([1, 2], trimmed.Counts.ToArray());
+
+        Assert.Equal("scale", Assert.Throws<ArgumentOutOfRangeException>(() => trimmed.Downscale(4)).ParamName);
+        Assert.Equal("scale", Assert.Throws<ArgumentOutOfRangeException>(() => trimmed.Downscale(-5)).ParamName);
+        ExponentialHistogram empty = ExponentialHistogram.Create(3, 2, 0, [], 0, 0, 0);
+        Assert.Equal((0, 2L), (empty.Downscale(0).Scale, empty.Downscale(0).ZeroCount));
+
+        Assert.Equal("a", Assert.Throws<ArgumentNullException>(() => ExponentialHistogram.Merge(null!, trimmed)).ParamName);
+        Assert.Equal("b", Assert.Throws<ArgumentNullException>(() => ExponentialHistogram.Merge(trimmed, null!)).ParamName);
+    }
+
+    [Fact]
+    public void Merge_WithAnEmptyHistogram_KeepsTheOthersBucketsSumMinAndMax()
+    {
+        ExponentialHistogram some = ExponentialHistogram.Create(3, 0, 5, [2, 0, 1], 4.5, 1.5, 1.6);
+        ExponentialHistogram nothing = ExponentialHistogram.Create(3, 0, 0, [], 0, 0, 0);
+        foreach (ExponentialHistogram merged in new[] { ExponentialHistogram.Merge(some, nothing), ExponentialHistogram.Merge(nothing, some) })
+        {
+            Assert.Equal(5, merged.Offset);
+            Assert.Equal([2, 0, 1], merged.Counts.ToArray());
+            Assert.Equal((3L, 4.5, 1.5, 1.6), (merged.Count, merged.Sum, merged.Min, merged.Max));
+        }
+
+        ExponentialHistogram zeros = ExponentialHistogram.Create(3, 4, 0, [], 0, 0, 0); // counted, but only zeros
+        ExponentialHistogram both = ExponentialHistogram.Merge(some, zeros);
+        Assert.Equal((7L, 4L, 0.0, 1.6), (both.Count, both.ZeroCount, both.Min, both.Max));
+    }
+
+    [Fact]
+    public void ValueAtQuantile_RanksInTheZeroBucket_AreZero()
+    {
+        ExponentialHistogram h = ExponentialHistogram.Create(0, 5, 0, [5], 7.5, 0, 2); // five zeros, five values in (1, 2]
+        Assert.Equal(0, h.ValueAtQuantile(0.25)); // ranks 2 and 3: zeros
+        Assert.Equal(Math.Sqrt(2) / 2, h.ValueAtQuantile(0.5), 1e-15); // halfway from rank 4 (0) to rank 5 (the midpoint of (1, 2])
+        Assert.Equal(Math.Sqrt(2), h.ValueAtQuantile(0.75), 1e-15);
+    }
+
+    [Fact]
     public void Create_EdgeBucketsOfTheDoubles_AreAcceptedAndEstimateWithinMinMax()
     {
         // Scale 3: 2^-1074 is in bucket -1074 * 8 - 1, double.MaxValue in 1024 * 8 - 1; leading and trailing zeros are trimmed first.
@@ -213,7 +258,7 @@ public sealed class ExponentialHistogramTests
         ExponentialHistogram none = ExponentialHistogram.Create(3, 0, long.MaxValue, [0, 0], 0, double.NaN, -1);
         Assert.Equal(0, none.Count);
         Assert.Equal(0, none.Offset);
-        Assert.Equal(0, none.Min);
+        Assert.Equal((0.0, 0.0), (none.Min, none.Max));
         Assert.Equal(0, none.ValueAtQuantile(0.5));
         Assert.Equal(5, ExponentialHistogram.Merge(none, ExponentialHistogram.Create(3, 0, 8191, [5], 5, 1, 1)).Count);
     }
