@@ -192,6 +192,7 @@ public sealed class ExponentialHistogramTests
         Assert.Equal("sum", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 1, 0, [], -1, 0, 0)).ParamName);
         Assert.Equal("min", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1], 1, -1, 1)).ParamName);
         Assert.Equal("min", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 1, 0, [], 0, double.NaN, 0)).ParamName);
+        Assert.Equal("min", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1, 1], 2, -1, 1)).ParamName);
         Assert.Equal("max", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [2], 3, 2, 1)).ParamName);
         Assert.Equal("max", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1], 1, 1, double.NaN)).ParamName);
     }
@@ -214,6 +215,19 @@ public sealed class ExponentialHistogramTests
         Assert.Equal("a", Assert.Throws<ArgumentNullException>(() => ExponentialHistogram.Merge(null!, trimmed)).ParamName);
         Assert.Equal("b", Assert.Throws<ArgumentNullException>(() => ExponentialHistogram.Merge(trimmed, null!)).ParamName);
     }
+
+    [Theory]
+    [InlineData(-4, 0, 16)]
+    [InlineData(-4, -2, -16)]
+    [InlineData(-2, 0, 4)]
+    [InlineData(-2, 3, 16)]
+    [InlineData(-1, -3, -4)]
+    [InlineData(0, 5, 6)]
+    [InlineData(0, -25, -24)]
+    [InlineData(3, 7, 1)]
+    [InlineData(3, -9, -1)]
+    public void UpperBound_AtEveryKindOfScale_IsTwoToTheIndexPlusOneOverTwoToTheScale(int scale, long index, int exponentOfTheBound) =>
+        Assert.Equal(Math.ScaleB(1, exponentOfTheBound), ExponentialHistogram.Create(scale, 0, 0, [], 0, 0, 0).UpperBound(index));
 
     [Fact]
     public void Merge_WithAnEmptyHistogram_KeepsTheOthersBucketsSumMinAndMax()
@@ -301,7 +315,8 @@ public sealed class ExponentialHistogramTests
                 return (merged.ZeroThreshold == (za == zb ? za : z)).Label("threshold")
                     .And((merged.Count == values.Item1.Length + values.Item2.Length).Label("count"))
                     .And((merged.ZeroCount == merged.Count - expected.Sum()).Label("zero count"))
-                    .And(actual.SequenceEqual(expected).Label("buckets"));
+                    .And(actual.SequenceEqual(expected).Label("buckets"))
+                    .And((merged.Counts.IsEmpty || (merged.Counts[0] != 0 && merged.Counts[^1] != 0)).Label("trimmed"));
             });
 
     [Fact]
