@@ -1,3 +1,4 @@
+using System;
 using BatchStats.Fast.Internal;
 using Xunit;
 
@@ -62,5 +63,32 @@ public sealed class SnapshotCacheTests
         Assert.Equal(3, cache.Peak);
         cache.RaisePeak(double.NaN);
         Assert.Equal(3, cache.Peak);
+    }
+
+    /// <summary>
+    /// Another reader raises the peak between this reader's read and its compare-exchange (the hook runs it at that
+    /// exact point): the higher of the two stays, whichever reader had it.
+    /// </summary>
+    [Theory]
+    [InlineData(10, 5)]
+    [InlineData(5, 10)]
+    [InlineData(7, 7)]
+    public void RaisePeak_AnotherReaderRaisesItMidway_TheHigherStays(double mine, double theirs)
+    {
+        var cache = new SnapshotCache();
+        cache.RaisePeak(1);
+        int exchanges = 0;
+        cache.BeforePeakExchange = () =>
+        {
+            if (exchanges++ == 0)
+            {
+                cache.BeforePeakExchange = null; // the other reader's own exchange runs without the hook
+                cache.RaisePeak(theirs);
+                cache.BeforePeakExchange = () => exchanges++;
+            }
+        };
+        cache.RaisePeak(mine);
+        Assert.Equal(Math.Max(mine, theirs), cache.Peak);
+        Assert.Equal(mine > theirs ? 2 : 1, exchanges); // a lost exchange retries only while this reader's value is higher
     }
 }

@@ -33,6 +33,9 @@ internal sealed class SnapshotCache
         }
     }
 
+    /// <summary>Test hook: runs after <see cref="RaisePeak"/> read the peak and before its compare-exchange (null in production).</summary>
+    internal Action? BeforePeakExchange { get; set; }
+
     /// <summary>The highest throughput any snapshot reported so far.</summary>
     public double Peak => BitConverter.Int64BitsToDouble(Volatile.Read(ref _peakBits)); // acquire: raised by other readers' CAS
 
@@ -45,6 +48,7 @@ internal sealed class SnapshotCache
         long current = Volatile.Read(ref _peakBits); // acquire: the CAS below starts from the published peak
         while (throughput > BitConverter.Int64BitsToDouble(current))
         {
+            BeforePeakExchange?.Invoke();
             long seen = Interlocked.CompareExchange(ref _peakBits, BitConverter.DoubleToInt64Bits(throughput), current); // full fence: racing readers agree on one maximum
             if (seen == current)
             {
