@@ -79,6 +79,8 @@ public sealed class BatchStatsPrometheusTests
         Assert.Contains("# TYPE batch_batches_total counter\nbatch_batches_total 40\n", text, StringComparison.Ordinal);
         Assert.Contains("# TYPE batch_errors_total counter\nbatch_errors_total 3\n", text, StringComparison.Ordinal);
         Assert.Contains("# TYPE batch_window_samples gauge\nbatch_window_samples 32\n", text, StringComparison.Ordinal);
+        Assert.Contains($"# TYPE batch_window_processing_time_avg_seconds gauge\nbatch_window_processing_time_avg_seconds {s.AvgProcessingTime:R}\n", text, StringComparison.Ordinal);
+        Assert.Contains($"# TYPE batch_window_latency_avg_seconds gauge\nbatch_window_latency_avg_seconds {s.AvgLatency:R}\n", text, StringComparison.Ordinal);
         Assert.Contains($"batch_processing_time_seconds{{quantile=\"0.99\"}} {s.P99ProcessingTime:R}\n", text, StringComparison.Ordinal);
         Assert.Contains("batch_processing_time_seconds_count 40\n", text, StringComparison.Ordinal); // all-time, not the window's 32
         Assert.Contains("# TYPE batch_queue_duration_seconds histogram\n", text, StringComparison.Ordinal);
@@ -154,6 +156,7 @@ public sealed class BatchStatsPrometheusTests
         Assert.Equal(
             ["batch_batches_total", "batch_processed_items_total", "batch_errors_total", "batch_rejected_samples_total",
              "batch_window_throughput_items_per_second", "batch_peak_throughput_items_per_second", "batch_error_ratio",
+             "batch_window_processing_time_avg_seconds", "batch_window_latency_avg_seconds",
              "batch_window_queue_time_avg_seconds", "batch_window_queue_length_avg", "batch_window_queue_length_max",
              "batch_window_batch_size_avg", "batch_window_samples", "batch_processing_time_seconds", "batch_latency_seconds",
              "batch_processing_duration_seconds", "batch_queue_duration_seconds", "batch_latency_duration_seconds"],
@@ -163,16 +166,18 @@ public sealed class BatchStatsPrometheusTests
         Assert.Equal(41, batches.Metric[0].Counter.Value);
         Assert.Equal(["model", "pool"], batches.Metric[0].Label.Select(l => l.Name).Order());
         Assert.Equal("resnet \"50\"\\v2\nbeta", batches.Metric[0].Label.Single(l => l.Name == "model").Value); // raw, not text-escaped
-        Assert.Equal(MetricType.Gauge, families[11].Type);
-        Assert.Equal(32, families[11].Metric[0].Gauge.Value);
+        Assert.Equal(MetricType.Gauge, families[13].Type);
+        Assert.Equal(32, families[13].Metric[0].Gauge.Value);
+        Assert.Equal(stats.GetStats().AvgProcessingTime, families[7].Metric[0].Gauge.Value);
+        Assert.Equal(stats.GetStats().AvgLatency, families[8].Metric[0].Gauge.Value);
 
-        Summary summary = families[12].Metric[0].Summary;
+        Summary summary = families[14].Metric[0].Summary;
         Assert.Equal(41UL, summary.SampleCount);
         Assert.Equal([0.5, 0.95, 0.99], summary.Quantile.Select(q => q.Quantile_));
 
         ExponentialHistogram expected = stats.GetHistograms().ProcessingTime;
-        Histogram h = families[14].Metric[0].Histogram;
-        Assert.Equal(MetricType.Histogram, families[14].Type);
+        Histogram h = families[16].Metric[0].Histogram;
+        Assert.Equal(MetricType.Histogram, families[16].Type);
         Assert.Equal(41UL, h.SampleCount);
         Assert.Equal(expected.Sum, h.SampleSum);
         Assert.Equal(3, h.Schema);
@@ -207,7 +212,7 @@ public sealed class BatchStatsPrometheusTests
             families++;
         }
 
-        Assert.Equal(17, families);
+        Assert.Equal(19, families);
         Assert.Equal(written, again.ToArray());
     }
 

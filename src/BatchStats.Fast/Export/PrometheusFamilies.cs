@@ -47,6 +47,8 @@ internal static class PrometheusFamilies
         new(p + "_window_throughput_items_per_second", "Items per second of processing over the window (the most recent batches).", FamilyType.Gauge, s.Throughput),
         new(p + "_peak_throughput_items_per_second", "Highest windowed throughput reported since start.", FamilyType.Gauge, s.PeakThroughput),
         new(p + "_error_ratio", "Errors per processed item since start.", FamilyType.Gauge, s.ErrorRate),
+        new(p + "_window_processing_time_avg_seconds", "Mean processing time per batch over the window.", FamilyType.Gauge, s.AvgProcessingTime),
+        new(p + "_window_latency_avg_seconds", "Mean end-to-end latency per batch over the window.", FamilyType.Gauge, s.AvgLatency),
         new(p + "_window_queue_time_avg_seconds", "Mean queue time over the window.", FamilyType.Gauge, s.AvgQueueTime),
         new(p + "_window_queue_length_avg", "Mean observed queue length over the window.", FamilyType.Gauge, s.AvgQueueLength),
         new(p + "_window_queue_length_max", "Largest observed queue length over the window.", FamilyType.Gauge, s.MaxQueueLength),
