@@ -13,7 +13,8 @@ namespace BatchStats.Fast;
 /// <remarks>
 /// <para>Families (prefix <c>batch</c>). Counters, all-time: <c>batch_batches_total</c>,
 /// <c>batch_processed_items_total</c>, <c>batch_errors_total</c>, <c>batch_rejected_samples_total</c>. Gauges:
-/// windowed <c>batch_window_throughput_items_per_second</c>, <c>batch_window_queue_time_avg_seconds</c>,
+/// windowed <c>batch_window_throughput_items_per_second</c>, <c>batch_window_processing_time_avg_seconds</c>,
+/// <c>batch_window_latency_avg_seconds</c>, <c>batch_window_queue_time_avg_seconds</c>,
 /// <c>batch_window_queue_length_avg</c>, <c>batch_window_queue_length_max</c>, <c>batch_window_batch_size_avg</c>,
 /// <c>batch_window_samples</c>; <c>batch_peak_throughput_items_per_second</c> (high-water mark) and
 /// <c>batch_error_ratio</c> (all-time). Summaries <c>batch_processing_time_seconds</c> and
