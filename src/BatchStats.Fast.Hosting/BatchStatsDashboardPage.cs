@@ -66,7 +66,7 @@ function draw(id, lines, unit) {
   g.clearRect(0, 0, w, h);
   const max = Math.max(1e-9, ...lines.flatMap(l => l.data)) * 1.1;
   g.strokeStyle = '#2b3a4a'; g.fillStyle = '#8b9bb0'; g.font = `${11 * devicePixelRatio}px sans-serif`;
-  for (let i = 0; i <= 4; i++) { const y = plot - (plot * i / 4); g.beginPath(); g.moveTo(0, y); g.lineTo(w, y); g.stroke(); g.fillText(fmt(max * i / 4, unit), 4, Math.max(12, y - 3)); }
+  for (let i = 0; i <= 4; i++) { const y = plot - (plot * i / 4); g.beginPath(); g.moveTo(0, y); g.lineTo(w, y); g.stroke(); }
   const n = Math.max(...lines.map(l => l.data.length));
   g.fillText(n > 60 ? `−${Math.round(n / 60)} min` : `−${n} s`, 4, h - 3);
   g.fillText('now', w - 28 * devicePixelRatio, h - 3);
@@ -74,6 +74,12 @@ function draw(id, lines, unit) {
     g.strokeStyle = line.color; g.lineWidth = 2 * devicePixelRatio; g.beginPath();
     line.data.forEach((v, i) => { const x = line.data.length < 2 ? w : w * i / (line.data.length - 1), y = plot - (v / max) * plot; i ? g.lineTo(x, y) : g.moveTo(x, y); });
     g.stroke();
+  }
+  g.lineWidth = 1;
+  for (let i = 0; i <= 4; i++) { // axis labels last, on the panel's colour, so a line never runs through them
+    const label = fmt(max * i / 4, unit), y = Math.max(12 * devicePixelRatio, plot - (plot * i / 4) - 3 * devicePixelRatio);
+    g.fillStyle = '#18222d'; g.fillRect(2, y - 11 * devicePixelRatio, g.measureText(label).width + 4, 13 * devicePixelRatio);
+    g.fillStyle = '#8b9bb0'; g.fillText(label, 4, y);
   }
   canvas.dataset.points = lines[0].data.length;
   canvas.dataset.last = lines[0].data.length ? lines[0].data[lines[0].data.length - 1] : '';
