@@ -27,7 +27,7 @@ public sealed class ExponentialHistogram
         Scale = scale;
         ZeroThreshold = zeroThreshold;
         ZeroCount = zeroCount;
-        Offset = offset;
+        Offset = counts.Length == 0 ? 0 : offset; // one offset for "no buckets", however they came to be empty
         _counts = counts;
         Sum = sum;
         long count = zeroCount;
@@ -116,9 +116,9 @@ public sealed class ExponentialHistogram
             end--;
         }
 
-        if (first < end && (offset < MinIndex(scale) - first || offset > MaxIndex(scale) - (end - 1)))
+        if (first < end && (offset < LowestIndex(scale) - first || offset > HighestIndex(scale) - (end - 1)))
         {
-            ThrowHelper.ArgumentOutOfRange(nameof(offset), offset, $"The non-empty buckets {first} to {end - 1} after this offset must have indices from {MinIndex(scale)} to {MaxIndex(scale)} at scale {scale} (bounds within the doubles).");
+            ThrowHelper.ArgumentOutOfRange(nameof(offset), offset, $"The non-empty buckets {first} to {end - 1} after this offset must have indices from {LowestIndex(scale)} to {HighestIndex(scale)} at scale {scale} (bounds within the doubles).");
         }
 
         if (!(sum >= 0))
@@ -139,14 +139,14 @@ public sealed class ExponentialHistogram
             }
         }
 
-        return new ExponentialHistogram(scale, zeroThreshold, zeroCount, first < end ? offset + first : 0, counts[first..end].ToArray(), sum, min, max);
+        return new ExponentialHistogram(scale, zeroThreshold, zeroCount, first < end ? offset + first : 0, counts[first..end].ToArray(), sum, min, max); // no offset arithmetic when empty: it may be any long
     }
 
     /// <summary>The lowest bucket index at <paramref name="scale"/>: the bucket holding 2^-1074, the smallest positive double.</summary>
-    private static long MinIndex(int scale) => -((1074L << 8) >> (8 - scale)) - 1;
+    private static long LowestIndex(int scale) => -((1074L << 8) >> (8 - scale)) - 1;
 
     /// <summary>The highest bucket index at <paramref name="scale"/>: the bucket whose upper bound is 2^1024 (holding <see cref="double.MaxValue"/>).</summary>
-    private static long MaxIndex(int scale) => ((1024L << 8) >> (8 - scale)) - 1;
+    private static long HighestIndex(int scale) => ((1024L << 8) >> (8 - scale)) - 1;
 
     /// <summary>The upper bound of bucket <paramref name="index"/> at this histogram's scale: 2^((index + 1) / 2^scale).</summary>
     /// <param name="index">A bucket index.</param>
@@ -231,7 +231,10 @@ public sealed class ExponentialHistogram
                 below++;
             }
 
-            (counts, first) = below == 0 ? (counts, first) : (counts[below..], first + below);
+            if (below > 0)
+            {
+                (counts, first) = (counts[below..], first + below);
+            }
         }
 
         return new ExponentialHistogram(scale, zeroThreshold, zeroCount, first, counts, a.Sum + b.Sum, min, max);

@@ -345,6 +345,10 @@ public sealed class ExponentialHistogramTests
         // An empty histogram with a wider threshold still takes the other's buckets below it.
         ExponentialHistogram wide = ExponentialHistogram.Merge(a, ExponentialHistogram.Create(0, 0, 0, [], 0, 0, 0, zeroThreshold: 4));
         Assert.Equal((4.0, 8L, 2L, 1), (wide.ZeroThreshold, wide.ZeroCount, wide.Offset, wide.Counts.Length));
+
+        // Every bucket within the wider threshold: no buckets left, and the offset of an empty histogram (0).
+        ExponentialHistogram all = ExponentialHistogram.Merge(ExponentialHistogram.Create(0, 0, 3, [5], 60, 9, 15), ExponentialHistogram.Create(0, 0, 0, [], 0, 0, 0, zeroThreshold: 100));
+        Assert.Equal((100.0, 5L, 0L, 0), (all.ZeroThreshold, all.ZeroCount, all.Offset, all.Counts.Length));
     }
 
     [Fact]
