@@ -16,7 +16,7 @@ namespace BatchStats.Fast.Internal;
 /// <see cref="BinChunk"/> records at once, from slots still in cache, pays those misses once per chunk.
 /// Protocol (owner only writes; readers only read):
 /// - <c>BinnedTo</c>: every record below it is in the cells and the series sums; release-stored after the cells.
-/// - <c>BinClaim</c>: the end of the range being binned; stored, then a full fence, before the first cell increment.
+/// - <c>BinClaim</c>: the end of the range being binned; stored, then a write barrier, before the first cell increment.
 ///   Claims only grow, and equal <c>BinnedTo</c> whenever the owner is not binning.
 /// - A reader reads <c>BinnedTo</c> (b), the cells, <c>Head</c> (h) and the slots b..h, then, after a full fence,
 ///   <c>BinClaim</c>. If that is still b, no binning began since b was read: no cell it read holds a record of b..h,
@@ -49,8 +49,8 @@ internal sealed partial class WriterRing
         }
 
         Debug.Assert(to - from <= _slots.Length, "pending records are still in their slots");
-        Volatile.Write(ref _state.BinClaim, to); // release (ordered by the fence below)
-        Interlocked.MemoryBarrier(); // full fence: the claim is visible before any cell increment below
+        Volatile.Write(ref _state.BinClaim, to); // release (ordered before the increments by the barrier below)
+        Volatile.WriteBarrier(); // write barrier: no store below (cells, sums) becomes visible before the claim
         Histograms.RecordRange(ref MemoryMarshal.GetArrayDataReference(_slots), _mask, from, to); // own slots: plain reads see the owner's writes
         BeforeBinPublish?.Invoke();
         Volatile.Write(ref _state.BinnedTo, to); // release: the increments above are visible before the new BinnedTo
@@ -59,8 +59,8 @@ internal sealed partial class WriterRing
     /// <summary>Claims the range <c>UpdateMany</c> is about to bin directly (after <see cref="BinPending"/> up to Head). Owner thread only.</summary>
     private void ClaimDirectBins(long to)
     {
-        Volatile.Write(ref _state.BinClaim, to); // release (ordered by the fence below)
-        Interlocked.MemoryBarrier(); // full fence: the claim is visible before the batch's cell increments
+        Volatile.Write(ref _state.BinClaim, to); // release (ordered before the increments by the barrier below)
+        Volatile.WriteBarrier(); // write barrier: no store below (the batch's cells, sums) becomes visible before the claim
     }
 
     /// <summary>
