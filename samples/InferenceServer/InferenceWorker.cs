@@ -22,7 +22,7 @@ namespace BatchStats.Fast.Demo;
 /// oldest request's wait from arrival to the start of <c>Run</c>; latency = the oldest request's arrival to the end
 /// of <c>Run</c>; queue length = requests still waiting when the batch closed. Each malformed request (a NaN or
 /// infinite feature) is one <c>RecordError</c>; a batch of only malformed requests records only errors.</para>
-/// <para>Overhead sampling: every 16th batch times its record calls (<see cref="RecordingOverhead"/>).</para>
+/// <para>Overhead sampling: every 17th batch times its record calls (<see cref="RecordingOverhead.IsSampled"/>).</para>
 /// </remarks>
 public sealed class InferenceWorker
 {
@@ -121,7 +121,7 @@ public sealed class InferenceWorker
                     Latency: Seconds(done - first.Arrived),
                     QueueLength: queueLength,
                     Timestamp: done);
-                if ((batches++ & 15) == 0)
+                if (RecordingOverhead.IsSampled(batches++))
                 {
                     long t0 = Stopwatch.GetTimestamp();
                     long t1 = Stopwatch.GetTimestamp();

@@ -42,7 +42,13 @@ using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSign
     cancel.Cancel();
 });
 
-using ILoggerFactory logging = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information));
+// The host logs a failed start at Error with the whole stack trace before StartAsync throws it; the catch below
+// reports a busy port in one line, and any other start failure still surfaces as the exception. Critical stays on, so
+// a background service that fails later is still logged as it stops the host.
+using ILoggerFactory logging = LoggerFactory.Create(b => b
+    .AddSimpleConsole(o => o.SingleLine = true)
+    .SetMinimumLevel(LogLevel.Information)
+    .AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical));
 DemoHost host;
 try
 {

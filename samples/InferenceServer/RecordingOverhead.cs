@@ -20,6 +20,13 @@ namespace BatchStats.Fast.Demo;
 /// </remarks>
 public sealed class RecordingOverhead
 {
+    /// <summary>
+    /// One batch in this many times its record calls. Odd, so the sampled calls meet every position in the library's
+    /// 64-record binning chunk alike: the record that bins a chunk is in the sample as often as in the loop (with
+    /// every 16th batch it never was, and the line left the binning out).
+    /// </summary>
+    public const int SampleEvery = 17;
+
     private static readonly long Interrupted = Stopwatch.Frequency / 100_000; // 10 µs: a thousand times a record call
     private long _recordTicks;
     private long _recordSamples;
@@ -44,6 +51,9 @@ public sealed class RecordingOverhead
         _recordSamples++;
     }
 
+    /// <summary>Whether the batch numbered <paramref name="batch"/> (0, 1, … per worker) times its record calls.</summary>
+    public static bool IsSampled(long batch) => batch % SampleEvery == 0;
+
     /// <summary>Adds one <c>Run</c> call's duration (Stopwatch ticks).</summary>
     public void AddRun(long ticks)
     {
@@ -67,7 +77,7 @@ public sealed class RecordingOverhead
     public static string Detail(IEnumerable<RecordingOverhead> workers)
     {
         Totals t = Sum(workers);
-        return string.Create(CultureInfo.InvariantCulture, $"  overhead sample: {t.Samples:N0} batches' record calls timed (every 16th), {t.Interrupted:N0} interrupted ones left out");
+        return string.Create(CultureInfo.InvariantCulture, $"  overhead sample: {t.Samples:N0} batches' record calls timed (every {SampleEvery}th), {t.Interrupted:N0} interrupted ones left out");
     }
 
     /// <summary>Mean record-call ns per sampled batch, its share of the mean <c>Run</c> time, and the sample count.</summary>

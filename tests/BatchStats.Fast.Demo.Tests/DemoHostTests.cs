@@ -103,10 +103,12 @@ public sealed class DemoHostTests
         listener.Start();
         int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
         using var process = StartDemo("--port", port.ToString(CultureInfo.InvariantCulture), "--duration", "2");
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
         string errors = await process.StandardError.ReadToEndAsync();
         Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)));
         Assert.Equal(2, process.ExitCode);
         Assert.Equal($"port {port} is in use; pass --port 0 for any free port", errors.Trim());
+        Assert.Equal(string.Empty, (await output).Trim()); // the host's own "failed to start" log with its stack trace went to stdout
     }
 
     private static System.Diagnostics.Process StartDemo(params string[] args)

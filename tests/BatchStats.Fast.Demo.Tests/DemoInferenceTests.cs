@@ -40,10 +40,10 @@ public sealed class DemoInferenceTests
         Assert.True(s.AvgLatency >= s.AvgQueueTime + s.AvgProcessingTime - 1e-9, "latency covers the queue wait and the Run call");
 
         (double ns, double share, long samples) = host.Overhead;
-        Assert.InRange(samples, 1, s.BatchCount + 1_000); // every 16th batch, an error-only batch included
+        Assert.InRange(samples, 1, s.BatchCount + 1_000); // every 17th batch, an error-only batch included
         Assert.True(double.IsFinite(ns) && double.IsFinite(share));
         Assert.Matches(new Regex(@"^stats overhead: -?\d+\.\d ns per batch \(-?\d+\.\d{3}% of mean inference time\)$"), host.OverheadLine);
-        Assert.Matches(new Regex(@"^  overhead sample: [\d,]+ batches' record calls timed \(every 16th\), [\d,]+ interrupted ones left out$"), host.OverheadDetail);
+        Assert.Matches(new Regex(@"^  overhead sample: [\d,]+ batches' record calls timed \(every 17th\), [\d,]+ interrupted ones left out$"), host.OverheadDetail);
     }
 
     [Fact]
