@@ -128,7 +128,7 @@ async function tick() {
     push('p99', s.p99_processing_time * 1000); push('queue', s.avg_queue_length);
     document.getElementById('throughput').textContent = fmt(s.throughput, '');
     document.getElementById('p99').textContent = (s.p99_processing_time * 1000).toFixed(2);
-    document.getElementById('queue').textContent = s.avg_queue_length.toFixed(1);
+    document.getElementById('queue').textContent = fmt(s.avg_queue_length, ''); // 58k, as the throughput card, not 58125.9
     document.getElementById('errors').textContent = (s.error_rate * 100).toFixed(3) + ' %';
     document.getElementById('batches').textContent = s.batch_count.toLocaleString();
     document.getElementById('trend').textContent = `perf ${a.performance_trend}, tput ${a.throughput_trend}, errors ${a.error_trend}`;

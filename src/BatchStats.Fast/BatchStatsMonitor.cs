@@ -293,7 +293,7 @@ public sealed partial class BatchStatsMonitor : IDisposable
             if (current is null || current.Severity != severity)
             {
                 string message = string.Create(CultureInfo.InvariantCulture,
-                    $"{label} {value:G4}{u} is {(above ? "above" : "below")} the threshold {threshold:G4}{u} ({(critical ? "critical" : "warning")})");
+                    $"{label} {Figure(value)}{u} is {(above ? "above" : "below")} the threshold {Figure(threshold)}{u} ({(critical ? "critical" : "warning")})");
                 var alert = new BatchStatsAlert(name, severity, value, threshold, message, now);
                 _active[name] = alert;
                 raised.Add(alert);
@@ -302,10 +302,19 @@ public sealed partial class BatchStatsMonitor : IDisposable
         else if (current is not null)
         {
             _active.Remove(name);
-            string message = string.Create(CultureInfo.InvariantCulture, $"{label} {value:G4}{u} is back within the threshold {threshold:G4}{u}");
+            string message = string.Create(CultureInfo.InvariantCulture, $"{label} {Figure(value)}{u} is back within the threshold {Figure(threshold)}{u}");
             cleared.Add(current with { Value = value, Message = message, Time = now });
         }
     }
+
+    /// <summary>
+    /// A figure in an alert message: four significant digits (<c>0.1234</c>, <c>66.67</c>), and whole numbers from
+    /// 10,000 up (<c>201437</c>), where four significant digits would read as <c>2.014E+05</c>.
+    /// </summary>
+    internal static string Figure(double value) =>
+        Math.Abs(value) is >= 9_999.5 and < 1e15 // from where G4 would round up to 1E+04
+            ? value.ToString("F0", CultureInfo.InvariantCulture)
+            : value.ToString("G4", CultureInfo.InvariantCulture);
 
     private void Notify(EventHandler<BatchStatsAlert>? handlers, BatchStatsAlert alert)
     {

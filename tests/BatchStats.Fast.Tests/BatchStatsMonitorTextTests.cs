@@ -109,6 +109,24 @@ public sealed class BatchStatsMonitorTextTests
             logger.Take().Select(e => (e.Level, e.Message)));
     }
 
+    /// <summary>A backlog of hundreds of thousands reads as a whole number, not as 2.014E+05 (seen on the demo's dashboard).</summary>
+    [Fact]
+    public void LargeFigures_ReadAsWholeNumbers()
+    {
+        var stats = new FixedStats { Snapshot = new BatchStatsSnapshot { MaxQueueLength = 201_437, Throughput = 70_123.4, AvgQueueLength = 9_999.96, WindowCount = 1 } };
+        using var monitor = new BatchStatsMonitor(stats, new AlertThresholds { MaxQueueLength = 6_225, MinThroughput = 80_000, MaxAvgQueueLength = 1_000 });
+        Assert.Equal(
+            [
+                "throughput 70123 items/s is below the threshold 80000 items/s (warning)",
+                "max queue length 201437 is above the threshold 6225 (critical)",
+                "mean queue length 10000 is above the threshold 1000 (critical)",
+            ],
+            monitor.CheckAlerts().Select(a => a.Message));
+        Assert.Equal("1.2E-05", BatchStatsMonitor.Figure(0.000012));
+        Assert.Equal("-123457", BatchStatsMonitor.Figure(-123_456.7));
+        Assert.Equal("1E+15", BatchStatsMonitor.Figure(1e15));
+    }
+
     /// <summary>A figure exactly at its limit is within it; exactly at limit × factor (÷ for throughput) is a warning; beyond it, critical.</summary>
     [Theory]
     [InlineData(1.0, null)]
