@@ -214,7 +214,8 @@ public sealed class DemoHost : IAsyncDisposable
         text.AppendLine(CultureInfo.InvariantCulture, $"BatchStats.Fast demo — {System.IO.Path.GetFileName(Model.Path)} [N,{Model.Features}]→[N,{Model.Outputs}] on ONNX Runtime — {Options.Workers} workers — {Address}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  load        steady {SteadyRate,8:F0} req/s   now {LoadGenerator.RateAt(SteadyRate, Stopwatch.GetElapsedTime(_generator.ProfileStart).TotalSeconds),8:F0} req/s   capacity ~{Capacity:F0} req/s   backlog {Queue.Count:N0}");
         long served = Served, now = Stopwatch.GetTimestamp();
-        double servedRate = _lastFrame == 0 ? 0 : (served - _lastServed) * (double)Stopwatch.Frequency / (now - _lastFrame);
+        long since = _lastFrame == 0 ? _generator.ProfileStart : _lastFrame; // the first frame: since the traffic began (it showed 0)
+        double servedRate = (served - _lastServed) * (double)Stopwatch.Frequency / Math.Max(1, now - since);
         (_lastServed, _lastFrame) = (served, now);
         text.AppendLine(CultureInfo.InvariantCulture, $"  served      {servedRate,10:F0} req/s   per worker busy {s.Throughput:F0} req/s of inference (peak {s.PeakThroughput:F0})   batches {s.BatchCount:N0}   requests {s.TotalProcessed:N0}   batch avg {s.AvgBatchSize:F1}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  inference   p50 {s.MedianProcessingTime * 1000,7:F3} ms   p95 {s.P95ProcessingTime * 1000,7:F3} ms   p99 {s.P99ProcessingTime * 1000,7:F3} ms");

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Linq;
 using System.Net.Http;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using System.Threading.Tasks;
 using BatchStats.Fast.Demo;
 using Xunit;
@@ -60,7 +61,11 @@ public sealed class DemoHostTests
         Assert.Contains("<canvas id=\"c-throughput\"", page, StringComparison.Ordinal);
         Assert.Contains("fetch('stats'", page, StringComparison.Ordinal);
         Assert.DoesNotContain("https://", page, StringComparison.Ordinal); // self-contained: no CDN
-        Assert.Contains("throughput", host.ConsoleFrame(), StringComparison.Ordinal);
+        string frame = host.ConsoleFrame(); // the first frame: its served rate counts from the start of the traffic
+        Assert.Contains("throughput", frame, StringComparison.Ordinal);
+        Match served = Regex.Match(frame, @"^  served +(\d+) req/s", RegexOptions.Multiline);
+        Assert.True(served.Success, frame);
+        Assert.True(int.Parse(served.Groups[1].Value, CultureInfo.InvariantCulture) > 0, frame); // it read 0 before a second frame
     }
 
     /// <summary>Started as a process and sent SIGTERM (as containers and service managers stop it): a final summary and exit 0 within 5 s.</summary>
