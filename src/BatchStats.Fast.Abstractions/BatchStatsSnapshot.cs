@@ -1,4 +1,6 @@
 using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
 
 namespace BatchStats.Fast;
 
@@ -149,4 +151,12 @@ public sealed class BatchStatsSnapshot
         ["window_count"] = WindowCount,
         ["rejected_samples"] = RejectedSamples,
     };
+
+    /// <summary>
+    /// Every figure as <see cref="ToDictionary"/> has it, in its order, written as a Python dict prints:
+    /// <c>{'avg_processing_time': 0.0125, …, 'rejected_samples': 0}</c> (invariant culture, round-trip precision).
+    /// </summary>
+    /// <returns>One line with every key and value.</returns>
+    public override string ToString() =>
+        "{" + string.Join(", ", ToDictionary().Select(f => $"'{f.Key}': {f.Value.ToString(CultureInfo.InvariantCulture)}")) + "}";
 }

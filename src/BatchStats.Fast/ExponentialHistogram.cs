@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using BatchStats.Fast.Internal;
 using BatchStats.Fast.Internal.Kernels;
 
@@ -302,4 +303,13 @@ public sealed class ExponentialHistogram
 
         return Max; // unreachable for rank < Count
     }
+
+    /// <summary>
+    /// The parts, for logs and the debugger:
+    /// <c>ExponentialHistogram { Scale = 3, Count = 1000, ZeroCount = 0, Sum = 1.25, Min = 0.001, Max = 0.002, Buckets = 9 from index -80 }</c>
+    /// (invariant culture, round-trip precision).
+    /// </summary>
+    /// <returns>One line.</returns>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"ExponentialHistogram {{ Scale = {Scale}, Count = {Count}, ZeroCount = {ZeroCount}, Sum = {Sum}, Min = {Min}, Max = {Max}, Buckets = {_counts.Length} from index {Offset} }}");
 }

@@ -31,6 +31,19 @@ public sealed class BatchStatsJsonTests
     }
 
     [Fact]
+    public void Snapshot_ToString_PrintsAsThePythonDict()
+    {
+        var s = new BatchStatsSnapshot { AvgProcessingTime = 0.0125, MaxBatchSize = 64, Throughput = 1234.5, ErrorRate = 0.1, TotalProcessed = 3_000_000_000, WindowCount = 7 };
+        Assert.Equal(
+            "{'avg_processing_time': 0.0125, 'median_processing_time': 0, 'p95_processing_time': 0, 'p99_processing_time': 0, " +
+            "'min_processing_time': 0, 'max_processing_time': 0, 'avg_batch_size': 0, 'min_batch_size': 0, 'max_batch_size': 64, " +
+            "'avg_queue_time': 0, 'avg_latency': 0, 'median_latency': 0, 'p95_latency': 0, 'p99_latency': 0, 'avg_queue_length': 0, " +
+            "'max_queue_length': 0, 'throughput': 1234.5, 'peak_throughput': 0, 'error_rate': 0.1, 'total_errors': 0, " +
+            "'total_processed': 3000000000, 'batch_count': 0, 'window_count': 7, 'rejected_samples': 0}",
+            s.ToString());
+    }
+
+    [Fact]
     public void Json_Analysis_HasEveryKey()
     {
         using JsonDocument doc = JsonDocument.Parse(BatchStatsJson.Serialize(ExportHistory.FixedHistory().GetComprehensiveStats()));
