@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 
 namespace BatchStats.Fast;
@@ -120,6 +121,14 @@ public sealed class BatchStatsAnalysis
         ["bottlenecks"] = Bottlenecks.Select(b => b.Name).ToArray(),
     };
 
+    /// <summary>
+    /// <see cref="ToDictionary"/> written as the Python module's dict prints: <c>{'total_batches': 40, …,
+    /// 'load_distribution': {'min': 4, …}, 'performance_trend': 'stable', …, 'bottlenecks': ['queueing']}</c>
+    /// (invariant culture, round-trip precision).
+    /// </summary>
+    /// <returns>One line with every key and value.</returns>
+    public override string ToString() => Repr(ToDictionary());
+
     /// <summary>The lowercase word for a trend: <c>stable</c>, <c>improving</c> or <c>degrading</c>.</summary>
     /// <param name="trend">The trend.</param>
     /// <returns>The word.</returns>
@@ -128,5 +137,15 @@ public sealed class BatchStatsAnalysis
         TrendDirection.Improving => "improving",
         TrendDirection.Degrading => "degrading",
         _ => "stable",
+    };
+
+    private static string Repr(object value) => value switch
+    {
+        string text => "'" + text + "'",
+        IEnumerable<KeyValuePair<string, object>> map => "{" + string.Join(", ", map.Select(p => $"'{p.Key}': {Repr(p.Value)}")) + "}",
+        IEnumerable<KeyValuePair<string, double>> map => "{" + string.Join(", ", map.Select(p => $"'{p.Key}': {Repr(p.Value)}")) + "}",
+        IEnumerable<string> items => "[" + string.Join(", ", items.Select(Repr)) + "]",
+        IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? string.Empty,
     };
 }

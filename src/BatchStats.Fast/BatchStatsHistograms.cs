@@ -47,4 +47,8 @@ public sealed class BatchStatsHistograms
             ExponentialHistogram.Merge(a.QueueTime, b.QueueTime),
             ExponentialHistogram.Merge(a.Latency, b.Latency));
     }
+
+    /// <summary>The three series' parts, for logs and the debugger (<see cref="ExponentialHistogram.ToString"/> each).</summary>
+    /// <returns>One line.</returns>
+    public override string ToString() => $"BatchStatsHistograms {{ ProcessingTime = {ProcessingTime}, QueueTime = {QueueTime}, Latency = {Latency} }}";
 }

@@ -24,6 +24,29 @@ public sealed class BatchStatsAnalysisTests
     }
 
     [Fact]
+    public void ToString_PrintsAsThePythonDict()
+    {
+        var a = new BatchStatsAnalysis
+        {
+            Snapshot = new BatchStatsSnapshot { BatchCount = 40, TotalProcessed = 220, Throughput = 312.5, P95ProcessingTime = 0.03125, ErrorRate = 0.0125 },
+            EfficiencyScore = 0.5,
+            LoadDistribution = new LoadDistribution(4, 4.75, 5.5, 6.25, 7),
+            PerformanceTrend = TrendDirection.Degrading,
+            ThroughputTrend = TrendDirection.Improving,
+            Utilization = 0.25,
+            RecommendedCapacity = 3,
+            Bottlenecks = [new BatchStatsBottleneck("queueing", 2, 1, "m"), new BatchStatsBottleneck("errors", 0.02, 0.01, "m")],
+        };
+        Assert.Equal(
+            "{'total_batches': 40, 'total_processed': 220, 'avg_throughput': 312.5, 'p95_processing_time': 0.03125, 'error_rate': 0.0125, " +
+            "'efficiency_score': 0.5, 'stability_index': 1, 'load_distribution': {'min': 4, 'q1': 4.75, 'median': 5.5, 'q3': 6.25, 'max': 7}, " +
+            "'performance_trend': 'degrading', 'throughput_trend': 'improving', 'error_trend': 'stable', 'utilization': 0.25, " +
+            "'recommended_capacity': 3, 'bottlenecks': ['queueing', 'errors']}",
+            a.ToString());
+        Assert.EndsWith("'bottlenecks': []}", new BatchStatsAnalysis().ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void RisingProcessingTimes_PerformanceAndThroughputDegrading()
     {
         LockFreeBatchStats stats = Create();

@@ -183,7 +183,9 @@ public sealed class ExponentialHistogramTests
     {
         ExponentialHistogram h = ExponentialHistogram.Create(3, 2, -80, [0, 4, 0, 1, 0], 1.25, 0.001, 0.0625, ExponentialLayout.MinValue);
         Assert.Equal("ExponentialHistogram { Scale = 3, Count = 7, ZeroCount = 2, Sum = 1.25, Min = 0.001, Max = 0.0625, Buckets = 3 from index -79 }", h.ToString());
-        Assert.Equal("ExponentialHistogram { Scale = 0, Count = 0, ZeroCount = 0, Sum = 0, Min = 0, Max = 0, Buckets = 0 from index 0 }", ExponentialHistogram.Create(0, 0, 5, [], 0, 0, 0).ToString());
+        ExponentialHistogram empty = ExponentialHistogram.Create(0, 0, 5, [], 0, 0, 0);
+        Assert.Equal("ExponentialHistogram { Scale = 0, Count = 0, ZeroCount = 0, Sum = 0, Min = 0, Max = 0, Buckets = 0 from index 0 }", empty.ToString());
+        Assert.Equal($"BatchStatsHistograms {{ ProcessingTime = {h}, QueueTime = {empty}, Latency = {h} }}", new BatchStatsHistograms(h, empty, h).ToString());
     }
 
     [Fact]
