@@ -53,7 +53,9 @@ text = "\n".join(dict.fromkeys(usings)) + "\n" + open(prelude).read() + "\n".joi
 open(out, "w").write(text)
 print(f"readme-snippets: {len(blocks)} C# blocks from README.md")
 PY
-if (cd "$work/consumer" && dotnet build -nologo -v q >"$work/build.log" 2>&1); then
+# A package cache of its own: the packages are always version 0.1.0, so a shared cache would keep serving the ones
+# restored on an earlier run of this script, and the blocks would be compiled against stale code.
+if (cd "$work/consumer" && NUGET_PACKAGES="$work/nuget-cache" dotnet build -nologo -v q >"$work/build.log" 2>&1); then
   echo "readme-snippets: OK (restored BatchStats.Fast.Hosting $version and its dependencies from the packed folder; every block compiles)"
 else
   grep -E "error" "$work/build.log" | head -20; echo "readme-snippets: FAILED"; exit 1

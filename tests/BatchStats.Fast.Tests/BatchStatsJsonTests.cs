@@ -58,4 +58,80 @@ public sealed class BatchStatsJsonTests
         Assert.Equal(32, root.GetProperty("stats").GetProperty("window_count").GetDouble());
         Assert.True(root.GetProperty("load_distribution").GetProperty("q3").GetDouble() >= root.GetProperty("load_distribution").GetProperty("q1").GetDouble());
     }
+
+    [Fact]
+    public void Json_Histograms_PinnedText()
+    {
+        ExponentialHistogram p = ExponentialHistogram.Create(3, 2, -80, [4, 0, 1], 0.75, 0.001, 0.125, 0.5);
+        ExponentialHistogram empty = ExponentialHistogram.Create(0, 0, 0, [], 0, 0, 0);
+        Assert.Equal(
+            "{\"processing_time\":{\"scale\":3,\"zero_count\":2,\"zero_threshold\":0.5,\"offset\":-80,\"counts\":[4,0,1],\"count\":7,\"sum\":0.75,\"min\":0.001,\"max\":0.125}," +
+            "\"queue_time\":{\"scale\":0,\"zero_count\":0,\"zero_threshold\":0,\"offset\":0,\"counts\":[],\"count\":0,\"sum\":0,\"min\":0,\"max\":0}," +
+            "\"latency\":{\"scale\":3,\"zero_count\":2,\"zero_threshold\":0.5,\"offset\":-80,\"counts\":[4,0,1],\"count\":7,\"sum\":0.75,\"min\":0.001,\"max\":0.125}}",
+            BatchStatsJson.Serialize(new BatchStatsHistograms(p, empty, p)));
+    }
+
+    /// <summary>A fleet merged from JSON equals the same fleet merged in one process: every part, the sums bit for bit.</summary>
+    [Fact]
+    public void Json_Histograms_RoundTripAndMergeAsTheOriginals()
+    {
+        var random = new Random(11);
+        var trackers = new[] { 3, 2, 5 }.Select(scale => new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 100, HistogramScale = scale })).ToArray();
+        foreach (LockFreeBatchStats t in trackers)
+        {
+            for (int i = 0; i < 500; i++)
+            {
+                double v = i % 50 == 0 ? 0 : Math.Exp((random.NextDouble() * 12) - 9);
+                t.Update(new BatchSample(v, 1, v / 3, v * 1.5, 0, i + 1));
+            }
+        }
+
+        BatchStatsHistograms[] local = [.. trackers.Select(t => t.GetHistograms())];
+        BatchStatsHistograms[] received = [.. local.Select(h => BatchStatsJson.DeserializeHistograms(BatchStatsJson.Serialize(h)))];
+        for (int i = 0; i < local.Length; i++)
+        {
+            AssertSame(local[i].ProcessingTime, received[i].ProcessingTime);
+            AssertSame(local[i].QueueTime, received[i].QueueTime);
+            AssertSame(local[i].Latency, received[i].Latency);
+        }
+
+        BatchStatsHistograms fleet = received.Aggregate(BatchStatsHistograms.Merge);
+        BatchStatsHistograms expected = local.Aggregate(BatchStatsHistograms.Merge);
+        AssertSame(expected.Latency, fleet.Latency);
+        Assert.Equal(1500, fleet.Latency.Count);
+        Assert.Equal(2, fleet.Latency.Scale); // the coarsest tracker's
+
+        static void AssertSame(ExponentialHistogram a, ExponentialHistogram b)
+        {
+            Assert.Equal((a.Scale, a.ZeroCount, a.ZeroThreshold, a.Offset, a.Count), (b.Scale, b.ZeroCount, b.ZeroThreshold, b.Offset, b.Count));
+            Assert.Equal(a.Counts.ToArray(), b.Counts.ToArray());
+            Assert.Equal(BitConverter.DoubleToInt64Bits(a.Sum), BitConverter.DoubleToInt64Bits(b.Sum));
+            Assert.Equal((a.Min, a.Max), (b.Min, b.Max));
+        }
+    }
+
+    [Fact]
+    public void Json_Histograms_BadDocumentsAreRefused()
+    {
+        const string Good = "{\"scale\":3,\"zero_count\":0,\"zero_threshold\":0,\"offset\":-80,\"counts\":[1,2],\"count\":3,\"sum\":0.01,\"min\":0.001,\"max\":0.005}";
+        static string Doc(string latency) => $"{{\"processing_time\":{Good},\"queue_time\":{Good},\"latency\":{latency}}}";
+
+        Assert.Equal(3, BatchStatsJson.DeserializeHistograms(Doc(Good)).Latency.Count);
+        Assert.Equal(3, BatchStatsJson.DeserializeHistograms(Doc(Good.Replace(",\"count\":3", "", StringComparison.Ordinal))).Latency.Count); // count is optional
+        Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms($"{{\"processing_time\":{Good},\"queue_time\":{Good}}}")); // a series missing
+        Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms(Doc(Good.Replace(",\"sum\":0.01", "", StringComparison.Ordinal)))); // a part missing
+        Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms("null"));
+        Assert.Throws<ArgumentNullException>(() => BatchStatsJson.DeserializeHistograms(null!));
+        Assert.Throws<ArgumentNullException>(() => BatchStatsJson.Serialize((BatchStatsHistograms)null!));
+
+        JsonException count = Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms(Doc(Good.Replace("\"count\":3", "\"count\":4", StringComparison.Ordinal))));
+        Assert.Equal("latency: count is 4, but zero_count and the bucket counts add up to 3", count.Message);
+
+        JsonException negative = Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms(Doc(Good.Replace("[1,2]", "[1,-2]", StringComparison.Ordinal))));
+        Assert.StartsWith("latency: ", negative.Message, StringComparison.Ordinal);
+        Assert.Equal("counts", Assert.IsType<ArgumentOutOfRangeException>(negative.InnerException).ParamName);
+
+        JsonException minAboveMax = Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms(Doc(Good.Replace("\"min\":0.001", "\"min\":0.5", StringComparison.Ordinal))));
+        Assert.Equal("max", Assert.IsType<ArgumentOutOfRangeException>(minAboveMax.InnerException).ParamName); // Create names the maximum below the minimum
+    }
 }

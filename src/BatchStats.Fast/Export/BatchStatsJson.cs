@@ -7,7 +7,8 @@ using System.Text.Json.Serialization;
 namespace BatchStats.Fast;
 
 /// <summary>
-/// JSON for snapshots, analyses and dashboard data, with System.Text.Json source generation (trim- and AOT-safe).
+/// JSON for snapshots, analyses, dashboard data and all-time distributions, with System.Text.Json source generation
+/// (trim- and AOT-safe).
 /// Keys are the snake_case keys of <see cref="BatchStatsSnapshot.ToDictionary"/>; times in seconds.
 /// </summary>
 public static class BatchStatsJson
@@ -54,9 +55,81 @@ public static class BatchStatsJson
     public static IReadOnlyDictionary<string, double> DeserializeSnapshot(string json) =>
         JsonSerializer.Deserialize(json, BatchStatsJsonContext.Default.DictionaryStringDouble) ?? throw new JsonException("null document");
 
+    /// <summary>
+    /// The all-time distributions as JSON, for another process to merge (<see cref="DeserializeHistograms"/>, then
+    /// <see cref="BatchStatsHistograms.Merge"/>): <c>processing_time</c>, <c>queue_time</c> and <c>latency</c>, each
+    /// <c>{"scale", "zero_count", "zero_threshold", "offset", "counts": [...], "count", "sum", "min", "max"}</c>, the parts
+    /// of <see cref="ExponentialHistogram"/> (doubles at round-trip precision, so nothing is lost on the way).
+    /// </summary>
+    /// <param name="histograms">The distributions.</param>
+    /// <returns>Compact JSON.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="histograms"/> is null.</exception>
+    public static string Serialize(BatchStatsHistograms histograms)
+    {
+        ArgumentNullException.ThrowIfNull(histograms);
+        var document = new HistogramsDocument(
+            HistogramDocument.From(histograms.ProcessingTime),
+            HistogramDocument.From(histograms.QueueTime),
+            HistogramDocument.From(histograms.Latency));
+        return JsonSerializer.Serialize(document, BatchStatsJsonContext.Default.HistogramsDocument);
+    }
+
+    /// <summary>Reads distributions written by <see cref="Serialize(BatchStatsHistograms)"/> (in this process or another).</summary>
+    /// <param name="json">The JSON.</param>
+    /// <returns>The distributions, exactly as they were written.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="json"/> is null.</exception>
+    /// <exception cref="JsonException">
+    /// The text is not such a document: a series or a part other than <c>count</c> is missing, <c>count</c> is not
+    /// <c>zero_count</c> plus the bucket counts, or the parts are ones no recorded data could have (the inner
+    /// <see cref="ArgumentOutOfRangeException"/> of <see cref="ExponentialHistogram.Create"/> names the part).
+    /// </exception>
+    public static BatchStatsHistograms DeserializeHistograms(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        HistogramsDocument document = JsonSerializer.Deserialize(json, BatchStatsJsonContext.Default.HistogramsDocument) ?? throw new JsonException("null document");
+        return new(document.ProcessingTime.ToHistogram("processing_time"), document.QueueTime.ToHistogram("queue_time"), document.Latency.ToHistogram("latency"));
+    }
+
     private static Dictionary<string, double> ToPlain(BatchStatsSnapshot snapshot) => ToPlain(snapshot.ToDictionary());
 
     private static Dictionary<string, double> ToPlain(IReadOnlyDictionary<string, double> figures) => new(figures);
+
+    internal sealed record HistogramsDocument(
+        [property: JsonPropertyName("processing_time"), JsonRequired] HistogramDocument ProcessingTime,
+        [property: JsonPropertyName("queue_time"), JsonRequired] HistogramDocument QueueTime,
+        [property: JsonPropertyName("latency"), JsonRequired] HistogramDocument Latency);
+
+    internal sealed record HistogramDocument(
+        [property: JsonPropertyName("scale"), JsonRequired] int Scale,
+        [property: JsonPropertyName("zero_count"), JsonRequired] long ZeroCount,
+        [property: JsonPropertyName("zero_threshold"), JsonRequired] double ZeroThreshold,
+        [property: JsonPropertyName("offset"), JsonRequired] long Offset,
+        [property: JsonPropertyName("counts"), JsonRequired] long[] Counts,
+        [property: JsonPropertyName("count")] long? Count,
+        [property: JsonPropertyName("sum"), JsonRequired] double Sum,
+        [property: JsonPropertyName("min"), JsonRequired] double Min,
+        [property: JsonPropertyName("max"), JsonRequired] double Max)
+    {
+        public static HistogramDocument From(ExponentialHistogram h) =>
+            new(h.Scale, h.ZeroCount, h.ZeroThreshold, h.Offset, h.Counts.ToArray(), h.Count, h.Sum, h.Min, h.Max);
+
+        public ExponentialHistogram ToHistogram(string series)
+        {
+            ExponentialHistogram h;
+            try
+            {
+                h = ExponentialHistogram.Create(Scale, ZeroCount, Offset, Counts ?? throw new JsonException($"{series}: counts is null"), Sum, Min, Max, ZeroThreshold);
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                throw new JsonException($"{series}: {e.Message}", e);
+            }
+
+            return Count is null || Count == h.Count
+                ? h
+                : throw new JsonException($"{series}: count is {Count}, but zero_count and the bucket counts add up to {h.Count}");
+        }
+    }
 
     internal sealed record DashboardDocument(
         [property: JsonPropertyName("timestamp")] double Timestamp,
@@ -117,4 +190,5 @@ public static class BatchStatsJson
 [JsonSerializable(typeof(Dictionary<string, double>))]
 [JsonSerializable(typeof(BatchStatsJson.AnalysisDocument))]
 [JsonSerializable(typeof(BatchStatsJson.DashboardDocument))]
+[JsonSerializable(typeof(BatchStatsJson.HistogramsDocument))]
 internal sealed partial class BatchStatsJsonContext : JsonSerializerContext;
