@@ -57,6 +57,25 @@ public sealed class BatchStatsJsonTests
         Assert.Equal("improving", root.GetProperty("error_trend").GetString()); // the 3 errors (stamp 1020) fall in the older half
         Assert.Equal(32, root.GetProperty("stats").GetProperty("window_count").GetDouble());
         Assert.True(root.GetProperty("load_distribution").GetProperty("q3").GetDouble() >= root.GetProperty("load_distribution").GetProperty("q1").GetDouble());
+
+        LoadDistribution q = new LoadDistribution(4, 4.75, 5.5, 6.25, 7);
+        using JsonDocument quartiles = JsonDocument.Parse(BatchStatsJson.Serialize(new BatchStatsAnalysis { LoadDistribution = q }));
+        JsonElement load = quartiles.RootElement.GetProperty("load_distribution");
+        Assert.Equal(
+            [("min", 4.0), ("q1", 4.75), ("median", 5.5), ("q3", 6.25), ("max", 7.0)],
+            load.EnumerateObject().Select(p => (p.Name, p.Value.GetDouble())));
+    }
+
+    [Fact]
+    public void Json_NullArgumentsAndDocuments_Refused()
+    {
+        Assert.Equal("snapshot", Assert.Throws<ArgumentNullException>(() => BatchStatsJson.Serialize((BatchStatsSnapshot)null!)).ParamName);
+        Assert.Equal("analysis", Assert.Throws<ArgumentNullException>(() => BatchStatsJson.Serialize((BatchStatsAnalysis)null!)).ParamName);
+        Assert.Equal("data", Assert.Throws<ArgumentNullException>(() => BatchStatsJson.Serialize((BatchStatsDashboardData)null!)).ParamName);
+        Assert.Equal("histograms", Assert.Throws<ArgumentNullException>(() => BatchStatsJson.Serialize((BatchStatsHistograms)null!)).ParamName);
+        Assert.Equal("json", Assert.Throws<ArgumentNullException>(() => BatchStatsJson.DeserializeHistograms(null!)).ParamName);
+        Assert.Equal("null document", Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeSnapshot("null")).Message);
+        Assert.Equal("null document", Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms("null")).Message);
     }
 
     [Fact]
@@ -120,9 +139,6 @@ public sealed class BatchStatsJsonTests
         Assert.Equal(3, BatchStatsJson.DeserializeHistograms(Doc(Good.Replace(",\"count\":3", "", StringComparison.Ordinal))).Latency.Count); // count is optional
         Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms($"{{\"processing_time\":{Good},\"queue_time\":{Good}}}")); // a series missing
         Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms(Doc(Good.Replace(",\"sum\":0.01", "", StringComparison.Ordinal)))); // a part missing
-        Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms("null"));
-        Assert.Throws<ArgumentNullException>(() => BatchStatsJson.DeserializeHistograms(null!));
-        Assert.Throws<ArgumentNullException>(() => BatchStatsJson.Serialize((BatchStatsHistograms)null!));
 
         JsonException count = Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms(Doc(Good.Replace("\"count\":3", "\"count\":4", StringComparison.Ordinal))));
         Assert.Equal("latency: count is 4, but zero_count and the bucket counts add up to 3", count.Message);
@@ -130,6 +146,12 @@ public sealed class BatchStatsJsonTests
         JsonException negative = Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms(Doc(Good.Replace("[1,2]", "[1,-2]", StringComparison.Ordinal))));
         Assert.StartsWith("latency: ", negative.Message, StringComparison.Ordinal);
         Assert.Equal("counts", Assert.IsType<ArgumentOutOfRangeException>(negative.InnerException).ParamName);
+
+        string nullCounts = Good.Replace("[1,2]", "null", StringComparison.Ordinal);
+        Assert.Equal("latency: counts is null", Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms(Doc(nullCounts))).Message);
+        string badCount = Good.Replace("\"count\":3", "\"count\":5", StringComparison.Ordinal);
+        Assert.StartsWith("processing_time: count is 5", Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms($"{{\"processing_time\":{badCount},\"queue_time\":{Good},\"latency\":{Good}}}")).Message, StringComparison.Ordinal);
+        Assert.StartsWith("queue_time: count is 5", Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms($"{{\"processing_time\":{Good},\"queue_time\":{badCount},\"latency\":{Good}}}")).Message, StringComparison.Ordinal);
 
         JsonException minAboveMax = Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms(Doc(Good.Replace("\"min\":0.001", "\"min\":0.5", StringComparison.Ordinal))));
         Assert.Equal("max", Assert.IsType<ArgumentOutOfRangeException>(minAboveMax.InnerException).ParamName); // Create names the maximum below the minimum
