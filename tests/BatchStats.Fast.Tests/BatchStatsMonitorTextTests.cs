@@ -122,6 +122,8 @@ public sealed class BatchStatsMonitorTextTests
                 "mean queue length 10000 is above the threshold 1000 (critical)",
             ],
             monitor.CheckAlerts().Select(a => a.Message));
+        Assert.Equal("10000", BatchStatsMonitor.Figure(9_999.5)); // G4 would write 1E+04 from here
+        Assert.Equal("9999", BatchStatsMonitor.Figure(9_999.49));
         Assert.Equal("1.2E-05", BatchStatsMonitor.Figure(0.000012));
         Assert.Equal("-123457", BatchStatsMonitor.Figure(-123_456.7));
         Assert.Equal("1E+15", BatchStatsMonitor.Figure(1e15));
