@@ -147,6 +147,7 @@ public sealed class BatchStatsJsonTests
         Assert.StartsWith("latency: ", negative.Message, StringComparison.Ordinal);
         Assert.Equal("counts", Assert.IsType<ArgumentOutOfRangeException>(negative.InnerException).ParamName);
 
+        Assert.Equal("latency is null", Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms(Doc("null"))).Message);
         string nullCounts = Good.Replace("[1,2]", "null", StringComparison.Ordinal);
         Assert.Equal("latency: counts is null", Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms(Doc(nullCounts))).Message);
         string badCount = Good.Replace("\"count\":3", "\"count\":5", StringComparison.Ordinal);

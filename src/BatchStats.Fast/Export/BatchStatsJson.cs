@@ -87,7 +87,10 @@ public static class BatchStatsJson
     {
         ArgumentNullException.ThrowIfNull(json);
         HistogramsDocument document = JsonSerializer.Deserialize(json, BatchStatsJsonContext.Default.HistogramsDocument) ?? throw new JsonException("null document");
-        return new(document.ProcessingTime.ToHistogram("processing_time"), document.QueueTime.ToHistogram("queue_time"), document.Latency.ToHistogram("latency"));
+        return new(Read(document.ProcessingTime, "processing_time"), Read(document.QueueTime, "queue_time"), Read(document.Latency, "latency"));
+
+        static ExponentialHistogram Read(HistogramDocument? series, string name) =>
+            (series ?? throw new JsonException($"{name} is null")).ToHistogram(name); // JsonRequired lets an explicit null through
     }
 
     private static Dictionary<string, double> ToPlain(BatchStatsSnapshot snapshot) => ToPlain(snapshot.ToDictionary());
