@@ -1,7 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
-using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
@@ -274,86 +272,4 @@ public sealed partial class BatchStatsMonitor : IDisposable
             _stop.Dispose();
         }
     }
-
-    private void Evaluate(string name, string label, double value, double? limit, bool above, string unit, DateTimeOffset now, List<BatchStatsAlert> raised, List<BatchStatsAlert> cleared)
-    {
-        if (limit is not { } threshold)
-        {
-            return; // not configured (or, for throughput, nothing in the window to judge): keep the current state
-        }
-
-        _active.TryGetValue(name, out BatchStatsAlert? current);
-
-        bool breached = above ? value > threshold : value < threshold;
-        bool critical = above ? value > threshold * _thresholds.CriticalFactor : value < threshold / _thresholds.CriticalFactor;
-        string u = unit.Length == 0 ? string.Empty : " " + unit;
-        if (breached)
-        {
-            AlertSeverity severity = critical ? AlertSeverity.Critical : AlertSeverity.Warning;
-            if (current is null || current.Severity != severity)
-            {
-                string message = string.Create(CultureInfo.InvariantCulture,
-                    $"{label} {Figure(value)}{u} is {(above ? "above" : "below")} the threshold {Figure(threshold)}{u} ({(critical ? "critical" : "warning")})");
-                var alert = new BatchStatsAlert(name, severity, value, threshold, message, now);
-                _active[name] = alert;
-                raised.Add(alert);
-            }
-        }
-        else if (current is not null)
-        {
-            _active.Remove(name);
-            string message = string.Create(CultureInfo.InvariantCulture, $"{label} {Figure(value)}{u} is back within the threshold {Figure(threshold)}{u}");
-            cleared.Add(current with { Value = value, Message = message, Time = now });
-        }
-    }
-
-    /// <summary>
-    /// A figure in an alert message: four significant digits (<c>0.1234</c>, <c>66.67</c>), and whole numbers from
-    /// 10,000 up (<c>201437</c>), where four significant digits would read as <c>2.014E+05</c>.
-    /// </summary>
-    internal static string Figure(double value) =>
-        Math.Abs(value) is >= 9_999.5 and < 1e15 // from where G4 would round up to 1E+04
-            ? value.ToString("F0", CultureInfo.InvariantCulture)
-            : value.ToString("G4", CultureInfo.InvariantCulture);
-
-    private void Notify(EventHandler<BatchStatsAlert>? handlers, BatchStatsAlert alert)
-    {
-        if (handlers is null)
-        {
-            return;
-        }
-
-        foreach (EventHandler<BatchStatsAlert> handler in handlers.GetInvocationList().Cast<EventHandler<BatchStatsAlert>>())
-        {
-            try
-            {
-                handler(this, alert);
-            }
-#pragma warning disable CA1031 // a subscriber's failure must never stop the monitor or the other subscribers
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                Interlocked.Increment(ref _handlerFailures); // full fence; off the hot paths
-                if (_logger is not null)
-                {
-                    LogHandlerFailed(_logger, alert.Name, ex);
-                }
-            }
-        }
-    }
-
-    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Batch stats alert {Name}: {Text}")]
-    private static partial void LogWarning(ILogger logger, string name, string text);
-
-    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "Batch stats alert {Name}: {Text}")]
-    private static partial void LogCritical(ILogger logger, string name, string text);
-
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Batch stats alert {Name} cleared: {Text}")]
-    private static partial void LogCleared(ILogger logger, string name, string text);
-
-    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "An alert subscriber failed on {Name}")]
-    private static partial void LogHandlerFailed(ILogger logger, string name, Exception exception);
-
-    [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "A batch stats check failed")]
-    private static partial void LogCheckFailed(ILogger logger, Exception exception);
 }
