@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 
 namespace BatchStats.Fast;
@@ -127,7 +126,7 @@ public sealed class BatchStatsAnalysis
     /// (invariant culture, round-trip precision).
     /// </summary>
     /// <returns>One line with every key and value.</returns>
-    public override string ToString() => Repr(ToDictionary());
+    public override string ToString() => PythonLiteral.Of(ToDictionary());
 
     /// <summary>The lowercase word for a trend: <c>stable</c>, <c>improving</c> or <c>degrading</c>.</summary>
     /// <param name="trend">The trend.</param>
@@ -137,15 +136,5 @@ public sealed class BatchStatsAnalysis
         TrendDirection.Improving => "improving",
         TrendDirection.Degrading => "degrading",
         _ => "stable",
-    };
-
-    private static string Repr(object value) => value switch
-    {
-        string text => "'" + text + "'",
-        IEnumerable<KeyValuePair<string, object>> map => "{" + string.Join(", ", map.Select(p => $"'{p.Key}': {Repr(p.Value)}")) + "}",
-        IEnumerable<KeyValuePair<string, double>> map => "{" + string.Join(", ", map.Select(p => $"'{p.Key}': {Repr(p.Value)}")) + "}",
-        IEnumerable<string> items => "[" + string.Join(", ", items.Select(Repr)) + "]",
-        IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
-        _ => value.ToString() ?? string.Empty,
     };
 }

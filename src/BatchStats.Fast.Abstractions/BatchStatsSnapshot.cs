@@ -1,6 +1,4 @@
 using System.Collections.Generic;
-using System.Globalization;
-using System.Linq;
 
 namespace BatchStats.Fast;
 
@@ -157,6 +155,5 @@ public sealed class BatchStatsSnapshot
     /// <c>{'avg_processing_time': 0.0125, …, 'rejected_samples': 0}</c> (invariant culture, round-trip precision).
     /// </summary>
     /// <returns>One line with every key and value.</returns>
-    public override string ToString() =>
-        "{" + string.Join(", ", ToDictionary().Select(f => $"'{f.Key}': {f.Value.ToString(CultureInfo.InvariantCulture)}")) + "}";
+    public override string ToString() => PythonLiteral.Of(ToDictionary());
 }
