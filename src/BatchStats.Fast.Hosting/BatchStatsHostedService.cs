@@ -10,13 +10,24 @@ namespace BatchStats.Fast.Hosting;
 /// <summary>Creates every registered tracker's instruments and runs its monitor until the host stops.</summary>
 internal sealed class BatchStatsHostedService(IServiceProvider services, BatchStatsTrackerNames names) : BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Creates the instruments before the host has started, then starts the monitors in the background.</summary>
+    /// <remarks>
+    /// Since .NET 10, <see cref="BackgroundService"/> runs all of <see cref="ExecuteAsync"/> on the thread pool, so
+    /// instruments created there could appear after <c>StartAsync</c> returned: a collection right after start (a
+    /// test, an OpenTelemetry flush) would miss them. Here they exist before any other service starts after this one.
+    /// </remarks>
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
         foreach (string name in names)
         {
-            services.GetRequiredKeyedService<BatchStatsInstruments>(name); // created now: listeners see them from the start
+            services.GetRequiredKeyedService<BatchStatsInstruments>(name);
         }
 
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         return Task.WhenAll(names.Select(name => services.GetRequiredKeyedService<BatchStatsMonitor>(name).RunAsync(stoppingToken))
             .Append(SampleHistoryAsync(stoppingToken)));
     }

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Text.Json;
+using System.Threading;
 using System.Threading.Tasks;
 using BatchStats.Fast.Tests.PrometheusProto;
 using Microsoft.AspNetCore.Builder;
@@ -15,6 +16,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
@@ -56,6 +58,58 @@ public sealed class BatchStatsHostingTests
         using var collector = new MetricCollector<long>((ObservableCounter<long>)batches);
         collector.RecordObservableInstruments();
         Assert.Equal(2, collector.LastMeasurement!.Value);
+    }
+
+    /// <summary>
+    /// The instruments exist once the hosted service's StartAsync has returned: a listener that collects right after
+    /// the host started sees them. The meter factory holds any creation off the starting thread until the check is
+    /// done, so creating them on the thread pool (as <c>ExecuteAsync</c> does since .NET 10) fails deterministically.
+    /// </summary>
+    [Fact]
+    public async Task HostedService_Start_InstrumentsExistWhenStartReturns()
+    {
+        using var gate = new ManualResetEventSlim();
+        using var factory = new GatedMeterFactory(Environment.CurrentManagedThreadId, gate);
+        ServiceProvider sp = Services([], s => s.AddSingleton<IMeterFactory>(factory).AddBatchStats("a").AddBatchStats("b"));
+        var published = new List<Instrument>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Name == "BatchStats.Fast")
+                {
+                    lock (published)
+                    {
+                        published.Add(instrument);
+                    }
+                }
+            },
+        };
+        listener.Start();
+        IHostedService service = Assert.Single(sp.GetServices<IHostedService>());
+        try
+        {
+            await service.StartAsync(CancellationToken.None);
+            Instrument[] seen;
+            lock (published)
+            {
+                seen = [.. published]; // before anything below resolves (and so creates) the instruments on this thread
+            }
+
+            foreach (string tracker in new[] { "a", "b" })
+            {
+                Assert.Equal(
+                    sp.GetRequiredKeyedService<BatchStatsInstruments>(tracker).Instruments.Select(i => i.Name).Order(),
+                    seen.Where(i => i.Meter.Tags!.Contains(new KeyValuePair<string, object?>("batchstats.tracker", tracker))).Select(i => i.Name).Order());
+            }
+
+            Assert.Equal(28, seen.Length); // 14 a tracker: nothing created twice
+        }
+        finally
+        {
+            gate.Set();
+            await service.StopAsync(CancellationToken.None);
+        }
     }
 
     /// <summary>Healthy, then Degraded on a warning (p95 above the limit), Unhealthy on a critical one (twice the limit), Healthy again.</summary>
@@ -222,5 +276,35 @@ public sealed class BatchStatsHostingTests
         services.AddLogging();
         register(services);
         return services.BuildServiceProvider();
+    }
+
+    /// <summary>An <see cref="IMeterFactory"/> whose <c>Create</c> waits for <paramref name="gate"/> on any thread but <paramref name="startingThread"/>.</summary>
+    private sealed class GatedMeterFactory(int startingThread, ManualResetEventSlim gate) : IMeterFactory
+    {
+        private readonly List<Meter> _meters = [];
+
+        public Meter Create(MeterOptions options)
+        {
+            if (Environment.CurrentManagedThreadId != startingThread)
+            {
+                gate.Wait(TimeSpan.FromSeconds(30));
+            }
+
+            var meter = new Meter(options);
+            lock (_meters)
+            {
+                _meters.Add(meter);
+            }
+
+            return meter;
+        }
+
+        public void Dispose()
+        {
+            lock (_meters)
+            {
+                _meters.ForEach(m => m.Dispose());
+            }
+        }
     }
 }
