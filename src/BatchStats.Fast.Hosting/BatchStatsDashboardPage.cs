@@ -3,7 +3,8 @@ namespace BatchStats.Fast.Hosting;
 /// <summary>
 /// The self-contained dashboard page (no CDN, no build step) that <c>MapBatchStats</c> serves at <c>{prefix}/</c>: it
 /// draws three charts from <c>history</c> next to it (the last ten minutes) at once, then polls <c>stats</c> (the
-/// snapshot, analysis and alerts JSON) every second.
+/// snapshot, analysis and alerts JSON) every second. With several trackers it shows the first registered, links to the
+/// others, and shows the one its query names (<c>{prefix}/?tracker=name</c>).
 /// </summary>
 public static class BatchStatsDashboardPage
 {
@@ -28,10 +29,13 @@ public static class BatchStatsDashboardPage
   canvas { width: 100%; height: 200px; }
   #alerts li.critical { color: #ff6b6b; } #alerts li.warning { color: #ffd166; }
   .legend span { margin-right: 1rem; }
+  #trackers { margin: -.5rem 0 1rem; font-size: .9rem; } #trackers a { color: #4cc9f0; margin-right: .8rem; }
+  #trackers a.current { color: #e6edf3; font-weight: bold; text-decoration: none; } #status { color: #ff6b6b; }
 </style>
 </head>
 <body>
-<h1>BatchStats.Fast — live dashboard</h1>
+<h1>BatchStats.Fast<span id="tracker"></span> — live dashboard <span id="status"></span></h1>
+<nav id="trackers"></nav>
 <div class="cards">
   <div class="card">throughput<b id="throughput">–</b><span class="unit">items</span>/s</div>
   <div class="card">p99 processing<b id="p99">–</b>ms</div>
@@ -49,6 +53,8 @@ public static class BatchStatsDashboardPage
 <h2 style="font-size:1.1rem">Active alerts</h2>
 <ul id="alerts"><li>none</li></ul>
 <script>
+const tracker = new URLSearchParams(location.search).get('tracker'); // ?tracker=name picks one of several trackers
+const query = tracker ? '?tracker=' + encodeURIComponent(tracker) : '';
 const keep = 600; // ten minutes at one point a second, as the server's history
 const series = { throughput: [], p50: [], p95: [], p99: [], queue: [] };
 function push(name, v) { series[name].push(v); if (series[name].length > keep) series[name].shift(); }
@@ -64,7 +70,7 @@ function draw(id, lines, unit) {
   const g = canvas.getContext('2d');
   const bottom = 16 * devicePixelRatio, plot = h - bottom;
   g.clearRect(0, 0, w, h);
-  const max = Math.max(1e-9, ...lines.flatMap(l => l.data)) * 1.1;
+  const top = Math.max(0, ...lines.flatMap(l => l.data)), max = (top > 0 ? top : 1) * 1.1; // all zeros: an axis from 0 to 1.1
   g.strokeStyle = '#2b3a4a'; g.fillStyle = '#8b9bb0'; g.font = `${11 * devicePixelRatio}px sans-serif`;
   for (let i = 0; i <= 4; i++) { const y = plot - (plot * i / 4); g.beginPath(); g.moveTo(0, y); g.lineTo(w, y); g.stroke(); }
   const n = Math.max(...lines.map(l => l.data.length));
@@ -91,7 +97,8 @@ function redraw() {
 }
 async function history() {
   try {
-    const r = await fetch('history', { cache: 'no-store' });
+    const r = await fetch('history' + query, { cache: 'no-store' });
+    if (!r.ok) return; // an unknown ?tracker=: tick() says so
     for (const p of await r.json()) {
       push('throughput', p.throughput); push('p50', p.p50 * 1000); push('p95', p.p95 * 1000); push('p99', p.p99 * 1000); push('queue', p.queue_length);
     }
@@ -100,7 +107,8 @@ async function history() {
 }
 async function distribution() {
   try {
-    const r = await fetch('distribution', { cache: 'no-store' });
+    const r = await fetch('distribution' + query, { cache: 'no-store' });
+    if (!r.ok) return;
     const buckets = await r.json();
     const canvas = document.getElementById('c-distribution');
     const w = canvas.width = canvas.clientWidth * devicePixelRatio, h = canvas.height = canvas.clientHeight * devicePixelRatio;
@@ -118,10 +126,33 @@ async function distribution() {
     g.fillText(fmt(max / 1.1, ''), 4, 12 * devicePixelRatio);
   } catch (e) { console.error(e); }
 }
+function showTrackers(d) {
+  document.getElementById('tracker').textContent = d.trackers.length > 1 ? ` · ${d.tracker}` : '';
+  document.title = `BatchStats.Fast${d.trackers.length > 1 ? ' · ' + d.tracker : ''} — live dashboard`;
+  const nav = document.getElementById('trackers');
+  if (d.trackers.length < 2 || nav.childElementCount) return;
+  for (const name of d.trackers) {
+    const a = document.createElement('a');
+    a.href = '?tracker=' + encodeURIComponent(name); a.textContent = name;
+    if (name === d.tracker) a.className = 'current';
+    nav.appendChild(a);
+  }
+}
 async function tick() {
   try {
-    const r = await fetch('stats', { cache: 'no-store' });
+    const r = await fetch('stats' + query, { cache: 'no-store' });
+    const status = document.getElementById('status');
+    if (!r.ok) { // e.g. 404 for an unknown ?tracker=: say so, with the way back to the default tracker
+      let message = await r.text();
+      try { message = JSON.parse(message); } catch { }
+      status.innerHTML = ''; status.append(`(${message}: `);
+      const back = document.createElement('a'); back.href = './'; back.textContent = 'the default tracker'; back.style.color = '#4cc9f0';
+      status.append(back, ')');
+      return;
+    }
+    status.textContent = '';
     const d = await r.json();
+    showTrackers(d);
     const s = d.stats, a = d.analysis;
     if (d.items) document.querySelectorAll('.unit').forEach(e => e.textContent = d.items);
     push('throughput', s.throughput); push('p50', s.median_processing_time * 1000); push('p95', s.p95_processing_time * 1000);

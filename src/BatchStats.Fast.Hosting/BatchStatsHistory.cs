@@ -35,8 +35,9 @@ internal sealed class BatchStatsHistory
     }
 
     /// <summary>
-    /// The processing times recorded over the last minute (or since the first sample): the all-time histogram now
-    /// minus the one a minute ago, as JSON buckets <c>{ "lower", "upper", "count" }</c> in seconds, non-empty only.
+    /// The processing times recorded over the last minute: the all-time histogram now minus the one a minute ago (while
+    /// the samples span less than a minute, the whole all-time histogram), as JSON buckets
+    /// <c>{ "lower", "upper", "count" }</c> in seconds, non-empty only.
     /// </summary>
     public byte[] DistributionJson()
     {
@@ -49,8 +50,7 @@ internal sealed class BatchStatsHistory
             }
 
             now = _processing[(_count - 1) % _processing.Length];
-            long back = Math.Min(_count - 1, DistributionSeconds);
-            then = back == 0 ? null : _processing[(_count - 1 - back) % _processing.Length];
+            then = _count - 1 < DistributionSeconds ? null : _processing[(_count - 1 - DistributionSeconds) % _processing.Length]; // under a minute of samples: everything so far, records from before the first sample included
         }
 
         using var buffer = new System.IO.MemoryStream();

@@ -216,7 +216,10 @@ public sealed class BatchStatsHostingTests
         Assert.Equal("/batchstats/", redirect.Headers.Location!.OriginalString);
         string page = await http.GetStringAsync("/batchstats/");
         Assert.Contains("<canvas id=\"c-throughput\"", page, StringComparison.Ordinal);
-        Assert.Contains("fetch('stats'", page, StringComparison.Ordinal);
+        Assert.Contains("fetch('stats' + query", page, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"fetch\('[a-z]+',", page); // every fetch carries the page's ?tracker= on to the JSON endpoints
+        using HttpResponseMessage chosen = await http.GetAsync("/batchstats?tracker=b");
+        Assert.Equal("/batchstats/?tracker=b", chosen.Headers.Location!.OriginalString);
         await app.StopAsync();
     }
 
@@ -258,6 +261,29 @@ public sealed class BatchStatsHostingTests
         Assert.Equal(0.0625, bucket.GetProperty("lower").GetDouble()); // 0.1 lies in (2^-4, 2^-3] at scale 0
         Assert.Equal(0.125, bucket.GetProperty("upper").GetDouble());
         Assert.Equal("[]", System.Text.Encoding.UTF8.GetString(new Hosting.BatchStatsHistory().DistributionJson()));
+    }
+
+    /// <summary>In the first minute of sampling the distribution holds everything recorded, also what came before the first sample.</summary>
+    [Fact]
+    public void Distribution_FirstMinute_IncludesRecordsFromBeforeTheFirstSample()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 100, CacheValidTime = TimeSpan.Zero, HistogramScale = 0 });
+        var history = new Hosting.BatchStatsHistory();
+        var start = new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero);
+        for (int i = 1; i <= 7; i++)
+        {
+            stats.Update(new BatchSample(0.003, 1, 0, 0.003, 0, i)); // before the hosted service's first sample
+        }
+
+        for (int second = 0; second < Hosting.BatchStatsHistory.DistributionSeconds; second++)
+        {
+            history.Add(start.AddSeconds(second), stats.GetStats(), stats.GetHistograms().ProcessingTime);
+            using JsonDocument json = JsonDocument.Parse(history.DistributionJson());
+            Assert.Equal(7, Assert.Single(json.RootElement.EnumerateArray()).GetProperty("count").GetDouble());
+        }
+
+        history.Add(start.AddSeconds(Hosting.BatchStatsHistory.DistributionSeconds), stats.GetStats(), stats.GetHistograms().ProcessingTime);
+        Assert.Equal("[]", System.Text.Encoding.UTF8.GetString(history.DistributionJson())); // a minute on: nothing in the last one
     }
 
     [Fact]
