@@ -10,17 +10,20 @@ namespace BatchStats.Fast.Hosting;
 /// <summary>Creates every registered tracker's instruments and runs its monitor until the host stops.</summary>
 internal sealed class BatchStatsHostedService(IServiceProvider services, BatchStatsTrackerNames names) : BackgroundService
 {
-    /// <summary>Creates the instruments before the host has started, then starts the monitors in the background.</summary>
+    /// <summary>Creates the trackers, their instruments and monitors before the host has started, then runs the monitors in the background.</summary>
     /// <remarks>
     /// Since .NET 10, <see cref="BackgroundService"/> runs all of <see cref="ExecuteAsync"/> on the thread pool, so
     /// instruments created there could appear after <c>StartAsync</c> returned: a collection right after start (a
-    /// test, an OpenTelemetry flush) would miss them. Here they exist before any other service starts after this one.
+    /// test, an OpenTelemetry flush) would miss them. Created here, they exist before any later service starts, and
+    /// a bad configuration value (a window size, an alert limit, the monitor interval) stops the host's start with
+    /// an exception naming it, instead of failing a background service after the application started.
     /// </remarks>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         foreach (string name in names)
         {
             services.GetRequiredKeyedService<BatchStatsInstruments>(name);
+            services.GetRequiredKeyedService<BatchStatsMonitor>(name);
         }
 
         return base.StartAsync(cancellationToken);

@@ -84,14 +84,36 @@ public static class BatchStatsServiceCollectionExtensions
         var tracker = sp.GetRequiredKeyedService<LockFreeBatchStats>(name);
         AlertThresholds thresholds = sp.GetRequiredService<IOptionsMonitor<AlertThresholds>>().Get(name);
         TimeSpan interval = sp.GetService<IConfiguration>()?.GetValue<TimeSpan?>($"BatchStats:{name}:MonitorInterval") ?? TimeSpan.FromSeconds(1);
+        if (interval <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"BatchStats:{name}:MonitorInterval must be a positive time span; it was {interval}.");
+        }
+
         ILogger logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger($"BatchStats.Fast.{name}");
-        var monitor = new BatchStatsMonitor(tracker, thresholds, interval, sp.GetService<TimeProvider>(), logger);
-        // Reloaded configuration reaches the running monitor (the registration lives as long as the container).
+        BatchStatsMonitor monitor;
+        try
+        {
+            monitor = new BatchStatsMonitor(tracker, thresholds, interval, sp.GetService<TimeProvider>(), logger);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new InvalidOperationException($"BatchStats:{name}:Alerts: {e.Message}", e);
+        }
+
+        // Reloaded configuration reaches the running monitor (the registration lives as long as the container); a
+        // reload with a bad limit is logged and leaves the limits in force.
         sp.GetRequiredService<IOptionsMonitor<AlertThresholds>>().OnChange((changed, changedName) =>
         {
             if (changedName == name)
             {
-                monitor.Thresholds = changed;
+                try
+                {
+                    monitor.Thresholds = changed;
+                }
+                catch (ArgumentOutOfRangeException e)
+                {
+                    HostingLog.ReloadedLimitsIgnored(logger, e, name, e.Message);
+                }
             }
         });
         return monitor;

@@ -2,7 +2,8 @@ namespace BatchStats.Fast;
 
 /// <summary>
 /// The limits a <see cref="BatchStatsMonitor"/> checks (the reference alerting recipe's four checks plus p99
-/// latency). A null limit is not checked.
+/// latency). A null limit is not checked; a limit that is set is a finite number, at least 0 (the monitor refuses
+/// others with an <see cref="System.ArgumentOutOfRangeException"/> naming the property).
 /// </summary>
 public sealed class AlertThresholds
 {

@@ -50,17 +50,14 @@ public sealed partial class BatchStatsMonitor : IDisposable
     /// <param name="timeProvider">The clock; default <see cref="TimeProvider.System"/>.</param>
     /// <param name="logger">Optional: alerts are logged as warnings (critical as errors), recoveries as information.</param>
     /// <exception cref="ArgumentNullException"><paramref name="stats"/> or <paramref name="thresholds"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="interval"/> is not positive, or the critical factor is below 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="interval"/> is not positive, a limit is negative, NaN or infinite, or the critical factor is below 1 (the message names the property).</exception>
     public BatchStatsMonitor(IBatchStats stats, AlertThresholds thresholds, TimeSpan? interval = null, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(stats);
         ArgumentNullException.ThrowIfNull(thresholds);
         Interval = interval ?? TimeSpan.FromSeconds(10);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(Interval, TimeSpan.Zero, nameof(interval));
-        if (!(thresholds.CriticalFactor >= 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(thresholds), thresholds.CriticalFactor, "CriticalFactor must be at least 1.");
-        }
+        Validate(thresholds, nameof(thresholds));
 
         _stats = stats;
         _thresholds = Copy(thresholds);
@@ -99,7 +96,7 @@ public sealed partial class BatchStatsMonitor : IDisposable
     /// reloaded; active alerts are re-judged against the new limits then.
     /// </summary>
     /// <exception cref="ArgumentNullException">The value is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">Its critical factor is below 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is negative, NaN or infinite, or the critical factor is below 1 (the message names the property).</exception>
     public AlertThresholds Thresholds
     {
         get
@@ -113,15 +110,37 @@ public sealed partial class BatchStatsMonitor : IDisposable
         set
         {
             ArgumentNullException.ThrowIfNull(value);
-            if (!(value.CriticalFactor >= 1))
-            {
-                throw new ArgumentOutOfRangeException(nameof(value), value.CriticalFactor, "CriticalFactor must be at least 1.");
-            }
+            Validate(value, nameof(value));
 
             AlertThresholds copy = Copy(value);
             lock (_gate)
             {
                 _thresholds = copy;
+            }
+        }
+    }
+
+    /// <summary>Throws unless every limit set is a finite number at least 0 and the critical factor is at least 1; the message names the property.</summary>
+    private static void Validate(AlertThresholds t, string paramName)
+    {
+        if (!(t.CriticalFactor >= 1))
+        {
+            throw new ArgumentOutOfRangeException(paramName, t.CriticalFactor, "CriticalFactor must be at least 1.");
+        }
+
+        Limit(t.MaxProcessingTime, nameof(AlertThresholds.MaxProcessingTime), paramName);
+        Limit(t.MinThroughput, nameof(AlertThresholds.MinThroughput), paramName);
+        Limit(t.MaxErrorRate, nameof(AlertThresholds.MaxErrorRate), paramName);
+        Limit(t.MaxQueueLength, nameof(AlertThresholds.MaxQueueLength), paramName);
+        Limit(t.MaxP99Latency, nameof(AlertThresholds.MaxP99Latency), paramName);
+        Limit(t.MaxAvgProcessingTime, nameof(AlertThresholds.MaxAvgProcessingTime), paramName);
+        Limit(t.MaxAvgQueueLength, nameof(AlertThresholds.MaxAvgQueueLength), paramName);
+
+        static void Limit(double? limit, string property, string paramName)
+        {
+            if (limit is double value && !(value >= 0 && double.IsFinite(value)))
+            {
+                throw new ArgumentOutOfRangeException(paramName, value, $"{property} must be a finite number, at least 0 (or null: not checked).");
             }
         }
     }

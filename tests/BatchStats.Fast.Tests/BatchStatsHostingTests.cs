@@ -17,6 +17,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
@@ -76,7 +78,7 @@ public sealed class BatchStatsHostingTests
         {
             InstrumentPublished = (instrument, _) =>
             {
-                if (instrument.Meter.Name == "BatchStats.Fast")
+                if (factory.Created(instrument.Meter)) // only this test's meters: other tests' hosts publish on the same name
                 {
                     lock (published)
                     {
@@ -174,6 +176,41 @@ public sealed class BatchStatsHostingTests
         configuration.Reload();
         Assert.Equal(0.15, monitor.Thresholds.MaxProcessingTime);
         Assert.Equal("processing_time", Assert.Single(monitor.CheckAlerts()).Name);
+    }
+
+    /// <summary>A bad monitor interval or alert limit in configuration stops the host's start, naming the key.</summary>
+    [Theory]
+    [InlineData("BatchStats:x:MonitorInterval", "00:00:00", "BatchStats:x:MonitorInterval must be a positive time span")]
+    [InlineData("BatchStats:x:Alerts:MaxErrorRate", "-0.01", "BatchStats:x:Alerts: MaxErrorRate must be a finite number, at least 0")]
+    [InlineData("BatchStats:x:Alerts:CriticalFactor", "0.5", "BatchStats:x:Alerts: CriticalFactor must be at least 1")]
+    public async Task HostedService_BadConfiguration_StartFailsNamingTheKey(string key, string value, string message)
+    {
+        ServiceProvider sp = Services(new() { [key] = value }, s => s.AddBatchStats("x"));
+        IHostedService service = Assert.Single(sp.GetServices<IHostedService>());
+        InvalidOperationException e = await Assert.ThrowsAsync<InvalidOperationException>(() => service.StartAsync(CancellationToken.None));
+        Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A reload with a bad limit is logged as an error and leaves the limits in force.</summary>
+    [Fact]
+    public void Monitor_ReloadWithABadLimit_LoggedAndIgnored()
+    {
+        var source = new Dictionary<string, string?> { ["BatchStats:r:Alerts:MaxErrorRate"] = "0.05" };
+        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(source).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration).AddFakeLogging().AddBatchStats("r");
+        using ServiceProvider sp = services.BuildServiceProvider();
+        var monitor = sp.GetRequiredKeyedService<BatchStatsMonitor>("r");
+
+        configuration["BatchStats:r:Alerts:MaxErrorRate"] = "-1";
+        configuration.Reload();
+        Assert.Equal(0.05, monitor.Thresholds.MaxErrorRate);
+        FakeLogRecord logged = Assert.Single(sp.GetFakeLogCollector().GetSnapshot(), r => r.Level == LogLevel.Error);
+        Assert.StartsWith("Reloaded BatchStats:r:Alerts ignored, the limits in force stay: MaxErrorRate must be", logged.Message, StringComparison.Ordinal);
+
+        configuration["BatchStats:r:Alerts:MaxErrorRate"] = "0.02";
+        configuration.Reload();
+        Assert.Equal(0.02, monitor.Thresholds.MaxErrorRate); // a good reload after a bad one still applies
     }
 
     [Fact]
@@ -323,6 +360,14 @@ public sealed class BatchStatsHostingTests
             }
 
             return meter;
+        }
+
+        public bool Created(Meter meter)
+        {
+            lock (_meters)
+            {
+                return _meters.Contains(meter);
+            }
         }
 
         public void Dispose()

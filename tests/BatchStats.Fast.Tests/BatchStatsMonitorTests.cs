@@ -251,4 +251,48 @@ public sealed class BatchStatsMonitorTests
         Assert.Equal("interval", Assert.Throws<ArgumentOutOfRangeException>(() => new BatchStatsMonitor(Healthy(), s_thresholds, TimeSpan.Zero)).ParamName);
         Assert.Equal("thresholds", Assert.Throws<ArgumentOutOfRangeException>(() => new BatchStatsMonitor(Healthy(), new AlertThresholds { CriticalFactor = 0.5 })).ParamName);
     }
+
+    /// <summary>Each limit, set negative, NaN or infinite, is refused by the constructor and the setter, naming the property; the limits in force stay.</summary>
+    [Theory]
+    [InlineData(nameof(AlertThresholds.MaxProcessingTime))]
+    [InlineData(nameof(AlertThresholds.MinThroughput))]
+    [InlineData(nameof(AlertThresholds.MaxErrorRate))]
+    [InlineData(nameof(AlertThresholds.MaxQueueLength))]
+    [InlineData(nameof(AlertThresholds.MaxP99Latency))]
+    [InlineData(nameof(AlertThresholds.MaxAvgProcessingTime))]
+    [InlineData(nameof(AlertThresholds.MaxAvgQueueLength))]
+    public void Limits_NegativeNaNOrInfinite_RefusedNamingTheProperty(string property)
+    {
+        using var monitor = new BatchStatsMonitor(Healthy(), new AlertThresholds { MaxProcessingTime = 0.5 });
+        double[] bad = property == nameof(AlertThresholds.MaxQueueLength) ? [-1] : [-0.001, double.NaN, double.PositiveInfinity, double.NegativeInfinity];
+        foreach (double value in bad)
+        {
+            AlertThresholds thresholds = With(property, value);
+            ArgumentOutOfRangeException created = Assert.Throws<ArgumentOutOfRangeException>(() => new BatchStatsMonitor(Healthy(), thresholds));
+            Assert.Equal("thresholds", created.ParamName);
+            Assert.StartsWith(property + " must be a finite number, at least 0", created.Message, StringComparison.Ordinal);
+            ArgumentOutOfRangeException replaced = Assert.Throws<ArgumentOutOfRangeException>(() => monitor.Thresholds = thresholds);
+            Assert.Equal("value", replaced.ParamName);
+            Assert.StartsWith(property + " must be", replaced.Message, StringComparison.Ordinal);
+            Assert.Equal(0.5, monitor.Thresholds.MaxProcessingTime); // the limits in force stay
+        }
+
+        using var zero = new BatchStatsMonitor(Healthy(), With(property, 0)); // 0 is a limit (e.g. alert on any error)
+        Assert.NotNull(zero.Thresholds);
+    }
+
+    private static AlertThresholds With(string property, double value)
+    {
+        var t = new AlertThresholds();
+        if (property == nameof(AlertThresholds.MaxQueueLength))
+        {
+            t.MaxQueueLength = (int)value;
+        }
+        else
+        {
+            typeof(AlertThresholds).GetProperty(property)!.SetValue(t, (double?)value);
+        }
+
+        return t;
+    }
 }

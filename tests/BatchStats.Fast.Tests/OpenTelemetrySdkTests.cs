@@ -26,7 +26,7 @@ public sealed class OpenTelemetrySdkTests
     public async Task HostedTrackers_FirstFlushAfterStart_HoldsEachTrackerUnderItsScopeTag()
     {
         var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build()).AddLogging().AddBatchStats("a").AddBatchStats("b");
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build()).AddLogging().AddBatchStats("otel-a").AddBatchStats("otel-b");
         using ServiceProvider sp = services.BuildServiceProvider();
         var exported = new List<Metric>();
         using MeterProvider provider = Sdk.CreateMeterProviderBuilder().AddMeter("BatchStats.Fast").AddInMemoryExporter(exported).Build();
@@ -34,8 +34,8 @@ public sealed class OpenTelemetrySdkTests
         await hosted.StartAsync(CancellationToken.None);
         try
         {
-            var a = sp.GetRequiredKeyedService<LockFreeBatchStats>("a");
-            var b = sp.GetRequiredKeyedService<LockFreeBatchStats>("b");
+            var a = sp.GetRequiredKeyedService<LockFreeBatchStats>("otel-a");
+            var b = sp.GetRequiredKeyedService<LockFreeBatchStats>("otel-b");
             for (int i = 0; i < 10; i++)
             {
                 a.Update(0.01, 2, 0, 0.01);
@@ -43,13 +43,13 @@ public sealed class OpenTelemetrySdkTests
 
             b.Update(0.5, 7, 0, 0.5);
             Assert.True(provider.ForceFlush());
-            Assert.Equal(10L, LongSum(exported, "batchstats.batches", "a"));
-            Assert.Equal(1L, LongSum(exported, "batchstats.batches", "b"));
-            Assert.Equal(20L, LongSum(exported, "batchstats.items", "a"));
-            Assert.Equal(7L, LongSum(exported, "batchstats.items", "b"));
-            Assert.Equal(a.GetHistograms().ProcessingTime.Sum, DoubleValue(exported, "batchstats.processing_time.sum", "a"));
-            Assert.Equal(0.5, DoubleValue(exported, "batchstats.processing_time.p99", "b"));
-            Assert.Equal(2 * 14, exported.Count); // every instrument of both trackers, none twice
+            Assert.Equal(10L, LongSum(exported, "batchstats.batches", "otel-a"));
+            Assert.Equal(1L, LongSum(exported, "batchstats.batches", "otel-b"));
+            Assert.Equal(20L, LongSum(exported, "batchstats.items", "otel-a"));
+            Assert.Equal(7L, LongSum(exported, "batchstats.items", "otel-b"));
+            Assert.Equal(a.GetHistograms().ProcessingTime.Sum, DoubleValue(exported, "batchstats.processing_time.sum", "otel-a"));
+            Assert.Equal(0.5, DoubleValue(exported, "batchstats.processing_time.p99", "otel-b"));
+            Assert.Equal(2 * 14, exported.Count(m => Tracker(m) is "otel-a" or "otel-b")); // every instrument of both, none twice (other tests' hosts publish on the same meter name)
         }
         finally
         {
@@ -128,6 +128,8 @@ public sealed class OpenTelemetrySdkTests
     }
 
     private static Metric Find(List<Metric> exported, string name, string? tracker) =>
-        Assert.Single(exported, m => m.Name == name && (tracker is null
-            || (m.MeterTags ?? []).Contains(new KeyValuePair<string, object?>("batchstats.tracker", tracker))));
+        Assert.Single(exported, m => m.Name == name && (tracker is null || Tracker(m) == tracker));
+
+    private static string? Tracker(Metric metric) =>
+        (metric.MeterTags ?? []).FirstOrDefault(t => t.Key == "batchstats.tracker").Value as string;
 }

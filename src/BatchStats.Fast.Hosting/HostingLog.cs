@@ -1,0 +1,11 @@
+using System;
+using Microsoft.Extensions.Logging;
+
+namespace BatchStats.Fast.Hosting;
+
+/// <summary>The hosting package's own log messages (the monitor's alerts are logged by the monitor).</summary>
+internal static partial class HostingLog
+{
+    [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "Reloaded BatchStats:{Name}:Alerts ignored, the limits in force stay: {Reason}")]
+    public static partial void ReloadedLimitsIgnored(ILogger logger, Exception exception, string name, string reason);
+}
