@@ -139,6 +139,53 @@ public sealed class BatchStatsPrometheusTests
         Assert.Equal(4, text.Split('\n').Count(l => l.StartsWith("batch_processing_duration_seconds_bucket", StringComparison.Ordinal))); // 0.001 and 0.0010001 share an edge
     }
 
+    /// <summary>
+    /// Every edge at every scale, and the doubles next to it, snap to the smallest edge at or above them, found by a
+    /// plain scan over the edges (the snap starts from a logarithm and corrects it both ways: near an edge the
+    /// logarithm may round across it).
+    /// </summary>
+    [Fact]
+    public void ClassicBuckets_EveryEdgeAndItsNeighbours_SnapToTheSmallestEdgeAtOrAbove()
+    {
+        for (int scale = 0; scale <= 6; scale++)
+        {
+            ExponentialHistogram empty = ExponentialHistogram.Create(scale, 0, 0, [], 0, double.PositiveInfinity, double.NegativeInfinity);
+            long first = (long)Internal.ExponentialLayout.MinExponent << scale, last = ((long)Internal.ExponentialLayout.MaxExponent << scale) - 1;
+            var edges = new List<double>();
+            for (long index = first; index <= last; index++)
+            {
+                edges.Add(Internal.ExponentialLayout.UpperBound(index, scale));
+            }
+
+            foreach (double edge in edges)
+            {
+                foreach (double b in new[] { Math.BitDecrement(edge), edge, Math.BitIncrement(edge) })
+                {
+                    if (b > Internal.ExponentialLayout.MaxValue)
+                    {
+                        continue; // clamped to the top edge: covered by the range test
+                    }
+
+                    double expected = edges.First(e => e >= b); // the reference: a scan
+                    Assert.Equal(expected, Assert.Single(Export.PrometheusFamilies.ClassicBuckets(empty, [b])).UpperBound);
+                }
+            }
+        }
+    }
+
+    /// <summary>A user's snapshot may hold NaN or infinities: the text writes them as the exposition format spells them.</summary>
+    [Fact]
+    public void Write_NaNAndInfiniteFigures_SpelledAsTheFormatSays()
+    {
+        var snapshot = new BatchStatsSnapshot { AvgProcessingTime = double.NaN, AvgLatency = double.PositiveInfinity, AvgQueueTime = double.NegativeInfinity };
+        using var text = new StringWriter();
+        BatchStatsPrometheus.Write(text, snapshot, new LockFreeBatchStats(4, 0).GetHistograms());
+        string written = text.ToString();
+        Assert.Contains("batch_window_processing_time_avg_seconds NaN\n", written, StringComparison.Ordinal);
+        Assert.Contains("batch_window_latency_avg_seconds +Inf\n", written, StringComparison.Ordinal);
+        Assert.Contains("batch_window_queue_time_avg_seconds -Inf\n", written, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void WriteProtobuf_RoundTrip_ParsesWithGeneratedTypes()
     {
