@@ -531,6 +531,8 @@ public sealed class BatchStatsPrometheusTests
     [InlineData("pool-name", false)]
     [InlineData("_pool", true)]
     [InlineData("pool_9", true)]
+    [InlineData("le", false)] // the histograms' bucket label: a second one would make the exposition invalid
+    [InlineData("quantile", false)] // the summaries' quantile label, likewise
     public void Write_ConstantLabel_LabelNameRules(string name, bool valid)
     {
         LockFreeBatchStats stats = ExportHistory.FixedHistory();
@@ -545,6 +547,19 @@ public sealed class BatchStatsPrometheusTests
             Assert.Equal("options", e.ParamName);
             Assert.Contains($"'{name}' is not a valid Prometheus label name", e.Message, StringComparison.Ordinal);
         }
+    }
+
+    /// <summary>The several-tracker overloads label each tracker's series <c>tracker</c>: a constant label of that name is refused, not overwritten.</summary>
+    [Fact]
+    public void WriteSeveral_ConstantLabelTracker_Refused()
+    {
+        var trackers = new Dictionary<string, LockFreeBatchStats> { ["a"] = ExportHistory.FixedHistory() };
+        var options = new PrometheusExportOptions { ConstantLabels = new Dictionary<string, string> { ["tracker"] = "mine" } };
+        ArgumentException text = Assert.Throws<ArgumentException>(() => BatchStatsPrometheus.Write(new StringWriter(), trackers, options));
+        Assert.Equal("options", text.ParamName);
+        Assert.Contains("'tracker' clashes", text.Message, StringComparison.Ordinal);
+        Assert.Equal("options", Assert.Throws<ArgumentException>(() => BatchStatsPrometheus.WriteProtobuf(new MemoryStream(), trackers, options)).ParamName);
+        Assert.Contains("batch_batches_total{tracker=\"mine\"} 40\n", Text(trackers["a"], options), StringComparison.Ordinal); // one tracker: the user's label
     }
 
     [Theory]

@@ -185,6 +185,11 @@ public static class BatchStatsPrometheus
 
         options ??= new PrometheusExportOptions();
         IReadOnlyList<double> bounds = Validate(options);
+        if (options.ConstantLabels.ContainsKey("tracker"))
+        {
+            throw new ArgumentException("The constant label 'tracker' clashes with the label this overload writes on each tracker's series.", nameof(options));
+        }
+
         var sources = new List<ExpositionSource>(trackers.Count);
         foreach ((string name, TStats stats) in trackers)
         {
@@ -223,6 +228,11 @@ public static class BatchStatsPrometheus
             if (!IsLabelName(name))
             {
                 throw new ArgumentException($"'{name}' is not a valid Prometheus label name.", nameof(options));
+            }
+
+            if (name is "le" or "quantile")
+            {
+                throw new ArgumentException($"'{name}' is not a valid Prometheus label name for a constant label: the exposition writes it on every {(name == "le" ? "histogram bucket" : "summary quantile")}.", nameof(options));
             }
         }
 

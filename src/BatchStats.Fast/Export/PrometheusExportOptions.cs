@@ -11,6 +11,8 @@ public sealed class PrometheusExportOptions
     /// <summary>
     /// Labels added to every sample (e.g. <c>model</c>, <c>pool</c>). Values are escaped. Avoid <c>instance</c> and
     /// <c>job</c>: Prometheus sets those per target and renames clashing ones to <c>exported_instance</c>/<c>exported_job</c>.
+    /// <c>le</c> and <c>quantile</c> are refused (the exposition writes them on buckets and quantiles), and so is
+    /// <c>tracker</c> by the overloads that write several trackers (they label each one's series with it).
     /// </summary>
     public IReadOnlyDictionary<string, string> ConstantLabels { get; init; } = new Dictionary<string, string>();
 
