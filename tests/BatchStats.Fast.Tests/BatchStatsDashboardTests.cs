@@ -45,7 +45,21 @@ public sealed class BatchStatsDashboardTests
         Assert.Equal("healthy", doc.RootElement.GetProperty("status").GetString());
         Assert.Equal(40, doc.RootElement.GetProperty("metrics").GetProperty("batch_count").GetDouble());
         Assert.StartsWith("# HELP batch_batches_total", dashboard.ExportMetrics("PROMETHEUS"), StringComparison.Ordinal);
-        Assert.Equal("format", Assert.Throws<ArgumentException>(() => dashboard.ExportMetrics("xml")).ParamName);
+        ArgumentException unknown = Assert.Throws<ArgumentException>(() => dashboard.ExportMetrics("xml"));
+        Assert.Equal("format", unknown.ParamName);
+        Assert.StartsWith("Unknown export format 'xml': use \"json\" or \"prometheus\".", unknown.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(-0.001)]
+    [InlineData(double.NegativeInfinity)]
+    public void Dashboard_BadWarningErrorRate_ThrowsNamingIt(double rate)
+    {
+        ArgumentOutOfRangeException e = Assert.Throws<ArgumentOutOfRangeException>(() => new BatchStatsDashboard(ExportHistory.FixedHistory(), warningErrorRate: rate));
+        Assert.Equal("warningErrorRate", e.ParamName);
+        Assert.StartsWith("The warning error rate must be a non-negative number.", e.Message, StringComparison.Ordinal);
+        Assert.Equal("warning", new BatchStatsDashboard(ExportHistory.FixedHistory(), warningErrorRate: 0).GetDashboardData().Status); // 0 is a rate: any error rate is at or above it
     }
 
     [Fact]
