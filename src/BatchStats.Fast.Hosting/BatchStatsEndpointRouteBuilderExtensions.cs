@@ -96,7 +96,8 @@ public static class BatchStatsEndpointRouteBuilderExtensions
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
-            json.WriteNumber("timestamp", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+            TimeProvider time = context.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System; // the clock the tracker and the history use
+            json.WriteNumber("timestamp", time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
             json.WriteString("tracker", name);
             json.WriteString("items", context.RequestServices.GetService<Microsoft.Extensions.Configuration.IConfiguration>()?[$"BatchStats:{name}:Items"] ?? "items");
             json.WriteStartArray("trackers");

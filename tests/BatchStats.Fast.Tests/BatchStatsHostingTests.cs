@@ -278,6 +278,45 @@ public sealed class BatchStatsHostingTests
         Assert.Equal(start.AddSeconds(25).ToUnixTimeSeconds(), points[0].GetProperty("t").GetDouble());
     }
 
+    /// <summary>Fewer points than the ring holds: all of them, oldest first.</summary>
+    [Fact]
+    public void History_FewPoints_AllOfThemOldestFirst()
+    {
+        var history = new Hosting.BatchStatsHistory();
+        var start = new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero);
+        for (int i = 0; i < 3; i++)
+        {
+            history.Add(start.AddSeconds(i), new BatchStatsSnapshot { Throughput = 10 + i });
+        }
+
+        using JsonDocument json = JsonDocument.Parse(history.ToJson());
+        Assert.Equal([10.0, 11.0, 12.0], json.RootElement.EnumerateArray().Select(p => p.GetProperty("throughput").GetDouble()));
+    }
+
+    /// <summary>A bucket just past the highest one of the histogram a minute ago counts whole (the older one holds none of it).</summary>
+    [Fact]
+    public void Distribution_BucketPastTheOlderHistogramsRange_CountsWhole()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 100, CacheValidTime = TimeSpan.Zero, HistogramScale = 0 });
+        var history = new Hosting.BatchStatsHistory();
+        var start = new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero);
+        long stamp = 0;
+        stats.Update(new BatchSample(0.1, 1, 0, 0.1, 0, ++stamp)); // bucket (2^-4, 2^-3]
+        for (int second = 0; second <= Hosting.BatchStatsHistory.DistributionSeconds; second++)
+        {
+            if (second == Hosting.BatchStatsHistory.DistributionSeconds)
+            {
+                stats.Update(new BatchSample(0.2, 1, 0, 0.2, 0, ++stamp)); // the next bucket up, (2^-3, 2^-2]
+            }
+
+            history.Add(start.AddSeconds(second), stats.GetStats(), stats.GetHistograms().ProcessingTime);
+        }
+
+        using JsonDocument json = JsonDocument.Parse(history.DistributionJson());
+        JsonElement bucket = Assert.Single(json.RootElement.EnumerateArray());
+        Assert.Equal((0.125, 0.25, 1.0), (bucket.GetProperty("lower").GetDouble(), bucket.GetProperty("upper").GetDouble(), bucket.GetProperty("count").GetDouble()));
+    }
+
     /// <summary>The last minute's processing times: the all-time histogram now minus the one a minute (60 samples) ago.</summary>
     [Fact]
     public void Distribution_IsTheDifferenceOfTwoAllTimeHistograms()
