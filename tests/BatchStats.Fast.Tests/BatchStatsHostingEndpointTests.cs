@@ -36,6 +36,7 @@ public sealed class BatchStatsHostingEndpointTests
         {
             ["BatchStats:a:Items"] = "requests",
             ["BatchStats:a:Alerts:MaxProcessingTime"] = "0.01",
+            ["BatchStats:b:Alerts:MaxProcessingTime"] = "0.2",
         });
         var a = app.Services.GetRequiredKeyedService<LockFreeBatchStats>("a");
         for (int i = 1; i <= 4; i++)
@@ -43,10 +44,14 @@ public sealed class BatchStatsHostingEndpointTests
             a.Update(new BatchSample(0.05, 8, 0.001, 0.06, 3, i));
         }
 
-        app.Services.GetRequiredKeyedService<BatchStatsMonitor>("a").CheckAlerts(); // what the hosted monitor's next tick would do
+        app.Services.GetRequiredKeyedService<LockFreeBatchStats>("b").Update(new BatchSample(0.3, 1, 0, 0.3, 0, 1));
+        app.Services.GetRequiredKeyedService<BatchStatsMonitor>("a").CheckAlerts(); // what the hosted monitors' next tick would do
+        app.Services.GetRequiredKeyedService<BatchStatsMonitor>("b").CheckAlerts();
         using HttpClient http = app.GetTestClient();
 
-        using JsonDocument stats = JsonDocument.Parse(await http.GetStringAsync("/batchstats/stats?tracker=a"));
+        using HttpResponseMessage response = await http.GetAsync("/batchstats/stats?tracker=a");
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
+        using JsonDocument stats = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         JsonElement root = stats.RootElement;
         Assert.Equal(s_start.ToUnixTimeSeconds(), root.GetProperty("timestamp").GetDouble());
         Assert.Equal("a", root.GetProperty("tracker").GetString());
@@ -60,7 +65,7 @@ public sealed class BatchStatsHostingEndpointTests
 
         using JsonDocument other = JsonDocument.Parse(await http.GetStringAsync("/batchstats/stats?tracker=b"));
         Assert.Equal("items", other.RootElement.GetProperty("items").GetString()); // not configured: the default
-        Assert.Empty(other.RootElement.GetProperty("alerts").EnumerateArray());
+        Assert.Equal("warning", Assert.Single(other.RootElement.GetProperty("alerts").EnumerateArray()).GetProperty("severity").GetString()); // 0.3 s: above 0.2, not above 0.4
 
         using HttpResponseMessage missing = await http.GetAsync("/batchstats/stats?tracker=zzz");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
@@ -84,6 +89,7 @@ public sealed class BatchStatsHostingEndpointTests
         b.RecordError();
         using HttpClient http = app.GetTestClient();
         await WaitFor(async () => (await Points(http, "")).Length == 1); // the point at start
+        Assert.Equal("application/json", (await http.GetAsync("/batchstats/history")).Content.Headers.ContentType!.MediaType);
         for (int advances = 0; (await Points(http, "")).Length < 4; advances++)
         {
             Assert.True(advances < 100, "the hosted history sampler did not follow the clock");
