@@ -25,13 +25,19 @@ public sealed partial class BatchStatsMonitor
         if (breached)
         {
             AlertSeverity severity = critical ? AlertSeverity.Critical : AlertSeverity.Warning;
+            string message = string.Create(CultureInfo.InvariantCulture,
+                $"{label} {Figure(value)}{u} is {(above ? "above" : "below")} the threshold {Figure(threshold)}{u} ({(critical ? "critical" : "warning")})");
             if (current is null || current.Severity != severity)
             {
-                string message = string.Create(CultureInfo.InvariantCulture,
-                    $"{label} {Figure(value)}{u} is {(above ? "above" : "below")} the threshold {Figure(threshold)}{u} ({(critical ? "critical" : "warning")})");
                 var alert = new BatchStatsAlert(name, severity, value, threshold, message, now);
                 _active[name] = alert;
                 raised.Add(alert);
+            }
+            else
+            {
+                // Still breached at the same severity: no new event, but the active alert shows this check's figure
+                // (a dashboard or health check must not show the figure from when it was raised); Time stays the raise time.
+                _active[name] = current with { Value = value, Threshold = threshold, Message = message };
             }
         }
         else if (current is not null)

@@ -79,7 +79,7 @@ public sealed partial class BatchStatsMonitor : IDisposable
 
     private int _handlerFailures;
 
-    /// <summary>The alerts active after the last check.</summary>
+    /// <summary>The alerts active after the last check, each with that check's figure and message and the time it was raised.</summary>
     public IReadOnlyList<BatchStatsAlert> ActiveAlerts
     {
         get

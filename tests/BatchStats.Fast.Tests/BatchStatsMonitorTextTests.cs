@@ -86,6 +86,17 @@ public sealed class BatchStatsMonitorTextTests
             raised.Select(a => a.Message));
         Assert.Equal(raised.Select(a => (LogLevel.Error, $"Batch stats alert {a.Name}: {a.Message}")), logger.Take().Select(e => (e.Level, e.Message)));
 
+        // Still critical, further out: nothing is raised or logged again, but the active alerts show this check's figures.
+        DateTimeOffset raisedAt = time.GetUtcNow();
+        time.Advance(TimeSpan.FromSeconds(10));
+        stats.Snapshot = Snapshot(3);
+        raised.Clear();
+        BatchStatsAlert tail = Assert.Single(monitor.CheckAlerts(), a => a.Name == "processing_time");
+        Assert.Empty(raised);
+        Assert.Empty(logger.Take());
+        Assert.Equal((0.3, 0.1, "p95 processing time 0.3 s is above the threshold 0.1 s (critical)", raisedAt), (Math.Round(tail.Value, 12), tail.Threshold, tail.Message, tail.Time));
+        Assert.Equal(monitor.CheckAlerts().Select(a => a.Message), monitor.ActiveAlerts.Select(a => a.Message));
+
         time.Advance(TimeSpan.FromSeconds(10));
         stats.Snapshot = Snapshot(0.5);
         Assert.Empty(monitor.CheckAlerts());
