@@ -174,6 +174,9 @@ public static class BatchStatsPrometheus
         PrometheusProtobuf.Write(stream, sources, bounds);
     }
 
+    /// <summary>The label the several-tracker overloads put on each tracker's series.</summary>
+    private const string TrackerLabel = "tracker";
+
     private static (List<ExpositionSource> Sources, IReadOnlyList<double> Bounds) PrepareMany<TStats>(IReadOnlyDictionary<string, TStats> trackers, PrometheusExportOptions? options)
         where TStats : IBatchStatsWithHistograms
     {
@@ -185,7 +188,7 @@ public static class BatchStatsPrometheus
 
         options ??= new PrometheusExportOptions();
         IReadOnlyList<double> bounds = Validate(options);
-        if (options.ConstantLabels.ContainsKey("tracker"))
+        if (options.ConstantLabels.ContainsKey(TrackerLabel))
         {
             throw new ArgumentException("The constant label 'tracker' clashes with the label this overload writes on each tracker's series.", nameof(options));
         }
@@ -198,7 +201,7 @@ public static class BatchStatsPrometheus
                 throw new ArgumentException($"The tracker '{name}' is null.", nameof(trackers));
             }
 
-            var labels = new Dictionary<string, string>(options.ConstantLabels) { ["tracker"] = name };
+            var labels = new Dictionary<string, string>(options.ConstantLabels) { [TrackerLabel] = name };
             sources.Add(new ExpositionSource(PrometheusFamilies.Build(options.Prefix, stats.GetStats(), stats.GetHistograms()), labels));
         }
 
