@@ -75,6 +75,33 @@ public sealed class PercentileBandsTests
 
     }
 
+    /// <summary>
+    /// Hundreds of inserts inside one band (copies of the median) grow it past the array it was built with, with no
+    /// rebuild (the ranks stay covered): every read on the way equals numpy on the sorted values.
+    /// </summary>
+    [Fact]
+    public void PercentileBands_ManyInsertsInsideABand_GrowItAndStayExact()
+    {
+        double[] values = Enumerable.Range(0, 1000).Select(i => i / 1000.0).ToArray();
+        var bands = new PercentileBands();
+        bands.Rebuild((double[])values.Clone(), 0, 0.999, ReaderPools.Shared);
+        var multiset = new List<double>(values);
+        Span<double> got = stackalloc double[3];
+        for (int i = 0; i < 300; i++)
+        {
+            multiset.Add(0.5);
+            bands.Insert(0.5);
+            Assert.True(bands.Covers(multiset.Count), $"covered after {i + 1} inserts");
+            bands.Read(multiset.Count, got);
+            double[] sorted = multiset.Order().ToArray();
+            Assert.Equal(ReferenceStats.NumpyPercentile(sorted, 50), got[0]);
+            Assert.Equal(ReferenceStats.NumpyPercentile(sorted, 95), got[1]);
+            Assert.Equal(ReferenceStats.NumpyPercentile(sorted, 99), got[2]);
+        }
+
+        Assert.Equal(1, bands.Rebuilds); // all of it incremental
+    }
+
     [Fact]
     public void PercentileBands_LargeSeriesWithBucketSelect_MatchesSort()
     {
