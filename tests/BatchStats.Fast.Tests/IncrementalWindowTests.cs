@@ -171,6 +171,34 @@ public sealed class IncrementalWindowTests
         Assert.Equal(before + 300, stats.IncrementalAdvances);
     }
 
+    /// <summary>
+    /// Negative zeros recorded between reads: the incremental reader turns them into +0.0 as the full merge does, so
+    /// a median of zeros is +0.0, bit for bit the full merge's.
+    /// </summary>
+    [Fact]
+    public void NegativeZeros_AppliedIncrementally_ReadAsPositiveZeroLikeTheFullMerge()
+    {
+        var stats = new LockFreeBatchStats(40, 0);
+        for (int i = 1; i <= 40; i++)
+        {
+            stats.Update(new BatchSample(0.001 * i, 1, 0, 0.002 * i, 0, i));
+        }
+
+        stats.GetStats(); // merges from scratch and keeps the window
+        long before = stats.IncrementalAdvances;
+        for (int i = 41; i <= 70; i++)
+        {
+            stats.Update(new BatchSample(-0.0, 1, -0.0, -0.0, 0, i));
+            BatchStatsSnapshot incremental = stats.GetStats();
+            AssertSameBits(stats.GetStatsFromScratch(), incremental);
+        }
+
+        Assert.Equal(before + 30, stats.IncrementalAdvances);
+        BatchStatsSnapshot last = stats.GetStats();
+        Assert.Equal(0L, BitConverter.DoubleToInt64Bits(last.MedianProcessingTime)); // +0.0: 30 of the 40 values are zeros
+        Assert.Equal(0L, BitConverter.DoubleToInt64Bits(last.MedianLatency));
+    }
+
     [Fact]
     public void LargeBurst_FallsBackToTheFullMerge_ThenResumes()
     {
