@@ -199,6 +199,36 @@ public sealed class IncrementalWindowTests
         Assert.Equal(0L, BitConverter.DoubleToInt64Bits(last.MedianLatency));
     }
 
+    /// <summary>
+    /// A backwards stamp that the age limit drops from between kept samples: the full merge declines to seed the
+    /// incremental reader from that window, and every later read, incremental or not, equals the full merge bit for bit.
+    /// </summary>
+    [Fact]
+    public void AgedOutSampleBetweenKeptOnes_LaterReadsEqualTheFullMerge()
+    {
+        var clock = new ManualTimeProvider { Now = 1000 };
+        var stats = new LockFreeBatchStats(new BatchStatsOptions
+        {
+            WindowSize = 6,
+            CacheValidTime = TimeSpan.Zero,
+            MaxSampleAge = TimeSpan.FromSeconds(100 / (double)clock.TimestampFrequency),
+            TimeProvider = clock,
+        });
+        void Record(long stamp, double value) => stats.Update(new BatchSample(value, 1, value / 10, value * 2, (int)(stamp % 7), stamp));
+        Record(1000, 0.5);
+        Record(850, 0.9); // backwards, and older than the age limit once the clock passes 950
+        Record(1001, 0.3);
+        Record(1002, 0.7);
+        clock.Now = 1002;
+        AssertSameBits(stats.GetStatsFromScratch(), stats.GetStats());
+        for (long t = 1003; t < 1040; t++)
+        {
+            clock.Now = t;
+            Record(t, (t % 11) / 10.0);
+            AssertSameBits(stats.GetStatsFromScratch(), stats.GetStats());
+        }
+    }
+
     [Fact]
     public void LargeBurst_FallsBackToTheFullMerge_ThenResumes()
     {
