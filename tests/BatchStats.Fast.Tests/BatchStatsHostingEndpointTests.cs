@@ -67,9 +67,7 @@ public sealed class BatchStatsHostingEndpointTests
         Assert.Equal("items", other.RootElement.GetProperty("items").GetString()); // not configured: the default
         Assert.Equal("warning", Assert.Single(other.RootElement.GetProperty("alerts").EnumerateArray()).GetProperty("severity").GetString()); // 0.3 s: above 0.2, not above 0.4
 
-        using HttpResponseMessage missing = await http.GetAsync("/batchstats/stats?tracker=zzz");
-        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
-        Assert.Equal("\"no BatchStats tracker named 'zzz'\"", await missing.Content.ReadAsStringAsync());
+        await AssertNoTracker(http, "/batchstats/stats?tracker=zzz");
         await app.StopAsync();
     }
 
@@ -116,9 +114,7 @@ public sealed class BatchStatsHostingEndpointTests
         Assert.InRange(0.004, bucket.GetProperty("lower").GetDouble(), bucket.GetProperty("upper").GetDouble());
         using JsonDocument chosen = JsonDocument.Parse(await http.GetStringAsync("/batchstats/distribution?tracker=b"));
         Assert.InRange(0.3, Assert.Single(chosen.RootElement.EnumerateArray()).GetProperty("lower").GetDouble(), 1);
-        using HttpResponseMessage missing = await http.GetAsync("/batchstats/distribution?tracker=zzz");
-        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
-        Assert.Equal("\"no BatchStats tracker named 'zzz'\"", await missing.Content.ReadAsStringAsync());
+        await AssertNoTracker(http, "/batchstats/distribution?tracker=zzz");
         await app.StopAsync();
     }
 
@@ -186,6 +182,14 @@ public sealed class BatchStatsHostingEndpointTests
         app.MapBatchStats();
         await app.StartAsync();
         return app;
+    }
+
+    /// <summary>An unknown <c>?tracker=zzz</c>: 404 with a message naming it.</summary>
+    private static async Task AssertNoTracker(HttpClient http, string path)
+    {
+        using HttpResponseMessage missing = await http.GetAsync(path);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("\"no BatchStats tracker named 'zzz'\"", await missing.Content.ReadAsStringAsync());
     }
 
     private static async Task<JsonElement[]> Points(HttpClient http, string query)

@@ -103,23 +103,19 @@ public sealed class OpenTelemetrySdkTests
         }
     }
 
-    private static long LongSum(List<Metric> exported, string name, string? tracker)
-    {
-        MetricPoint point = Point(exported, name, tracker);
-        return point.GetSumLong();
-    }
+    private static long LongSum(List<Metric> exported, string name, string? tracker) =>
+        Point(Find(exported, name, tracker)).GetSumLong();
 
     private static double DoubleValue(List<Metric> exported, string name, string? tracker)
     {
         Metric metric = Find(exported, name, tracker);
-        MetricPoint point = Point(exported, name, tracker);
-        return metric.MetricType == MetricType.DoubleGauge ? point.GetGaugeLastValueDouble() : point.GetSumDouble();
+        return metric.MetricType == MetricType.DoubleGauge ? Point(metric).GetGaugeLastValueDouble() : Point(metric).GetSumDouble();
     }
 
-    private static MetricPoint Point(List<Metric> exported, string name, string? tracker)
+    private static MetricPoint Point(Metric metric)
     {
         var points = new List<MetricPoint>();
-        foreach (ref readonly MetricPoint point in Find(exported, name, tracker).GetMetricPoints())
+        foreach (ref readonly MetricPoint point in metric.GetMetricPoints())
         {
             points.Add(point);
         }
