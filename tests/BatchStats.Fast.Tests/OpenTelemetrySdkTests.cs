@@ -26,7 +26,9 @@ public sealed class OpenTelemetrySdkTests
     public async Task HostedTrackers_FirstFlushAfterStart_HoldsEachTrackerUnderItsScopeTag()
     {
         var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build()).AddLogging().AddBatchStats("otel-a").AddBatchStats("otel-b");
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build()).AddLogging()
+            .AddBatchStats("otel-a", o => o.CacheValidTime = TimeSpan.Zero) // the hosted monitor reads at start: a default cache could serve its empty snapshot
+            .AddBatchStats("otel-b", o => o.CacheValidTime = TimeSpan.Zero);
         using ServiceProvider sp = services.BuildServiceProvider();
         var exported = new List<Metric>();
         using MeterProvider provider = Sdk.CreateMeterProviderBuilder().AddMeter("BatchStats.Fast").AddInMemoryExporter(exported).Build();
