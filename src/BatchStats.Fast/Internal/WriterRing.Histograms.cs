@@ -49,18 +49,20 @@ internal sealed partial class WriterRing
         }
 
         Debug.Assert(to - from <= _slots.Length, "pending records are still in their slots");
-        Volatile.Write(ref _state.BinClaim, to); // release (ordered before the increments by the barrier below)
-        Volatile.WriteBarrier(); // write barrier: no store below (cells, sums) becomes visible before the claim
+        ClaimBins(to);
         Histograms.RecordRange(ref MemoryMarshal.GetArrayDataReference(_slots), _mask, from, to); // own slots: plain reads see the owner's writes
         BeforeBinPublish?.Invoke();
         Volatile.Write(ref _state.BinnedTo, to); // release: the increments above are visible before the new BinnedTo
     }
 
-    /// <summary>Claims the range <c>UpdateMany</c> is about to bin directly (after <see cref="BinPending"/> up to Head). Owner thread only.</summary>
-    private void ClaimDirectBins(long to)
+    /// <summary>
+    /// Claims the records up to <paramref name="to"/> before their cells and sums are touched: a chunk in
+    /// <see cref="BinPending"/>, or the range <c>UpdateMany</c> bins directly. Owner thread only.
+    /// </summary>
+    private void ClaimBins(long to)
     {
         Volatile.Write(ref _state.BinClaim, to); // release (ordered before the increments by the barrier below)
-        Volatile.WriteBarrier(); // write barrier: no store below (the batch's cells, sums) becomes visible before the claim
+        Volatile.WriteBarrier(); // write barrier: no store after this call (cells, sums) becomes visible before the claim
     }
 
     /// <summary>

@@ -200,7 +200,7 @@ internal sealed partial class WriterRing
     {
         long head = _state.Head; // owner-only field
         BinPending(head); // the records before this batch, so that the batch's own can be binned directly
-        ClaimDirectBins(head + count);
+        ClaimBins(head + count);
         Volatile.Write(ref _state.Claim, head + count); // release: readers that see any slot store below also see the claim
         long firstKept = head + count - _slots.Length; // earlier sequences would be overwritten within this call
         long seq = head;
