@@ -39,16 +39,17 @@ public static class BatchStatsEndpointRouteBuilderExtensions
             ? n
             : throw new InvalidOperationException("Register a tracker with services.AddBatchStats(name) before MapBatchStats.");
         RouteGroupBuilder group = endpoints.MapGroup(prefix);
-        group.MapGet("/metrics", (HttpContext context) => Metrics(context, names));
-        group.MapGet("/stats", (HttpContext context, string? tracker) => Stats(context, names, tracker));
-        group.MapGet("/history", (HttpContext context, string? tracker) => History(context, names, tracker, h => h.ToJson()));
-        group.MapGet("/distribution", (HttpContext context, string? tracker) => History(context, names, tracker, h => h.DistributionJson()));
-        group.MapGet("/", (HttpContext context) =>
+        // RequestDelegate handlers (HttpContext in, Task out): no delegate reflection, so trimmed and NativeAOT apps map them as they are.
+        group.MapGet("/metrics", context => Metrics(context, names));
+        group.MapGet("/stats", context => Stats(context, names));
+        group.MapGet("/history", context => History(context, names, static h => h.ToJson()));
+        group.MapGet("/distribution", context => History(context, names, static h => h.DistributionJson()));
+        group.MapGet("/", static context =>
         {
             string path = context.Request.PathBase + context.Request.Path;
-            return path.EndsWith('/')
+            return (path.EndsWith('/')
                 ? Results.Content(BatchStatsDashboardPage.Html, "text/html; charset=utf-8")
-                : Results.Redirect(path + "/" + context.Request.QueryString); // the page fetches 'stats' relative to itself
+                : Results.Redirect(path + "/" + context.Request.QueryString)).ExecuteAsync(context); // the page fetches 'stats' relative to itself
         });
         return group;
     }
@@ -77,17 +78,16 @@ public static class BatchStatsEndpointRouteBuilderExtensions
         await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted).ConfigureAwait(false);
     }
 
-    private static IResult History(HttpContext context, BatchStatsTrackerNames names, string? tracker, Func<BatchStatsHistory, byte[]> json) =>
-        names.Contains(tracker ?? names[0])
-            ? Results.Bytes(json(context.RequestServices.GetRequiredKeyedService<BatchStatsHistory>(tracker ?? names[0])), "application/json")
-            : Results.NotFound($"no BatchStats tracker named '{tracker}'");
+    private static Task History(HttpContext context, BatchStatsTrackerNames names, Func<BatchStatsHistory, byte[]> json) =>
+        Tracker(context, names) is { } name
+            ? Results.Bytes(json(context.RequestServices.GetRequiredKeyedService<BatchStatsHistory>(name)), "application/json").ExecuteAsync(context)
+            : NotFound(context);
 
-    private static IResult Stats(HttpContext context, BatchStatsTrackerNames names, string? tracker)
+    private static Task Stats(HttpContext context, BatchStatsTrackerNames names)
     {
-        string name = tracker ?? names[0];
-        if (!names.Contains(name))
+        if (Tracker(context, names) is not { } name)
         {
-            return Results.NotFound($"no BatchStats tracker named '{name}'");
+            return NotFound(context);
         }
 
         var stats = context.RequestServices.GetRequiredKeyedService<LockFreeBatchStats>(name);
@@ -122,6 +122,27 @@ public static class BatchStatsEndpointRouteBuilderExtensions
             json.WriteEndObject();
         }
 
-        return Results.Bytes(buffer.ToArray(), "application/json");
+        return Results.Bytes(buffer.ToArray(), "application/json").ExecuteAsync(context);
+    }
+
+    /// <summary>The tracker that <c>?tracker=</c> names (the first registered without one), or null when none has that name.</summary>
+    private static string? Tracker(HttpContext context, BatchStatsTrackerNames names)
+    {
+        string name = (string?)context.Request.Query["tracker"] ?? names[0];
+        return names.Contains(name) ? name : null;
+    }
+
+    /// <summary>404 with a JSON string naming the unknown tracker (written here: no serializer metadata needed under NativeAOT).</summary>
+    private static async Task NotFound(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStringValue($"no BatchStats tracker named '{(string?)context.Request.Query["tracker"]}'");
+        }
+
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted).ConfigureAwait(false);
     }
 }

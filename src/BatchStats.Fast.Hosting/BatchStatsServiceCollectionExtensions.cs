@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using BatchStats.Fast;
 using BatchStats.Fast.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -48,7 +49,7 @@ public static class BatchStatsServiceCollectionExtensions
         services.AddMetrics();
         OptionsBuilder<BatchStatsOptions> options = services.AddOptions<BatchStatsOptions>(name)
             .Configure<IServiceProvider>((o, sp) => o.TimeProvider = sp.GetService<TimeProvider>() ?? o.TimeProvider)
-            .BindConfiguration($"BatchStats:{name}");
+            .BindConfiguration($"BatchStats:{name}"); // the binding generator's code, not reflection; TimeProvider comes from the line above
         if (configure is not null)
         {
             options.Configure(configure);
@@ -83,10 +84,11 @@ public static class BatchStatsServiceCollectionExtensions
     {
         var tracker = sp.GetRequiredKeyedService<LockFreeBatchStats>(name);
         AlertThresholds thresholds = sp.GetRequiredService<IOptionsMonitor<AlertThresholds>>().Get(name);
-        TimeSpan interval = sp.GetService<IConfiguration>()?.GetValue<TimeSpan?>($"BatchStats:{name}:MonitorInterval") ?? TimeSpan.FromSeconds(1);
-        if (interval <= TimeSpan.Zero)
+        string? text = sp.GetService<IConfiguration>()?[$"BatchStats:{name}:MonitorInterval"];
+        TimeSpan interval = TimeSpan.FromSeconds(1);
+        if (!string.IsNullOrEmpty(text) && (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out interval) || interval <= TimeSpan.Zero))
         {
-            throw new InvalidOperationException($"BatchStats:{name}:MonitorInterval must be a positive time span; it was {interval}.");
+            throw new InvalidOperationException($"BatchStats:{name}:MonitorInterval must be a positive time span; it was '{text}'.");
         }
 
         ILogger logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger($"BatchStats.Fast.{name}");

@@ -189,7 +189,9 @@ public sealed class BatchStatsHostingEndpointTests
     {
         using HttpResponseMessage missing = await http.GetAsync(path);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
-        Assert.Equal("\"no BatchStats tracker named 'zzz'\"", await missing.Content.ReadAsStringAsync());
+        Assert.Equal("application/json", missing.Content.Headers.ContentType!.MediaType);
+        using JsonDocument message = JsonDocument.Parse(await missing.Content.ReadAsStringAsync());
+        Assert.Equal("no BatchStats tracker named 'zzz'", message.RootElement.GetString());
     }
 
     private static async Task<JsonElement[]> Points(HttpClient http, string query)

@@ -46,6 +46,48 @@ public sealed class BatchStatsHostingTests
         Assert.Equal("name", Assert.Throws<ArgumentException>(() => new ServiceCollection().AddBatchStats("x").AddBatchStats("x")).ParamName);
     }
 
+    /// <summary>
+    /// The package binds configuration with generated code (NativeAOT-safe); every bindable property of the options
+    /// and the alert limits comes out as the reflection binder (this test project's <c>Get&lt;T&gt;</c>) reads it.
+    /// </summary>
+    [Fact]
+    public void AddBatchStats_GeneratedBinding_EveryPropertyAsTheReflectionBinder()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["BatchStats:g:WindowSize"] = "321",
+            ["BatchStats:g:CacheValidTime"] = "00:00:00.250",
+            ["BatchStats:g:MaxSampleAge"] = "00:02:30",
+            ["BatchStats:g:HistogramScale"] = "5",
+            ["BatchStats:g:InvalidSamplePolicy"] = "Drop",
+            ["BatchStats:g:Alerts:MaxProcessingTime"] = "0.05",
+            ["BatchStats:g:Alerts:MinThroughput"] = "1e3",
+            ["BatchStats:g:Alerts:MaxErrorRate"] = "0.01",
+            ["BatchStats:g:Alerts:MaxQueueLength"] = "40",
+            ["BatchStats:g:Alerts:MaxP99Latency"] = "0.2",
+            ["BatchStats:g:Alerts:MaxAvgProcessingTime"] = "0.03",
+            ["BatchStats:g:Alerts:MaxAvgQueueLength"] = "12.5",
+            ["BatchStats:g:Alerts:CriticalFactor"] = "3",
+        };
+        ServiceProvider sp = Services(settings, s => s.AddBatchStats("g"));
+        IConfiguration configuration = sp.GetRequiredService<IConfiguration>();
+        BatchStatsOptions expected = configuration.GetSection("BatchStats:g").Get<BatchStatsOptions>()!;
+        AlertThresholds expectedLimits = configuration.GetSection("BatchStats:g:Alerts").Get<AlertThresholds>()!;
+
+        BatchStatsOptions options = sp.GetRequiredKeyedService<LockFreeBatchStats>("g").Options;
+        Assert.Equal(
+            (expected.WindowSize, expected.CacheValidTime, expected.MaxSampleAge, expected.HistogramScale, expected.InvalidSamplePolicy),
+            (options.WindowSize, options.CacheValidTime, options.MaxSampleAge, options.HistogramScale, options.InvalidSamplePolicy));
+        Assert.Equal((321, TimeSpan.FromSeconds(150), InvalidSamplePolicy.Drop), (options.WindowSize, options.MaxSampleAge!.Value, options.InvalidSamplePolicy));
+        AlertThresholds limits = sp.GetRequiredKeyedService<BatchStatsMonitor>("g").Thresholds;
+        Assert.Equal(
+            (expectedLimits.MaxProcessingTime, expectedLimits.MinThroughput, expectedLimits.MaxErrorRate, expectedLimits.MaxQueueLength,
+             expectedLimits.MaxP99Latency, expectedLimits.MaxAvgProcessingTime, expectedLimits.MaxAvgQueueLength, expectedLimits.CriticalFactor),
+            (limits.MaxProcessingTime, limits.MinThroughput, limits.MaxErrorRate, limits.MaxQueueLength,
+             limits.MaxP99Latency, limits.MaxAvgProcessingTime, limits.MaxAvgQueueLength, limits.CriticalFactor));
+        Assert.Equal((1000.0, 12.5, 3.0), (limits.MinThroughput!.Value, limits.MaxAvgQueueLength!.Value, limits.CriticalFactor));
+    }
+
     [Fact]
     public void AddBatchStats_Instruments_FromTheMeterFactory_TaggedWithTheTracker()
     {
@@ -181,6 +223,8 @@ public sealed class BatchStatsHostingTests
     /// <summary>A bad monitor interval or alert limit in configuration stops the host's start, naming the key.</summary>
     [Theory]
     [InlineData("BatchStats:x:MonitorInterval", "00:00:00", "BatchStats:x:MonitorInterval must be a positive time span")]
+    [InlineData("BatchStats:x:MonitorInterval", "-00:00:01", "BatchStats:x:MonitorInterval must be a positive time span; it was '-00:00:01'")]
+    [InlineData("BatchStats:x:MonitorInterval", "soon", "BatchStats:x:MonitorInterval must be a positive time span; it was 'soon'")]
     [InlineData("BatchStats:x:Alerts:MaxErrorRate", "-0.01", "BatchStats:x:Alerts: MaxErrorRate must be a finite number, at least 0")]
     [InlineData("BatchStats:x:Alerts:CriticalFactor", "0.5", "BatchStats:x:Alerts: CriticalFactor must be at least 1")]
     public async Task HostedService_BadConfiguration_StartFailsNamingTheKey(string key, string value, string message)
