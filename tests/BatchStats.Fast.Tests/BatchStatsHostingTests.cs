@@ -88,6 +88,19 @@ public sealed class BatchStatsHostingTests
         Assert.Equal((1000.0, 12.5, 3.0), (limits.MinThroughput!.Value, limits.MaxAvgQueueLength!.Value, limits.CriticalFactor));
     }
 
+    /// <summary>A configured <c>MonitorInterval</c> is the monitor's interval (one second without one); the arguments are checked.</summary>
+    [Fact]
+    public void AddBatchStats_MonitorIntervalFromConfiguration_ArgumentsChecked()
+    {
+        ServiceProvider sp = Services(new() { ["BatchStats:m:MonitorInterval"] = "00:00:00.250" }, s => s.AddBatchStats("m").AddBatchStats("d"));
+        Assert.Equal(TimeSpan.FromMilliseconds(250), sp.GetRequiredKeyedService<BatchStatsMonitor>("m").Interval);
+        Assert.Equal(TimeSpan.FromSeconds(1), sp.GetRequiredKeyedService<BatchStatsMonitor>("d").Interval);
+
+        Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => ((IServiceCollection)null!).AddBatchStats("x")).ParamName);
+        Assert.Equal("name", Assert.Throws<ArgumentNullException>(() => new ServiceCollection().AddBatchStats(null!)).ParamName);
+        Assert.Equal("name", Assert.Throws<ArgumentException>(() => new ServiceCollection().AddBatchStats("")).ParamName);
+    }
+
     [Fact]
     public void AddBatchStats_Instruments_FromTheMeterFactory_TaggedWithTheTracker()
     {
@@ -251,6 +264,7 @@ public sealed class BatchStatsHostingTests
         Assert.Equal(0.05, monitor.Thresholds.MaxErrorRate);
         FakeLogRecord logged = Assert.Single(sp.GetFakeLogCollector().GetSnapshot(), r => r.Level == LogLevel.Error);
         Assert.StartsWith("Reloaded BatchStats:r:Alerts ignored, the limits in force stay: MaxErrorRate must be", logged.Message, StringComparison.Ordinal);
+        Assert.Equal("BatchStats.Fast.r", logged.Category); // the monitor's logger, named after the tracker
 
         configuration["BatchStats:r:Alerts:MaxErrorRate"] = "0.02";
         configuration.Reload();
