@@ -31,7 +31,8 @@ public sealed class BatchStatsOptions
     /// two is split into 2^scale buckets, so a bucket's bounds differ by a factor 2^(2^-scale). 0 to 6; default 3
     /// (8 buckets per power of two, quantile estimates within 4.43 %). Values above 2^-24 s (about 60 ns) up to 2^16 s
     /// (about 18 hours) get buckets of their own; smaller ones (zero included) count in the zero bucket, larger ones
-    /// in the highest bucket.
+    /// in the highest bucket. Each writer thread's ring holds 3,840 × 2^scale bytes of counts (30 KiB at 3, 240 KiB
+    /// at 6).
     /// </summary>
     public int HistogramScale { get; set; } = 3;
 
