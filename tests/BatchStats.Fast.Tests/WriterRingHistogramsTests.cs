@@ -20,6 +20,34 @@ namespace BatchStats.Fast.Tests;
 public sealed class WriterRingHistogramsTests
 {
     /// <summary>
+    /// The memory the guide and <see cref="BatchStatsOptions.HistogramScale"/> state: a ring's cells take
+    /// 3,840 × 2^scale bytes, so a new thread's first record allocates exactly 3,840 × (64 - 8) bytes more at scale 6
+    /// than at scale 3 (the ring, its slots and everything else are the same size).
+    /// </summary>
+    [Fact]
+    public void FirstRecordOnANewThread_CellsTake3840TimesTwoToTheScaleBytes()
+    {
+        long FirstRecord(int scale)
+        {
+            var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 1000, HistogramScale = scale });
+            stats.Update(new BatchSample(0.01, 1, 0, 0, 0, 1)); // this thread's ring and the tracker's shared parts exist now; caller-stamped: no clock thread
+            long allocated = 0;
+            var thread = new Thread(() =>
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                stats.Update(new BatchSample(0.01, 1, 0, 0, 0, 2));
+                allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            });
+            thread.Start();
+            thread.Join();
+            return allocated;
+        }
+
+        Assert.Equal(3_840L * (64 - 8), FirstRecord(6) - FirstRecord(3));
+        Assert.InRange(FirstRecord(3), (1L << 11) * 40 + (3_840L << 3), (1L << 11) * 40 + (3_840L << 3) + (16 << 10)); // 2048 slots, the cells, under 16 KiB more
+    }
+
+    /// <summary>
     /// Random histories of single records and UpdateMany spans (some longer than the ring), read after every step:
     /// counts per bucket, zero count, min and max of all three series equal a plain reference over every value
     /// recorded, and each sum is bit for bit the sequential sum in record order; counts and sums never fall between reads.
