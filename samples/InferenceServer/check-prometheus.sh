@@ -2,6 +2,9 @@
 # A real Prometheus server is the judge of the exposition: starts two demo instances on free loopback ports and a
 # Prometheus server (native histograms on, 1 s scrapes, its own temporary storage) scraping both, twice: job "native"
 # negotiates the protobuf format (native histograms), job "classic" asks for text (?format=text, classic buckets).
+# The instances differ as a fleet's may: the first records at HistogramScale 5 (set through configuration, the
+# environment variable BatchStats__demo__HistogramScale), the second at the default 3, so the native sums merge
+# schemas 5 and 3 (Prometheus reduces to the coarser, 3; the bounds below are for it).
 # After about 20 s it queries the HTTP API and fails unless:
 #   - all four targets are up with no scrape error;
 #   - resets() is 0 over every counter, histogram _bucket/_count/_sum, summary _count/_sum and native histogram;
@@ -30,7 +33,8 @@ dotnet build -c Release samples/InferenceServer -v q -nologo >"$work/build.log" 
 demo_dll=samples/InferenceServer/bin/Release/net10.0/InferenceServer.dll
 ports=()
 for i in 1 2; do
-  dotnet "$demo_dll" --port 0 --serve --rate 1200 >"$work/demo$i.log" 2>&1 &
+  scale=$([ "$i" = 1 ] && echo 5 || echo 3)
+  BatchStats__demo__HistogramScale=$scale dotnet "$demo_dll" --port 0 --serve --rate 1200 >"$work/demo$i.log" 2>&1 &
   pids+=("$!")
 done
 for i in 1 2; do
@@ -117,6 +121,16 @@ for line in sys.stdin:
 print(min(le for le, c in buckets if c >= count))')
   low=$("$py" -c "print(min($low, $p50))"); edge=$("$py" -c "print(max($edge, $top))")
 done
+# Each instance records at its own scale (the ratio of a bucket's bounds is 2^(2^-scale)).
+scales=""
+for port in "${ports[@]}"; do
+  scales="$scales $(curl -sf "http://127.0.0.1:$port/distribution" | "$py" -c '
+import json, math, sys
+b = json.load(sys.stdin)[0]
+print(round(-math.log2(math.log2(b["upper"] / b["lower"]))))')"
+done
+[ "$scales" = " 5 3" ] || fail "the instances' histogram scales are$scales, not 5 3"
+echo "  ok: the instances record at scales$scales"
 native_high=$("$py" -c "print($edge * 2 ** (1 / 8))")
 echo "  instances: window p50 >= $low; highest non-empty classic bucket edge $edge"
 native_p99=$(query 'histogram_quantile(0.99, sum(rate(batch_processing_duration_seconds{job="native"}[15s])))')
