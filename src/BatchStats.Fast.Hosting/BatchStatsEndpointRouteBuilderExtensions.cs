@@ -15,6 +15,8 @@ namespace Microsoft.AspNetCore.Builder;
 /// <summary>HTTP endpoints of the <c>AddBatchStats</c> trackers.</summary>
 public static class BatchStatsEndpointRouteBuilderExtensions
 {
+    private const string Json = "application/json; charset=utf-8";
+
     /// <summary>
     /// Maps <c>{prefix}/metrics</c> (Prometheus: the delimited protobuf format with native histograms when the
     /// scraper asks for it and the query has no <c>format=text</c>, else text; every tracker's series labelled
@@ -63,31 +65,33 @@ public static class BatchStatsEndpointRouteBuilderExtensions
         }
 
         using var buffer = new MemoryStream();
+        string contentType;
         if (BatchStatsPrometheus.AcceptsProtobuf(context.Request.Headers.Accept) && context.Request.Query["format"] != "text")
         {
-            context.Response.ContentType = BatchStatsPrometheus.ProtobufContentType;
+            contentType = BatchStatsPrometheus.ProtobufContentType;
             BatchStatsPrometheus.WriteProtobuf(buffer, trackers);
         }
         else
         {
-            context.Response.ContentType = BatchStatsPrometheus.TextContentType;
+            contentType = BatchStatsPrometheus.TextContentType;
             using var text = new StreamWriter(buffer, leaveOpen: true);
             BatchStatsPrometheus.Write(text, trackers);
         }
 
-        await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted).ConfigureAwait(false);
+        await Send(context, contentType, buffer).ConfigureAwait(false);
     }
 
     private static Task History(HttpContext context, BatchStatsTrackerNames names, Func<BatchStatsHistory, byte[]> json) =>
         Tracker(context, names) is { } name
-            ? Results.Bytes(json(context.RequestServices.GetRequiredKeyedService<BatchStatsHistory>(name)), "application/json").ExecuteAsync(context)
+            ? Send(context, Json, json(context.RequestServices.GetRequiredKeyedService<BatchStatsHistory>(name)))
             : NotFound(context);
 
-    private static Task Stats(HttpContext context, BatchStatsTrackerNames names)
+    private static async Task Stats(HttpContext context, BatchStatsTrackerNames names)
     {
         if (Tracker(context, names) is not { } name)
         {
-            return NotFound(context);
+            await NotFound(context).ConfigureAwait(false);
+            return;
         }
 
         var stats = context.RequestServices.GetRequiredKeyedService<LockFreeBatchStats>(name);
@@ -122,7 +126,7 @@ public static class BatchStatsEndpointRouteBuilderExtensions
             json.WriteEndObject();
         }
 
-        return Results.Bytes(buffer.ToArray(), "application/json").ExecuteAsync(context);
+        await Send(context, Json, buffer).ConfigureAwait(false);
     }
 
     /// <summary>The tracker that <c>?tracker=</c> names (the first registered without one), or null when none has that name.</summary>
@@ -141,8 +145,18 @@ public static class BatchStatsEndpointRouteBuilderExtensions
             json.WriteStringValue($"no BatchStats tracker named '{(string?)context.Request.Query["tracker"]}'");
         }
 
-        context.Response.StatusCode = StatusCodes.Status404NotFound;
-        context.Response.ContentType = "application/json; charset=utf-8";
-        await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted).ConfigureAwait(false);
+        await Send(context, Json, buffer, StatusCodes.Status404NotFound).ConfigureAwait(false);
+    }
+
+    private static Task Send(HttpContext context, string contentType, MemoryStream body, int status = StatusCodes.Status200OK) =>
+        Send(context, contentType, body.GetBuffer().AsMemory(0, (int)body.Length), status);
+
+    /// <summary>Writes a whole response: status, content type and length, then the body.</summary>
+    private static Task Send(HttpContext context, string contentType, ReadOnlyMemory<byte> body, int status = StatusCodes.Status200OK)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = contentType;
+        context.Response.ContentLength = body.Length;
+        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
     }
 }

@@ -85,7 +85,7 @@ public static class BatchStatsServiceCollectionExtensions
         var tracker = sp.GetRequiredKeyedService<LockFreeBatchStats>(name);
         AlertThresholds thresholds = sp.GetRequiredService<IOptionsMonitor<AlertThresholds>>().Get(name);
         string? text = sp.GetService<IConfiguration>()?[$"BatchStats:{name}:MonitorInterval"];
-        TimeSpan interval = TimeSpan.FromSeconds(1);
+        TimeSpan interval = TimeSpan.FromSeconds(1); // without a setting; TryParse below overwrites it when there is one
         if (!string.IsNullOrEmpty(text) && (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out interval) || interval <= TimeSpan.Zero))
         {
             throw new InvalidOperationException($"BatchStats:{name}:MonitorInterval must be a positive time span; it was '{text}'.");

@@ -47,45 +47,50 @@ public sealed class BatchStatsHostingTests
     }
 
     /// <summary>
-    /// The package binds configuration with generated code (NativeAOT-safe); every bindable property of the options
-    /// and the alert limits comes out as the reflection binder (this test project's <c>Get&lt;T&gt;</c>) reads it.
+    /// The package binds configuration with generated code (NativeAOT-safe; the project silences the generator's
+    /// "cannot bind" warnings for <see cref="BatchStatsOptions.TimeProvider"/>). Every other public settable property
+    /// of the options and the alert limits, found by reflection so that a property added later is covered too, is
+    /// bound from a setting, to a value other than its default, and equals what the reflection binder reads.
     /// </summary>
     [Fact]
     public void AddBatchStats_GeneratedBinding_EveryPropertyAsTheReflectionBinder()
     {
-        var settings = new Dictionary<string, string?>
+        static string Setting(Type type) => (Nullable.GetUnderlyingType(type) ?? type) switch
         {
-            ["BatchStats:g:WindowSize"] = "321",
-            ["BatchStats:g:CacheValidTime"] = "00:00:00.250",
-            ["BatchStats:g:MaxSampleAge"] = "00:02:30",
-            ["BatchStats:g:HistogramScale"] = "5",
-            ["BatchStats:g:InvalidSamplePolicy"] = "Drop",
-            ["BatchStats:g:Alerts:MaxProcessingTime"] = "0.05",
-            ["BatchStats:g:Alerts:MinThroughput"] = "1e3",
-            ["BatchStats:g:Alerts:MaxErrorRate"] = "0.01",
-            ["BatchStats:g:Alerts:MaxQueueLength"] = "40",
-            ["BatchStats:g:Alerts:MaxP99Latency"] = "0.2",
-            ["BatchStats:g:Alerts:MaxAvgProcessingTime"] = "0.03",
-            ["BatchStats:g:Alerts:MaxAvgQueueLength"] = "12.5",
-            ["BatchStats:g:Alerts:CriticalFactor"] = "3",
+            Type t when t == typeof(int) => "5", // a valid window size and histogram scale
+            Type t when t == typeof(double) => "3", // a valid limit and critical factor
+            Type t when t == typeof(TimeSpan) => "00:00:03",
+            Type t when t.IsEnum => Enum.GetNames(t)[^1],
+            Type t => throw new InvalidOperationException($"no test setting for {t}: add one"),
         };
+        static System.Reflection.PropertyInfo[] Bound(Type type) =>
+            [.. type.GetProperties().Where(p => p.CanWrite && p.PropertyType != typeof(TimeProvider))];
+
+        var settings = new Dictionary<string, string?>();
+        foreach (System.Reflection.PropertyInfo p in Bound(typeof(BatchStatsOptions)))
+        {
+            settings[$"BatchStats:g:{p.Name}"] = Setting(p.PropertyType);
+        }
+
+        foreach (System.Reflection.PropertyInfo p in Bound(typeof(AlertThresholds)))
+        {
+            settings[$"BatchStats:g:Alerts:{p.Name}"] = Setting(p.PropertyType);
+        }
+
         ServiceProvider sp = Services(settings, s => s.AddBatchStats("g"));
         IConfiguration configuration = sp.GetRequiredService<IConfiguration>();
-        BatchStatsOptions expected = configuration.GetSection("BatchStats:g").Get<BatchStatsOptions>()!;
-        AlertThresholds expectedLimits = configuration.GetSection("BatchStats:g:Alerts").Get<AlertThresholds>()!;
+        void AssertBound<T>(T generated, T reflected, T defaults)
+        {
+            foreach (System.Reflection.PropertyInfo p in Bound(typeof(T)))
+            {
+                Assert.Equal(p.GetValue(reflected), p.GetValue(generated));
+                Assert.NotEqual(p.GetValue(defaults), p.GetValue(generated));
+            }
+        }
 
-        BatchStatsOptions options = sp.GetRequiredKeyedService<LockFreeBatchStats>("g").Options;
-        Assert.Equal(
-            (expected.WindowSize, expected.CacheValidTime, expected.MaxSampleAge, expected.HistogramScale, expected.InvalidSamplePolicy),
-            (options.WindowSize, options.CacheValidTime, options.MaxSampleAge, options.HistogramScale, options.InvalidSamplePolicy));
-        Assert.Equal((321, TimeSpan.FromSeconds(150), InvalidSamplePolicy.Drop), (options.WindowSize, options.MaxSampleAge!.Value, options.InvalidSamplePolicy));
-        AlertThresholds limits = sp.GetRequiredKeyedService<BatchStatsMonitor>("g").Thresholds;
-        Assert.Equal(
-            (expectedLimits.MaxProcessingTime, expectedLimits.MinThroughput, expectedLimits.MaxErrorRate, expectedLimits.MaxQueueLength,
-             expectedLimits.MaxP99Latency, expectedLimits.MaxAvgProcessingTime, expectedLimits.MaxAvgQueueLength, expectedLimits.CriticalFactor),
-            (limits.MaxProcessingTime, limits.MinThroughput, limits.MaxErrorRate, limits.MaxQueueLength,
-             limits.MaxP99Latency, limits.MaxAvgProcessingTime, limits.MaxAvgQueueLength, limits.CriticalFactor));
-        Assert.Equal((1000.0, 12.5, 3.0), (limits.MinThroughput!.Value, limits.MaxAvgQueueLength!.Value, limits.CriticalFactor));
+        AssertBound(sp.GetRequiredKeyedService<LockFreeBatchStats>("g").Options, configuration.GetSection("BatchStats:g").Get<BatchStatsOptions>()!, new BatchStatsOptions());
+        AssertBound(sp.GetRequiredKeyedService<BatchStatsMonitor>("g").Thresholds, configuration.GetSection("BatchStats:g:Alerts").Get<AlertThresholds>()!, new AlertThresholds());
+        Assert.Equal(8, settings.Count(s => s.Key.StartsWith("BatchStats:g:Alerts:", StringComparison.Ordinal))); // the eight limits today
     }
 
     /// <summary>A configured <c>MonitorInterval</c> is the monitor's interval (one second without one); the arguments are checked.</summary>
