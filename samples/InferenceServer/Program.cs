@@ -45,10 +45,13 @@ using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSign
 // The host logs a failed start at Error with the whole stack trace before StartAsync throws it; the catch below
 // reports a busy port in one line, and any other start failure still surfaces as the exception. Critical stays on, so
 // a background service that fails later is still logged as it stops the host.
+// Log lines and the live frame share the terminal through LiveConsole: logs scroll above the frame.
+var console = new LiveConsole(Console.Out, live: !Console.IsOutputRedirected, width: () => Console.WindowWidth);
 using ILoggerFactory logging = LoggerFactory.Create(b => b
-    .AddSimpleConsole(o => o.SingleLine = true)
+    .AddProvider(new LiveConsoleLoggerProvider(console))
     .SetMinimumLevel(LogLevel.Information)
-    .AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical));
+    .AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical)
+    .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)); // no per-request lines: the polling dashboard made 12 a second and scrolled the live view away
 DemoHost host;
 try
 {
@@ -68,13 +71,11 @@ catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorC
 await using DemoHost _ = host;
 Console.WriteLine($"Dashboard: {host.Address}   Prometheus: {host.Address}metrics   JSON: {host.Address}stats");
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Model: {host.Model.Path} [N,{host.Model.Features}]->[N,{host.Model.Outputs}]; capacity measured {host.Capacity:F0} requests/s; steady load {host.SteadyRate:F0}/s"));
-bool live = !Console.IsOutputRedirected;
 if (!options.Serve)
 {
     cancel.CancelAfter(options.Duration);
 }
 
-int frameLines = 0;
 while (!cancel.IsCancellationRequested)
 {
     try
@@ -86,15 +87,10 @@ while (!cancel.IsCancellationRequested)
         break;
     }
 
-    string frame = host.ConsoleFrame();
-    if (live && frameLines > 0)
-    {
-        Console.Write($"\u001b[{frameLines}A\u001b[J"); // move up over the previous frame and clear it
-    }
-
-    Console.Write(frame);
-    frameLines = frame.Split('\n').Length - 1;
+    console.WriteFrame(host.ConsoleFrame());
 }
+
+console.EndFrames(); // the last frame stays; the summary and any late log line go below it
 
 await host.StopLoadAsync(TimeSpan.FromSeconds(1)); // serve the queue for up to a second, then leave the rest
 Console.WriteLine();
