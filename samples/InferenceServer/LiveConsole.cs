@@ -22,7 +22,7 @@ internal sealed class LiveConsole(TextWriter output, bool live, Func<int> width)
 {
     private readonly object _gate = new();
     private string _frame = string.Empty;
-    private int _frameLines; // lines of the frame on screen now; 0 when there is none to redraw
+    private int _frameLines; // terminal rows of the frame on screen now; 0 when there is none to redraw
 
     /// <summary>Draws <paramref name="frame"/> (whole lines, each ending with a newline) in place of the previous one.</summary>
     public void WriteFrame(string frame)
