@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs the three libraries into one local folder, restores a fresh web project from it (as a user would), and builds
 # every ```csharp block of README.md in that project: usings hoisted, the blocks in order as top-level statements,
-# with Prelude.cs.txt (builder, app, queue, TryTakeBatch, RunBatch) before them and Types.cs.txt after.
+# with Prelude.cs.txt (builder, app, queue, TryTakeBatch, RunBatch) before them and Types.cs.txt after; and every
+# block of docs/guide.md, each as a method of a class whose fields (GuidePlaceholders.cs.txt) are the names it assumes.
 # Fails on any restore or compile error. Run by .ci/run (one test). Usage: bash samples/ReadmeSnippets/check.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -52,6 +53,23 @@ for block in blocks:
 text = "\n".join(dict.fromkeys(usings)) + "\n" + open(prelude).read() + "\n".join(body) + "\n" + open(types).read()
 open(out, "w").write(text)
 print(f"readme-snippets: {len(blocks)} C# blocks from README.md")
+PY
+# docs/guide.md's blocks too, each as a method of its own (they declare the same names as one another and as the
+# README's), with GuidePlaceholders.cs.txt declaring the names they assume.
+python3 - "$work/consumer/Guide.cs" samples/ReadmeSnippets/GuidePlaceholders.cs.txt <<'PY'
+import re, sys
+out, placeholders = sys.argv[1:3]
+blocks = re.findall(r"```csharp\n(.*?)```", open("docs/guide.md").read(), re.S)
+usings = ["using BatchStats.Fast;", "using System.Diagnostics.Metrics;"]
+methods = []
+for n, block in enumerate(blocks, 1):
+    lines = block.splitlines()
+    usings += [l for l in lines if re.match(r"^using [A-Za-z0-9_.]+;$", l)]
+    body = [l for l in lines if not re.match(r"^using [A-Za-z0-9_.]+;$", l)]
+    methods.append(f"    static async Task Block{n}()\n    {{\n        await Task.CompletedTask;\n" + "\n".join("        " + l for l in body) + "\n    }\n")
+text = "\n".join(dict.fromkeys(usings)) + "\n\nstatic class GuideSnippets\n{\n" + open(placeholders).read() + "\n" + "\n".join(methods) + "}\n"
+open(out, "w").write(text)
+print(f"readme-snippets: {len(blocks)} C# blocks from docs/guide.md")
 PY
 # A package cache of its own: the packages are always version 0.1.0, so a shared cache would keep serving the ones
 # restored on an earlier run of this script, and the blocks would be compiled against stale code.
