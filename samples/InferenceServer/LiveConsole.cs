@@ -22,7 +22,7 @@ internal sealed class LiveConsole(TextWriter output, bool live, Func<int> width)
 {
     private readonly object _gate = new();
     private string _frame = string.Empty;
-    private int _frameLines; // terminal rows of the frame on screen now; 0 when there is none to redraw
+    private int _frameRows; // the frame on screen now, in terminal rows; 0 when there is none to redraw
 
     /// <summary>Draws <paramref name="frame"/> (whole lines, each ending with a newline) in place of the previous one.</summary>
     public void WriteFrame(string frame)
@@ -33,7 +33,7 @@ internal sealed class LiveConsole(TextWriter output, bool live, Func<int> width)
             output.Write(frame);
             output.Flush();
             _frame = frame;
-            _frameLines = live ? Rows(frame, width()) : 0;
+            _frameRows = live ? Rows(frame, width()) : 0;
         }
     }
 
@@ -42,16 +42,16 @@ internal sealed class LiveConsole(TextWriter output, bool live, Func<int> width)
     {
         lock (_gate)
         {
-            int frameLines = _frameLines;
+            int frameRows = _frameRows;
             Erase();
             output.Write(lines);
-            if (frameLines > 0)
+            if (frameRows > 0)
             {
                 output.Write(_frame);
             }
 
             output.Flush();
-            _frameLines = frameLines;
+            _frameRows = frameRows;
         }
     }
 
@@ -60,7 +60,7 @@ internal sealed class LiveConsole(TextWriter output, bool live, Func<int> width)
     {
         lock (_gate)
         {
-            _frameLines = 0;
+            _frameRows = 0;
         }
     }
 
@@ -80,10 +80,10 @@ internal sealed class LiveConsole(TextWriter output, bool live, Func<int> width)
 
     private void Erase()
     {
-        if (_frameLines > 0)
+        if (_frameRows > 0)
         {
-            output.Write($"\u001b[{_frameLines}A\u001b[J"); // up over the frame, clear to the end of the screen
-            _frameLines = 0;
+            output.Write($"\u001b[{_frameRows}A\u001b[J"); // up over the frame, clear to the end of the screen
+            _frameRows = 0;
         }
     }
 }
