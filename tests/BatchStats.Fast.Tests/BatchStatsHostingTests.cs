@@ -323,6 +323,33 @@ public sealed class BatchStatsHostingTests
         await app.StopAsync();
     }
 
+    /// <summary>
+    /// Behind a reverse proxy's path base (<c>UsePathBase</c>) and under a prefix of one's own: the dashboard redirect keeps
+    /// the path base and the query, so the page's relative fetches reach the JSON endpoints under the same path.
+    /// </summary>
+    [Fact]
+    public async Task MapBatchStats_UnderAPathBaseAndAPrefix_RedirectKeepsBoth()
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Services.AddBatchStats("a", o => o.CacheValidTime = TimeSpan.Zero);
+        await using WebApplication app = builder.Build();
+        app.UsePathBase("/svc");
+        app.UseRouting();
+        app.MapBatchStats("/ops/stats");
+        await app.StartAsync();
+        using HttpClient http = app.GetTestClient();
+
+        using HttpResponseMessage redirect = await http.GetAsync("/svc/ops/stats?tracker=a");
+        Assert.Equal(HttpStatusCode.Redirect, redirect.StatusCode);
+        Assert.Equal("/svc/ops/stats/?tracker=a", redirect.Headers.Location!.OriginalString);
+        Assert.Contains("live dashboard", await http.GetStringAsync("/svc/ops/stats/?tracker=a"), StringComparison.Ordinal);
+        using JsonDocument stats = JsonDocument.Parse(await http.GetStringAsync("/svc/ops/stats/stats?tracker=a")); // where 'stats' resolves from the page
+        Assert.Equal("a", stats.RootElement.GetProperty("tracker").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/svc/ops/stats/metrics")).StatusCode);
+        await app.StopAsync();
+    }
+
     [Fact]
     public void History_KeepsTheLastTenMinutes_OldestFirst()
     {
