@@ -30,19 +30,29 @@ public static class BatchStatsEndpointRouteBuilderExtensions
     /// </summary>
     /// <param name="endpoints">The route builder (e.g. the <c>WebApplication</c>).</param>
     /// <param name="prefix">The path prefix; default <c>/batchstats</c>.</param>
+    /// <param name="exposition">
+    /// The Prometheus exposition's metric name prefix, constant labels and classic bucket bounds (see
+    /// <see cref="PrometheusExportOptions"/>); default: its defaults. The label <c>tracker</c> is the endpoint's own.
+    /// </param>
     /// <returns>The group of endpoints, for conventions such as authorization.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="endpoints"/> or <paramref name="prefix"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="exposition"/> is invalid (checked here, not at the first scrape).</exception>
     /// <exception cref="InvalidOperationException">No tracker was registered with <c>AddBatchStats</c>.</exception>
-    public static IEndpointConventionBuilder MapBatchStats(this IEndpointRouteBuilder endpoints, string prefix = "/batchstats")
+    public static IEndpointConventionBuilder MapBatchStats(this IEndpointRouteBuilder endpoints, string prefix = "/batchstats", PrometheusExportOptions? exposition = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(prefix);
         BatchStatsTrackerNames names = endpoints.ServiceProvider.GetService<BatchStatsTrackerNames>() is { Count: > 0 } n
             ? n
             : throw new InvalidOperationException("Register a tracker with services.AddBatchStats(name) before MapBatchStats.");
+        if (exposition is not null)
+        {
+            Validate(exposition);
+        }
+
         RouteGroupBuilder group = endpoints.MapGroup(prefix);
         // RequestDelegate handlers (HttpContext in, Task out): no delegate reflection, so trimmed and NativeAOT apps map them as they are.
-        group.MapGet("/metrics", context => Metrics(context, names));
+        group.MapGet("/metrics", context => Metrics(context, names, exposition));
         group.MapGet("/stats", context => Stats(context, names));
         group.MapGet("/history", context => History(context, names, static h => h.ToJson()));
         group.MapGet("/distribution", context => History(context, names, static h => h.DistributionJson()));
@@ -56,7 +66,24 @@ public static class BatchStatsEndpointRouteBuilderExtensions
         return group;
     }
 
-    private static async Task Metrics(HttpContext context, BatchStatsTrackerNames names)
+    /// <summary>
+    /// Runs the exporter's own checks of <paramref name="exposition"/> once, on a throwaway tracker, so a bad prefix,
+    /// label or bucket list fails where it is mapped rather than at every scrape.
+    /// </summary>
+    private static void Validate(PrometheusExportOptions exposition)
+    {
+        try
+        {
+            BatchStatsPrometheus.Write(TextWriter.Null, new Dictionary<string, LockFreeBatchStats> { ["check"] = new(1, 0) }, exposition);
+        }
+        catch (ArgumentException e)
+        {
+            string message = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", string.Empty, StringComparison.Ordinal);
+            throw new ArgumentException(message, nameof(exposition), e);
+        }
+    }
+
+    private static async Task Metrics(HttpContext context, BatchStatsTrackerNames names, PrometheusExportOptions? exposition)
     {
         var trackers = new Dictionary<string, LockFreeBatchStats>(names.Count);
         foreach (string name in names)
@@ -69,13 +96,13 @@ public static class BatchStatsEndpointRouteBuilderExtensions
         if (BatchStatsPrometheus.AcceptsProtobuf(context.Request.Headers.Accept) && context.Request.Query["format"] != "text")
         {
             contentType = BatchStatsPrometheus.ProtobufContentType;
-            BatchStatsPrometheus.WriteProtobuf(buffer, trackers);
+            BatchStatsPrometheus.WriteProtobuf(buffer, trackers, exposition);
         }
         else
         {
             contentType = BatchStatsPrometheus.TextContentType;
             using var text = new StreamWriter(buffer, leaveOpen: true);
-            BatchStatsPrometheus.Write(text, trackers);
+            BatchStatsPrometheus.Write(text, trackers, exposition);
         }
 
         await Send(context, contentType, buffer).ConfigureAwait(false);

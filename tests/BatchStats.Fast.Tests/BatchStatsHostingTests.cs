@@ -323,6 +323,66 @@ public sealed class BatchStatsHostingTests
         await app.StopAsync();
     }
 
+    /// <summary>The exposition options reach both formats of <c>/metrics</c>: the name prefix, the constant labels beside <c>tracker</c>, the classic buckets.</summary>
+    [Fact]
+    public async Task MapBatchStats_ExpositionOptions_InBothFormats()
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Services.AddBatchStats("a", o => o.CacheValidTime = TimeSpan.Zero);
+        await using WebApplication app = builder.Build();
+        app.MapBatchStats(exposition: new PrometheusExportOptions
+        {
+            Prefix = "inference",
+            ConstantLabels = new Dictionary<string, string> { ["service"] = "ranker" },
+            HistogramBuckets = [0.004, 0.05],
+        });
+        await app.StartAsync();
+        app.Services.GetRequiredKeyedService<LockFreeBatchStats>("a").Update(new BatchSample(0.01, 4, 0.001, 0.02, 2, 1));
+        using HttpClient http = app.GetTestClient();
+
+        string text = await http.GetStringAsync("/batchstats/metrics");
+        Assert.Contains("inference_batches_total{service=\"ranker\",tracker=\"a\"} 1\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("batch_batches_total", text, StringComparison.Ordinal);
+        string[] bounds = [.. System.Text.RegularExpressions.Regex.Matches(text, "inference_processing_duration_seconds_bucket\\{[^}]*le=\"([^\"]+)\"").Select(m => m.Groups[1].Value)];
+        Assert.Equal(["0.004", "0.05", "+Inf"], bounds.Select(b => b == "+Inf" ? b : double.Parse(b, System.Globalization.CultureInfo.InvariantCulture) switch
+        {
+            >= 0.004 and < 0.0044 => "0.004", // snapped up to the next exponential edge at or above it
+            >= 0.05 and < 0.055 => "0.05",
+            double other => other.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }));
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/batchstats/metrics");
+        request.Headers.TryAddWithoutValidation("Accept", BatchStatsPrometheus.ProtobufContentType);
+        using HttpResponseMessage response = await http.SendAsync(request);
+        using var body = new MemoryStream(await response.Content.ReadAsByteArrayAsync());
+        MetricFamily first = MetricFamily.Parser.ParseDelimitedFrom(body);
+        Assert.StartsWith("inference_", first.Name, StringComparison.Ordinal);
+        Assert.Contains(first.Metric[0].Label, l => l.Name == "service" && l.Value == "ranker");
+        await app.StopAsync();
+    }
+
+    /// <summary>Bad exposition options fail where they are mapped, naming the parameter, not at every scrape.</summary>
+    [Theory]
+    [InlineData("9bad", null, "'9bad' is not a valid Prometheus metric name prefix.")]
+    [InlineData("batch", "tracker", "The constant label 'tracker' clashes")]
+    [InlineData("batch", "le", "'le' is not a valid Prometheus label name for a constant label")]
+    public async Task MapBatchStats_BadExpositionOptions_ThrowNamingTheParameter(string prefix, string? label, string message)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Services.AddBatchStats("a");
+        await using WebApplication app = builder.Build();
+        var exposition = new PrometheusExportOptions
+        {
+            Prefix = prefix,
+            ConstantLabels = label is null ? new Dictionary<string, string>() : new Dictionary<string, string> { [label] = "x" },
+        };
+        ArgumentException e = Assert.Throws<ArgumentException>(() => app.MapBatchStats(exposition: exposition));
+        Assert.Equal("exposition", e.ParamName);
+        Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// Behind a reverse proxy's path base (<c>UsePathBase</c>) and under a prefix of one's own: the dashboard redirect keeps
     /// the path base and the query, so the page's relative fetches reach the JSON endpoints under the same path.
