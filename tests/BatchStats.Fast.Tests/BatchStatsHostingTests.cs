@@ -327,10 +327,7 @@ public sealed class BatchStatsHostingTests
     [Fact]
     public async Task MapBatchStats_ExpositionOptions_InBothFormats()
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseTestServer();
-        builder.Services.AddBatchStats("a", o => o.CacheValidTime = TimeSpan.Zero);
-        await using WebApplication app = builder.Build();
+        await using WebApplication app = TestApp("a");
         app.MapBatchStats(exposition: new PrometheusExportOptions
         {
             Prefix = "inference",
@@ -369,10 +366,7 @@ public sealed class BatchStatsHostingTests
     [InlineData("batch", "le", "'le' is not a valid Prometheus label name for a constant label")]
     public async Task MapBatchStats_BadExpositionOptions_ThrowNamingTheParameter(string prefix, string? label, string message)
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseTestServer();
-        builder.Services.AddBatchStats("a");
-        await using WebApplication app = builder.Build();
+        await using WebApplication app = TestApp("a");
         var exposition = new PrometheusExportOptions
         {
             Prefix = prefix,
@@ -390,10 +384,7 @@ public sealed class BatchStatsHostingTests
     [Fact]
     public async Task MapBatchStats_UnderAPathBaseAndAPrefix_RedirectKeepsBoth()
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseTestServer();
-        builder.Services.AddBatchStats("a", o => o.CacheValidTime = TimeSpan.Zero);
-        await using WebApplication app = builder.Build();
+        await using WebApplication app = TestApp("a");
         app.UsePathBase("/svc");
         app.UseRouting();
         app.MapBatchStats("/ops/stats");
@@ -519,6 +510,15 @@ public sealed class BatchStatsHostingTests
         builder.WebHost.UseTestServer();
         using WebApplication app = builder.Build();
         Assert.Contains("AddBatchStats", Assert.Throws<InvalidOperationException>(() => app.MapBatchStats()).Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A web app on a test server with one tracker, built and not started (its monitor reads at start: no stale cache).</summary>
+    private static WebApplication TestApp(string tracker)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Services.AddBatchStats(tracker, o => o.CacheValidTime = TimeSpan.Zero);
+        return builder.Build();
     }
 
     private static ServiceProvider Services(Dictionary<string, string?> configuration, Action<IServiceCollection> register)
