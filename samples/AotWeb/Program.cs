@@ -1,6 +1,7 @@
 // NativeAOT web smoke test: the BatchStats.Fast.Hosting package in a trimmed, natively compiled ASP.NET Core app (the
 // `webapiaot` template's CreateSlimBuilder). Two trackers bound from configuration (generated binding code), their
-// monitor and health check, and every MapBatchStats endpoint, fetched over a real socket. Prints "AOT web smoke: ok"
+// monitor and health check, and every MapBatchStats endpoint (once more under a prefix of its own with exposition
+// options), fetched over a real socket. Prints "AOT web smoke: ok"
 // and exits 0 only when every response has the expected content.
 using System;
 using System.Collections.Generic;
@@ -41,6 +42,7 @@ builder.Services.AddHealthChecks().AddBatchStats("inference");
 
 WebApplication app = builder.Build();
 app.MapBatchStats();
+app.MapBatchStats("/custom", new PrometheusExportOptions { Prefix = "inference", ConstantLabels = new Dictionary<string, string> { ["service"] = "aot" } });
 app.MapHealthChecks("/health");
 await app.StartAsync();
 
@@ -88,6 +90,8 @@ protobufRequest.Headers.Accept.Add(MediaTypeWithQualityHeaderValue.Parse("applic
 using HttpResponseMessage protobuf = await http.SendAsync(protobufRequest);
 byte[] protobufBody = await protobuf.Content.ReadAsByteArrayAsync();
 Check(protobuf.Content.Headers.ContentType?.MediaType == "application/vnd.google.protobuf" && protobufBody.Length > 100, "metrics, protobuf");
+
+Check((await http.GetStringAsync("/custom/metrics")).Contains("inference_batches_total{service=\"aot\",tracker=\"inference\"} 100", StringComparison.Ordinal), "metrics with exposition options");
 
 using (JsonDocument stats = JsonDocument.Parse(await http.GetStringAsync("/batchstats/stats")))
 {
