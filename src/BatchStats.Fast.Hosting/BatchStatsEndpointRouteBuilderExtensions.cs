@@ -78,8 +78,8 @@ public static class BatchStatsEndpointRouteBuilderExtensions
         }
         catch (ArgumentException e)
         {
-            string message = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", string.Empty, StringComparison.Ordinal);
-            throw new ArgumentException(message, nameof(exposition), e);
+            // The exporter names its own parameter ('options'); the message without that suffix, under this method's name.
+            throw new ArgumentException(e.Message.Replace($" (Parameter '{e.ParamName}')", string.Empty, StringComparison.Ordinal), nameof(exposition), e);
         }
     }
 

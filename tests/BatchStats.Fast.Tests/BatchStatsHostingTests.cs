@@ -375,6 +375,8 @@ public sealed class BatchStatsHostingTests
         ArgumentException e = Assert.Throws<ArgumentException>(() => app.MapBatchStats(exposition: exposition));
         Assert.Equal("exposition", e.ParamName);
         Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
+        Assert.EndsWith(". (Parameter 'exposition')", e.Message, StringComparison.Ordinal); // the exporter's own parameter name is not repeated
+        Assert.IsType<ArgumentException>(e.InnerException);
     }
 
     /// <summary>
