@@ -1,8 +1,8 @@
 // NativeAOT web smoke test: the BatchStats.Fast.Hosting package in a trimmed, natively compiled ASP.NET Core app (the
 // `webapiaot` template's CreateSlimBuilder). Two trackers bound from configuration (generated binding code), their
 // monitor and health check, and every MapBatchStats endpoint (once more under a prefix of its own with exposition
-// options), fetched over a real socket. Prints "AOT web smoke: ok"
-// and exits 0 only when every response has the expected content.
+// options), fetched over a real socket. Prints "AOT web smoke: ok" and exits 0 only when every response has the
+// expected content.
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -86,7 +86,7 @@ Check(text.Contains("batch_batches_total{tracker=\"inference\"} 100", StringComp
     && text.Contains("batch_rejected_samples_total{tracker=\"inference\"} 1", StringComparison.Ordinal), "metrics, text");
 
 using var protobufRequest = new HttpRequestMessage(HttpMethod.Get, "/batchstats/metrics");
-protobufRequest.Headers.Accept.Add(MediaTypeWithQualityHeaderValue.Parse("application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"));
+protobufRequest.Headers.Accept.Add(MediaTypeWithQualityHeaderValue.Parse(BatchStatsPrometheus.ProtobufContentType)); // what a Prometheus server asks for
 using HttpResponseMessage protobuf = await http.SendAsync(protobufRequest);
 byte[] protobufBody = await protobuf.Content.ReadAsByteArrayAsync();
 Check(protobuf.Content.Headers.ContentType?.MediaType == "application/vnd.google.protobuf" && protobufBody.Length > 100, "metrics, protobuf");

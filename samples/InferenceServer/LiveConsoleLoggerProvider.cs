@@ -26,9 +26,8 @@ internal sealed class LiveConsoleLoggerProvider(LiveConsole console) : ILoggerPr
             LogLevel.Error => "fail",
             _ => "crit",
         };
-        return exception is null
-            ? $"{tag}: {category}[{eventId.Id}] {message}{Environment.NewLine}"
-            : $"{tag}: {category}[{eventId.Id}] {message}{Environment.NewLine}{exception}{Environment.NewLine}";
+        string line = $"{tag}: {category}[{eventId.Id}] {message}{Environment.NewLine}";
+        return exception is null ? line : $"{line}{exception}{Environment.NewLine}";
     }
 
     private sealed class Logger(LiveConsole console, string category) : ILogger

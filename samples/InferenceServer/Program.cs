@@ -42,11 +42,12 @@ using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSign
     cancel.Cancel();
 });
 
+// Log lines and the live frame share the terminal through LiveConsole: logs scroll above the frame.
+var console = new LiveConsole(Console.Out, live: !Console.IsOutputRedirected, width: () => Console.WindowWidth);
+
 // The host logs a failed start at Error with the whole stack trace before StartAsync throws it; the catch below
 // reports a busy port in one line, and any other start failure still surfaces as the exception. Critical stays on, so
 // a background service that fails later is still logged as it stops the host.
-// Log lines and the live frame share the terminal through LiveConsole: logs scroll above the frame.
-var console = new LiveConsole(Console.Out, live: !Console.IsOutputRedirected, width: () => Console.WindowWidth);
 using ILoggerFactory logging = LoggerFactory.Create(b => b
     .AddProvider(new LiveConsoleLoggerProvider(console))
     .SetMinimumLevel(LogLevel.Information)

@@ -279,10 +279,7 @@ public sealed class BatchStatsHostingTests
     [Fact]
     public async Task MapBatchStats_ServesMetricsStatsAndThePage()
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseTestServer();
-        builder.Services.AddBatchStats("a", o => o.CacheValidTime = TimeSpan.Zero).AddBatchStats("b", o => o.CacheValidTime = TimeSpan.Zero); // the hosted monitor reads at start: no stale cache
-        await using WebApplication app = builder.Build();
+        await using WebApplication app = TestApp("a", "b");
         app.MapBatchStats();
         await app.StartAsync();
         app.Services.GetRequiredKeyedService<LockFreeBatchStats>("a").Update(new BatchSample(0.01, 4, 0.001, 0.02, 2, 1));
@@ -292,12 +289,9 @@ public sealed class BatchStatsHostingTests
         Assert.Contains("batch_batches_total{tracker=\"a\"} 1\n", text, StringComparison.Ordinal);
         Assert.Contains("batch_batches_total{tracker=\"b\"} 0\n", text, StringComparison.Ordinal);
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/batchstats/metrics");
-        request.Headers.TryAddWithoutValidation("Accept", BatchStatsPrometheus.ProtobufContentType);
-        using HttpResponseMessage response = await http.SendAsync(request);
-        Assert.Equal("application/vnd.google.protobuf", response.Content.Headers.ContentType!.MediaType);
-        using var body = new MemoryStream(await response.Content.ReadAsByteArrayAsync());
-        Assert.Equal(2, MetricFamily.Parser.ParseDelimitedFrom(body).Metric.Count);
+        (string? mediaType, MetricFamily family) = await ScrapeProtobuf(http, "/batchstats/metrics");
+        Assert.Equal("application/vnd.google.protobuf", mediaType);
+        Assert.Equal(2, family.Metric.Count);
 
         using JsonDocument stats = JsonDocument.Parse(await http.GetStringAsync("/batchstats/stats"));
         Assert.Equal("a", stats.RootElement.GetProperty("tracker").GetString());
@@ -349,11 +343,7 @@ public sealed class BatchStatsHostingTests
             double other => other.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }));
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/batchstats/metrics");
-        request.Headers.TryAddWithoutValidation("Accept", BatchStatsPrometheus.ProtobufContentType);
-        using HttpResponseMessage response = await http.SendAsync(request);
-        using var body = new MemoryStream(await response.Content.ReadAsByteArrayAsync());
-        MetricFamily first = MetricFamily.Parser.ParseDelimitedFrom(body);
+        (_, MetricFamily first) = await ScrapeProtobuf(http, "/batchstats/metrics");
         Assert.StartsWith("inference_", first.Name, StringComparison.Ordinal);
         Assert.Contains(first.Metric[0].Label, l => l.Name == "service" && l.Value == "ranker");
         await app.StopAsync();
@@ -514,13 +504,27 @@ public sealed class BatchStatsHostingTests
         Assert.Contains("AddBatchStats", Assert.Throws<InvalidOperationException>(() => app.MapBatchStats()).Message, StringComparison.Ordinal);
     }
 
-    /// <summary>A web app on a test server with one tracker, built and not started (its monitor reads at start: no stale cache).</summary>
-    private static WebApplication TestApp(string tracker)
+    /// <summary>A web app on a test server with these trackers, built and not started (no cache: the hosted monitor reads at start, and a cached empty snapshot would be served).</summary>
+    private static WebApplication TestApp(params string[] trackers)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
-        builder.Services.AddBatchStats(tracker, o => o.CacheValidTime = TimeSpan.Zero);
+        foreach (string tracker in trackers)
+        {
+            builder.Services.AddBatchStats(tracker, o => o.CacheValidTime = TimeSpan.Zero);
+        }
+
         return builder.Build();
+    }
+
+    /// <summary>Scrapes <paramref name="path"/> as a Prometheus server that asks for protobuf does: the media type and the first family.</summary>
+    private static async Task<(string? MediaType, MetricFamily First)> ScrapeProtobuf(HttpClient http, string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.TryAddWithoutValidation("Accept", BatchStatsPrometheus.ProtobufContentType);
+        using HttpResponseMessage response = await http.SendAsync(request);
+        using var body = new MemoryStream(await response.Content.ReadAsByteArrayAsync());
+        return (response.Content.Headers.ContentType?.MediaType, MetricFamily.Parser.ParseDelimitedFrom(body));
     }
 
     private static ServiceProvider Services(Dictionary<string, string?> configuration, Action<IServiceCollection> register)
