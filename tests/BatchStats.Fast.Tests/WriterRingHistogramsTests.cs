@@ -243,6 +243,52 @@ public sealed class WriterRingHistogramsTests
     }
 
     /// <summary>
+    /// The owner is held after publishing the record that completes a chunk and before claiming the chunk (as a
+    /// preempted owner would be): the whole chunk is pending, and a reader on another thread must count it from the
+    /// slots without waiting for the owner. A reader that took only fewer pending records than a chunk would spin here.
+    /// </summary>
+    [Fact]
+    public async Task ReadHistogram_OwnerHeldBeforeClaimingAFullChunk_CountsItFromTheSlotsWithoutWaiting()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero });
+        using var inHook = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var writer = new Thread(() =>
+        {
+            WriterRing ring = stats.CurrentRingForTests();
+            ring.BeforeBinClaim = () =>
+            {
+                inHook.Set();
+                release.Wait();
+            };
+            for (int i = 1; i <= WriterRing.BinChunk; i++)
+            {
+                stats.Update(new BatchSample(0.5, 1, 0.25, 1, 0, i)); // the last one stops in the hook, its chunk unclaimed
+            }
+
+            ring.BeforeBinClaim = null;
+        });
+        writer.IsBackground = true;
+        writer.Start();
+        try
+        {
+            Assert.True(inHook.Wait(TimeSpan.FromSeconds(30)));
+            // The owner stays held until the finally below: a reader that waited for it would time out here.
+            BatchStatsHistograms read = await Task.Run(stats.GetHistograms).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(WriterRing.BinChunk, read.ProcessingTime.Count);
+            Assert.Equal(WriterRing.BinChunk * 0.5, read.ProcessingTime.Sum);
+            Assert.Equal(WriterRing.BinChunk * 0.25, read.QueueTime.Sum);
+        }
+        finally
+        {
+            release.Set(); // never leave the writer parked, whatever failed
+        }
+
+        writer.Join();
+        Assert.Equal(WriterRing.BinChunk, stats.GetHistograms().ProcessingTime.Count); // binned once the owner went on
+    }
+
+    /// <summary>
     /// An UpdateMany bins its own records directly under a claim: held after Head is released and before BinnedTo,
     /// a reader must wait (the batch is in the cells and, by Head, pending in the slots), then count it once.
     /// </summary>

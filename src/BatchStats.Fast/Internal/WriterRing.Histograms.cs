@@ -35,6 +35,9 @@ internal sealed partial class WriterRing
     /// </summary>
     internal Action? BeforeBinPublish { get; set; }
 
+    /// <summary>Test hook: runs in <see cref="BinPending"/> before the claim, with a whole chunk pending (owner thread).</summary>
+    internal Action? BeforeBinClaim { get; set; }
+
     /// <summary>Test hook: runs in <see cref="ReadHistogram"/> after the cells were read and before Head is (reader thread).</summary>
     internal Action? BeforeHistogramHead { get; set; }
 
@@ -49,6 +52,7 @@ internal sealed partial class WriterRing
         }
 
         Debug.Assert(to - from <= _slots.Length, "pending records are still in their slots");
+        BeforeBinClaim?.Invoke();
         ClaimBins(to);
         Histograms.RecordRange(ref MemoryMarshal.GetArrayDataReference(_slots), _mask, from, to); // own slots: plain reads see the owner's writes
         BeforeBinPublish?.Invoke();
