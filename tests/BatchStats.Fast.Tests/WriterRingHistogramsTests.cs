@@ -245,7 +245,7 @@ public sealed class WriterRingHistogramsTests
     /// <summary>
     /// The owner is held after publishing the record that completes a chunk and before claiming the chunk (as a
     /// preempted owner would be): the whole chunk is pending, and a reader on another thread must count it from the
-    /// slots without waiting for the owner. A reader that took only fewer pending records than a chunk would spin here.
+    /// slots without waiting for the owner. A reader that took fewer than a whole chunk of pending records would spin here.
     /// </summary>
     [Fact]
     public async Task ReadHistogram_OwnerHeldBeforeClaimingAFullChunk_CountsItFromTheSlotsWithoutWaiting()

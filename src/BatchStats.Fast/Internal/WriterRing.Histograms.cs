@@ -21,6 +21,8 @@ namespace BatchStats.Fast.Internal;
 /// - A reader reads <c>BinnedTo</c> (b), the cells, <c>Head</c> (h) and the slots b..h, then, after a full fence,
 ///   <c>BinClaim</c>. If that is still b, no binning began since b was read: no cell it read holds a record of b..h,
 ///   and no slot it read was overwritten (the owner bins before it can lap a slot above b). Otherwise it retries.
+///   It takes up to a whole chunk from the slots, so an owner that has published a chunk's last record but not yet
+///   claimed the chunk (preempted there, say) never makes it wait.
 /// - The owner bins at each Head that is a multiple of the chunk (so at most a chunk is pending) and before
 ///   <c>UpdateMany</c>, which bins its own records directly under a claim.
 /// </remarks>
