@@ -15,67 +15,18 @@
 # Usage: bash samples/InferenceServer/check-prometheus.sh   (needs Debian's prometheus; .ci/run installs it)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-command -v prometheus >/dev/null || { echo "check-prometheus: install Debian's prometheus first"; exit 2; }
-command -v curl >/dev/null || { echo "check-prometheus: needs curl"; exit 2; }
-py=$(command -v python3 || true)
-[ -n "$py" ] || { echo "check-prometheus: needs python3 (for JSON)"; exit 2; }
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "check-prometheus: FAILED: $*"; exit 1; }
+tag=check-prometheus
+source samples/InferenceServer/prometheus-common.sh
 
-dotnet build -c Release samples/InferenceServer -v q -nologo >"$work/build.log" 2>&1 || { cat "$work/build.log"; fail "build"; }
-demo_dll=samples/InferenceServer/bin/Release/net10.0/InferenceServer.dll
+build_demo
 ports=()
-for i in 1 2; do
-  scale=$([ "$i" = 1 ] && echo 5 || echo 3)
-  BatchStats__demo__HistogramScale=$scale dotnet "$demo_dll" --port 0 --serve --rate 1200 >"$work/demo$i.log" 2>&1 &
-  pids+=("$!")
-done
-for i in 1 2; do
-  for _ in $(seq 1 60); do
-    port=$(grep -o 'http://127.0.0.1:[0-9]*/' "$work/demo$i.log" | head -1 | grep -o '[0-9]*/$' | tr -d / || true)
-    [ -n "$port" ] && break
-    sleep 0.5
-  done
-  [ -n "$port" ] || { cat "$work/demo$i.log"; fail "demo $i did not start"; }
-  ports+=("$port")
-done
-prom_port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 19090)
-targets="['127.0.0.1:${ports[0]}', '127.0.0.1:${ports[1]}']"
-cat >"$work/prometheus.yml" <<EOF
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: native
-    static_configs: [{targets: $targets}]
-  - job_name: classic
-    params: {format: [text]}
-    static_configs: [{targets: $targets}]
-EOF
-prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/data" --web.listen-address="127.0.0.1:$prom_port" \
-  --enable-feature=native-histograms >"$work/prometheus.log" 2>&1 &
-pids+=("$!")
-api="http://127.0.0.1:$prom_port/api/v1"
-for _ in $(seq 1 60); do curl -sf "$api/status/buildinfo" >/dev/null && break; sleep 0.5; done
+start_demo "$work/demo1.log" BatchStats__demo__HistogramScale=5 -- --rate 1200
+ports+=("$demo_port")
+start_demo "$work/demo2.log" BatchStats__demo__HistogramScale=3 -- --rate 1200
+ports+=("$demo_port")
+start_prometheus "127.0.0.1:${ports[0]}" "127.0.0.1:${ports[1]}"
 echo "check-prometheus: demos on ports ${ports[*]}, Prometheus on $prom_port; scraping for 22 s"
 sleep 22
-
-# One number from an instant query ("" when the result is empty; the error when the query fails).
-query() {
-  curl -s --get "$api/query" --data-urlencode "query=$1" |
-    "$py" -c 'import json,sys; d=json.load(sys.stdin); r=d.get("data",{}).get("result",[]); print(r[0]["value"][1] if r else d.get("error",""))'
-}
-check() { # $1 = description, $2 = python boolean expression over v
-  "$py" -c "import math,sys; v=float(sys.argv[1]) if sys.argv[1] else float('nan'); sys.exit(0 if ($2) else 1)" "$3" \
-    && echo "  ok: $1 ($3)" || fail "$1 ($3)"
-}
 
 targets_json=$(curl -sf "$api/targets")
 "$py" - "$targets_json" <<'PY' || fail "targets not all up"
@@ -86,20 +37,7 @@ print(f"  targets: {len(active)} active, {len(bad)} not up")
 sys.exit(0 if len(active) == 4 and not bad else 1)
 PY
 
-# resets() drops the metric name, so each name is queried on its own.
-names=$(curl -sf "$api/label/__name__/values" | "$py" -c 'import json,sys; print(" ".join(n for n in json.load(sys.stdin)["data"] if n.startswith("batch_")))')
-counted=0
-for name in $names; do
-  case "$name" in
-    *_total|*_bucket|*_count|*_sum) selector="$name" ;;
-    *_duration_seconds) selector="$name{job=\"native\"}" ;;
-    *) continue ;;
-  esac
-  value=$(query "max(resets($selector[5m]))")
-  "$py" -c "import sys; sys.exit(0 if sys.argv[1] and float(sys.argv[1]) == 0 else 1)" "$value" || fail "resets($name) = '$value'"
-  counted=$((counted + 1))
-done
-check "resets() == 0 over every counter, _bucket, _count, _sum and native histogram (families checked)" "v >= 20" "$counted"
+check_no_resets 5m
 check "native histogram series were ingested" "v >= 6" \
   "$(query 'count({__name__=~"batch_.*_duration_seconds", job="native"})')"
 

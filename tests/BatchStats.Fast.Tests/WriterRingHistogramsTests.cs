@@ -203,41 +203,27 @@ public sealed class WriterRingHistogramsTests
     public async Task ReadHistogram_DuringABinning_WaitsAndCountsEachRecordOnce()
     {
         var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero });
-        using var inHook = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
-        long countDuring;
-        var writer = new Thread(() =>
-        {
-            WriterRing ring = stats.CurrentRingForTests();
-            ring.BeforeBinPublish = () =>
+        long countDuring = 0;
+        await WhileOwnerHeld(
+            hold =>
             {
-                inHook.Set();
-                release.Wait();
-            };
-            for (int i = 1; i <= WriterRing.BinChunk; i++)
+                WriterRing ring = stats.CurrentRingForTests();
+                ring.BeforeBinPublish = hold;
+                for (int i = 1; i <= WriterRing.BinChunk; i++)
+                {
+                    stats.Update(new BatchSample(0.5, 1, 0, 1, 0, i)); // the last one bins the chunk and stops in the hook
+                }
+
+                ring.BeforeBinPublish = null;
+            },
+            async release =>
             {
-                stats.Update(new BatchSample(0.5, 1, 0, 1, 0, i)); // the last one bins the chunk and stops in the hook
-            }
-
-            ring.BeforeBinPublish = null;
-        });
-        writer.IsBackground = true;
-        writer.Start();
-        try
-        {
-            Assert.True(inHook.Wait(TimeSpan.FromSeconds(30)));
-            Task<long> reader = Task.Run(() => stats.GetHistograms().ProcessingTime.Count);
-            await Task.Delay(200);
-            Assert.False(reader.IsCompleted, "a reader must not finish while a chunk is half published");
-            release.Set();
-            countDuring = await reader.WaitAsync(TimeSpan.FromSeconds(30));
-        }
-        finally
-        {
-            release.Set(); // never leave the writer parked, whatever failed
-        }
-
-        writer.Join();
+                Task<long> reader = Task.Run(() => stats.GetHistograms().ProcessingTime.Count);
+                await Task.Delay(200);
+                Assert.False(reader.IsCompleted, "a reader must not finish while a chunk is half published");
+                release();
+                countDuring = await reader.WaitAsync(TimeSpan.FromSeconds(30));
+            });
         Assert.Equal(WriterRing.BinChunk, countDuring);
         Assert.Equal(WriterRing.BinChunk * 0.5, stats.GetHistograms().ProcessingTime.Sum);
     }
@@ -251,40 +237,26 @@ public sealed class WriterRingHistogramsTests
     public async Task ReadHistogram_OwnerHeldBeforeClaimingAFullChunk_CountsItFromTheSlotsWithoutWaiting()
     {
         var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero });
-        using var inHook = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
-        var writer = new Thread(() =>
-        {
-            WriterRing ring = stats.CurrentRingForTests();
-            ring.BeforeBinClaim = () =>
+        await WhileOwnerHeld(
+            hold =>
             {
-                inHook.Set();
-                release.Wait();
-            };
-            for (int i = 1; i <= WriterRing.BinChunk; i++)
+                WriterRing ring = stats.CurrentRingForTests();
+                ring.BeforeBinClaim = hold;
+                for (int i = 1; i <= WriterRing.BinChunk; i++)
+                {
+                    stats.Update(new BatchSample(0.5, 1, 0.25, 1, 0, i)); // the last one stops in the hook, its chunk unclaimed
+                }
+
+                ring.BeforeBinClaim = null;
+            },
+            async _ =>
             {
-                stats.Update(new BatchSample(0.5, 1, 0.25, 1, 0, i)); // the last one stops in the hook, its chunk unclaimed
-            }
-
-            ring.BeforeBinClaim = null;
-        });
-        writer.IsBackground = true;
-        writer.Start();
-        try
-        {
-            Assert.True(inHook.Wait(TimeSpan.FromSeconds(30)));
-            // The owner stays held until the finally below: a reader that waited for it would time out here.
-            BatchStatsHistograms read = await Task.Run(stats.GetHistograms).WaitAsync(TimeSpan.FromSeconds(30));
-            Assert.Equal(WriterRing.BinChunk, read.ProcessingTime.Count);
-            Assert.Equal(WriterRing.BinChunk * 0.5, read.ProcessingTime.Sum);
-            Assert.Equal(WriterRing.BinChunk * 0.25, read.QueueTime.Sum);
-        }
-        finally
-        {
-            release.Set(); // never leave the writer parked, whatever failed
-        }
-
-        writer.Join();
+                // The owner stays held until this returns: a reader that waited for it would time out here.
+                BatchStatsHistograms read = await Task.Run(stats.GetHistograms).WaitAsync(TimeSpan.FromSeconds(30));
+                Assert.Equal(WriterRing.BinChunk, read.ProcessingTime.Count);
+                Assert.Equal(WriterRing.BinChunk * 0.5, read.ProcessingTime.Sum);
+                Assert.Equal(WriterRing.BinChunk * 0.25, read.QueueTime.Sum);
+            });
         Assert.Equal(WriterRing.BinChunk, stats.GetHistograms().ProcessingTime.Count); // binned once the owner went on
     }
 
@@ -296,45 +268,64 @@ public sealed class WriterRingHistogramsTests
     public async Task ReadHistogram_DuringAnUpdateMany_WaitsAndCountsEachRecordOnce()
     {
         var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero });
+        await WhileOwnerHeld(
+            hold =>
+            {
+                for (int i = 1; i <= 10; i++)
+                {
+                    stats.Update(new BatchSample(0.25, 1, 0, 1, 0, i)); // pending, not binned: the UpdateMany bins them first
+                }
+
+                WriterRing ring = stats.CurrentRingForTests();
+                ring.BeforeBinPublish = () =>
+                {
+                    if (ring.Head == 30) // the batch's publication, not the binning of the ten pending records before it
+                    {
+                        hold();
+                    }
+                };
+                stats.UpdateMany(Enumerable.Range(11, 20).Select(i => new BatchSample(0.5, 1, 0, 1, 0, i)).ToArray());
+                ring.BeforeBinPublish = null;
+            },
+            async release =>
+            {
+                Task<double> reader = Task.Run(() => stats.GetHistograms().ProcessingTime.Sum);
+                await Task.Delay(200);
+                Assert.False(reader.IsCompleted, "a reader must not finish while an UpdateMany's bins are unpublished");
+                release();
+                Assert.Equal((10 * 0.25) + (20 * 0.5), await reader.WaitAsync(TimeSpan.FromSeconds(30)));
+            });
+        Assert.Equal(30, stats.GetHistograms().ProcessingTime.Count);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="record"/> on a new owner thread, which passes <c>hold</c> to a hook: the first call of
+    /// <c>hold</c> parks the owner there. Once it is parked, <paramref name="whileHeld"/> runs on this thread with a
+    /// <c>release</c> that lets the owner go on; the owner is released in any case when <paramref name="whileHeld"/>
+    /// ends (also when it fails), and joined.
+    /// </summary>
+    private static async Task WhileOwnerHeld(Action<Action> record, Func<Action, Task> whileHeld)
+    {
         using var inHook = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
-        var writer = new Thread(() =>
+        var owner = new Thread(() => record(() =>
         {
-            for (int i = 1; i <= 10; i++)
-            {
-                stats.Update(new BatchSample(0.25, 1, 0, 1, 0, i)); // pending, not binned: the UpdateMany bins them first
-            }
-
-            WriterRing ring = stats.CurrentRingForTests();
-            ring.BeforeBinPublish = () =>
-            {
-                if (ring.Head == 30) // the batch's publication, not the binning of the ten pending records before it
-                {
-                    inHook.Set();
-                    release.Wait();
-                }
-            };
-            stats.UpdateMany(Enumerable.Range(11, 20).Select(i => new BatchSample(0.5, 1, 0, 1, 0, i)).ToArray());
-            ring.BeforeBinPublish = null;
-        });
-        writer.IsBackground = true;
-        writer.Start();
+            inHook.Set();
+            release.Wait();
+        }));
+        owner.IsBackground = true;
+        owner.Start();
         try
         {
             Assert.True(inHook.Wait(TimeSpan.FromSeconds(30)));
-            Task<double> reader = Task.Run(() => stats.GetHistograms().ProcessingTime.Sum);
-            await Task.Delay(200);
-            Assert.False(reader.IsCompleted, "a reader must not finish while an UpdateMany's bins are unpublished");
-            release.Set();
-            Assert.Equal((10 * 0.25) + (20 * 0.5), await reader.WaitAsync(TimeSpan.FromSeconds(30)));
+            await whileHeld(release.Set);
         }
         finally
         {
-            release.Set(); // never leave the writer parked, whatever failed
+            release.Set(); // never leave the owner parked, whatever failed
         }
 
-        writer.Join();
-        Assert.Equal(30, stats.GetHistograms().ProcessingTime.Count);
+        owner.Join();
     }
 
     /// <summary>
