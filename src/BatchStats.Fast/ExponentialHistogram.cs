@@ -151,7 +151,7 @@ public sealed class ExponentialHistogram
 
     /// <summary>The upper bound of bucket <paramref name="index"/> at this histogram's scale: 2^((index + 1) / 2^scale).</summary>
     /// <param name="index">A bucket index.</param>
-    /// <returns>The bucket's inclusive upper bound.</returns>
+    /// <returns>The bucket's inclusive upper bound: +∞ above the doubles' range, 0 below it.</returns>
     public double UpperBound(long index) => ExponentialLayout.UpperBound(index, Scale);
 
     /// <summary>This histogram at a coarser scale: bucket <c>i</c> becomes bucket <c>i &gt;&gt; (Scale - scale)</c>.</summary>
@@ -251,17 +251,18 @@ public sealed class ExponentialHistogram
 
     /// <summary>
     /// Estimates the <paramref name="q"/>-quantile the way <c>numpy.percentile(x, 100 q)</c> defines it (linear
-    /// interpolation between the order statistics around rank <c>(Count - 1) q</c>), with each order statistic
-    /// replaced by the geometric midpoint of its bucket (0 in the zero bucket), and the result clamped to
-    /// [<see cref="Min"/>, <see cref="Max"/>].
+    /// interpolation between the order statistics around rank <c>(Count - 1) q</c>), with the first and last order
+    /// statistics the exact <see cref="Min"/> and <see cref="Max"/>, and each other one the geometric midpoint of its
+    /// bucket (0 in the zero bucket) clamped to [<see cref="Min"/>, <see cref="Max"/>].
     /// </summary>
     /// <param name="q">The quantile, 0 to 1.</param>
     /// <returns>The estimate; 0 when nothing was counted.</returns>
     /// <remarks>
     /// Error bound: relative to the exact quantile of the counted values, at most <c>2^(2^-(Scale + 1)) - 1</c>
-    /// (4.43 % at scale 3): a geometric midpoint is within that of every value in its bucket, and linear
-    /// interpolation keeps the bound. Values in the zero bucket (read as 0) or beyond the recorded range (counted in the
-    /// highest bucket) are outside it.
+    /// (4.43 % at scale 3): a geometric midpoint is within that of every value in its bucket, clamping it to the range
+    /// that holds the order statistic only brings it closer, and linear interpolation keeps the bound. So <c>q</c> = 0
+    /// and 1 are exact. Values in the zero bucket (read as 0) or beyond the recorded range (counted in the highest
+    /// bucket) are outside the bound.
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="q"/> is not within 0 to 1.</exception>
     public double ValueAtQuantile(double q)
@@ -283,12 +284,25 @@ public sealed class ExponentialHistogram
         return Math.Clamp(estimate, Min, Max);
     }
 
-    /// <summary>The geometric midpoint of the bucket holding the order statistic of (0-based) <paramref name="rank"/>.</summary>
+    /// <summary>
+    /// The order statistic of (0-based) <paramref name="rank"/>: exact for the first and last, otherwise the geometric
+    /// midpoint of its bucket clamped to [<see cref="Min"/>, <see cref="Max"/>], which hold every order statistic.
+    /// </summary>
     private double ValueOfRank(long rank)
     {
+        if (rank == 0)
+        {
+            return Min;
+        }
+
+        if (rank == Count - 1)
+        {
+            return Max;
+        }
+
         if (rank < ZeroCount)
         {
-            return 0;
+            return Min; // the zero bucket's midpoint is read as 0, and Min is at least that
         }
 
         long seen = ZeroCount;
@@ -297,7 +311,8 @@ public sealed class ExponentialHistogram
             seen += _counts[i];
             if (rank < seen)
             {
-                return Math.Pow(2, (Offset + i + 0.5) * Math.ScaleB(1, -Scale)); // 2^((i + 1/2) / 2^scale): finite even for the bucket below 2^1024, where the bounds' product is not
+                double midpoint = Math.Pow(2, (Offset + i + 0.5) * Math.ScaleB(1, -Scale)); // 2^((i + 1/2) / 2^scale): finite even for the bucket below 2^1024, where the bounds' product is not
+                return Math.Clamp(midpoint, Min, Max);
             }
         }
 

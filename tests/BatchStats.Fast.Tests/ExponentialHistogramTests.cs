@@ -148,6 +148,11 @@ public sealed class ExponentialHistogramTests
             {
                 ExponentialHistogram merged = processes.Select(p => Record(p, scale)).Aggregate(ExponentialHistogram.Merge);
                 double[] union = [.. processes.SelectMany(p => p).Order()];
+                if (merged.ValueAtQuantile(0) != union[0] || merged.ValueAtQuantile(1) != union[^1])
+                {
+                    return false; // the first and last order statistics are the exact minimum and maximum
+                }
+
                 double bound = Math.Pow(2, Math.Pow(2, -(scale + 1))) - 1;
                 foreach (double q in new[] { 0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1 })
                 {
@@ -263,6 +268,52 @@ public sealed class ExponentialHistogramTests
         Assert.Equal(0, h.ValueAtQuantile(0.25)); // ranks 2 and 3: zeros
         Assert.Equal(Math.Sqrt(2) / 2, h.ValueAtQuantile(0.5), 1e-15); // halfway from rank 4 (0) to rank 5 (the midpoint of (1, 2])
         Assert.Equal(Math.Sqrt(2), h.ValueAtQuantile(0.75), 1e-15);
+    }
+
+    [Fact]
+    public void ValueAtQuantile_OrderStatistics_AreClampedToMinAndMaxOneByOne()
+    {
+        // Scale 0: five values of 1.9 in (1, 2] (midpoint √2, below the minimum) and five of 3 in (2, 4] (midpoint 2√2).
+        ExponentialHistogram h = ExponentialHistogram.Create(0, 0, 0, [5, 5], 24.5, 1.9, 3);
+        Assert.Equal(1.9, h.ValueAtQuantile(1 / 9.0 * 4)); // rank 4: √2 clamped up to the minimum
+        Assert.Equal(1.9 + (0.5 * ((2 * Math.Sqrt(2)) - 1.9)), h.ValueAtQuantile(0.5), 1e-15); // ranks 4 and 5 (was halfway from √2, 13 % off the exact 2.45)
+        Assert.Equal(2 * Math.Sqrt(2), h.ValueAtQuantile(6 / 9.0), 1e-15);
+
+        // Ranks in the zero bucket read as the minimum when it is above 0 (a value at or below the zero threshold).
+        ExponentialHistogram zeros = ExponentialHistogram.Create(3, 3, 0, [2], 3, 1e-9, 1, ExponentialLayout.MinValue);
+        Assert.Equal(1e-9, zeros.ValueAtQuantile(0.5));
+    }
+
+    [Fact]
+    public void ValueAtQuantile_BeyondTheRecordedRange_IsExactAtTheEnds()
+    {
+        // 1e6 s is above 2^16 s, so it is counted in the highest bucket; q = 1 is still the exact maximum.
+        var stats = new LockFreeBatchStats(10, 0);
+        stats.Update(0.001, 1, 0, 0.002);
+        stats.Update(1e-9, 1, 0, 1e6);
+        stats.Update(0.0005, 1, 0, 0.003);
+        BatchStatsHistograms h = stats.GetHistograms();
+        Assert.Equal((0.002, 1e6), (h.Latency.ValueAtQuantile(0), h.Latency.ValueAtQuantile(1)));
+        Assert.Equal((1e-9, 0.001), (h.ProcessingTime.ValueAtQuantile(0), h.ProcessingTime.ValueAtQuantile(1)));
+        Assert.InRange(h.Latency.ValueAtQuantile(0.5), 0.003 / 1.0443, 0.003 * 1.0443); // rank 1 of 3: its bucket's midpoint
+    }
+
+    [Theory]
+    [InlineData(-4)]
+    [InlineData(0)]
+    [InlineData(3)]
+    [InlineData(8)]
+    public void UpperBound_IndexesBeyondTheDoubles_AreInfinityOrZero(int scale)
+    {
+        ExponentialHistogram h = ExponentialHistogram.Create(scale, 0, 0, [], 0, 0, 0);
+        foreach (long index in new[] { long.MaxValue, long.MaxValue - 1, 5_000_000_000, 1L << 48, (1L << 48) + 7, 1L << 40 })
+        {
+            Assert.Equal(double.PositiveInfinity, h.UpperBound(index));
+            Assert.Equal(0, h.UpperBound(-index));
+        }
+
+        Assert.Equal(0, h.UpperBound(long.MinValue));
+        Assert.Equal(Math.Pow(2, Math.ScaleB(1, -scale)), h.UpperBound(0)); // a near index keeps its finite bound
     }
 
     [Fact]

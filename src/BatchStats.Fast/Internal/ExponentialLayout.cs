@@ -150,9 +150,20 @@ internal sealed class ExponentialLayout
     /// <summary>The OpenTelemetry bucket index of <paramref name="value"/> (in range), computed as the writers do.</summary>
     public long Index(double value) => MinIndex + BucketOf((int)Cell(value));
 
-    /// <summary>The upper bound of bucket <paramref name="index"/> at <paramref name="scale"/>: 2^((index + 1) / 2^scale).</summary>
-    public static double UpperBound(long index, int scale) =>
-        scale <= 0 ? Math.ScaleB(1, (int)((index + 1) << -scale)) : Math.Pow(2, (double)(index + 1) / (1 << scale));
+    /// <summary>
+    /// The upper bound of bucket <paramref name="index"/> at <paramref name="scale"/>: 2^((index + 1) / 2^scale), which
+    /// is +∞ or 0 for an index beyond the doubles.
+    /// </summary>
+    public static double UpperBound(long index, int scale)
+    {
+        index = Math.Clamp(index, -IndexLimit, IndexLimit); // beyond it the bound is 0 or +∞ at every scale; the shift below cannot overflow
+        return scale <= 0
+            ? Math.ScaleB(1, (int)Math.Clamp((index + 1) << -scale, -2048, 2048)) // 2^±2048: +∞ or 0, as any larger exponent
+            : Math.Pow(2, (double)(index + 1) / (1 << scale));
+    }
+
+    /// <summary>An index magnitude whose bound is beyond the doubles at every scale (2^(2^40) at scale 8), small enough to shift.</summary>
+    private const long IndexLimit = 1L << 48;
 
     /// <summary>The lower bound of bucket <paramref name="index"/>: the upper bound of the bucket before it.</summary>
     public static double LowerBound(long index, int scale) => UpperBound(index - 1, scale);
