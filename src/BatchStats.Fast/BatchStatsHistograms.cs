@@ -38,6 +38,7 @@ public sealed class BatchStatsHistograms
     /// <param name="b">Another set.</param>
     /// <returns>The distributions of both.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="OverflowException">A merged series counts more than <see cref="long.MaxValue"/> values.</exception>
     public static BatchStatsHistograms Merge(BatchStatsHistograms a, BatchStatsHistograms b)
     {
         ArgumentNullException.ThrowIfNull(a);

@@ -34,7 +34,7 @@ public sealed class ExponentialHistogram
         long count = zeroCount;
         foreach (long c in counts)
         {
-            count += c;
+            count = checked(count + c); // a total beyond long.MaxValue throws rather than wrapping negative
         }
 
         Count = count;
@@ -80,10 +80,15 @@ public sealed class ExponentialHistogram
     /// <param name="zeroThreshold">The zero bucket's upper bound; non-negative (0: exact zeros only).</param>
     /// <returns>The histogram, with leading and trailing empty buckets trimmed.</returns>
     /// <exception cref="ArgumentOutOfRangeException">
-    /// The scale is out of range; a count, the threshold or the sum is negative or NaN; a non-empty bucket lies outside
-    /// the doubles (an upper bound above 2^1024 or below 2^-1074 at this scale); or values were counted and
-    /// <paramref name="min"/> or <paramref name="max"/> is negative or NaN, or <paramref name="min"/> is above
-    /// <paramref name="max"/>.
+    /// The scale is out of range; a count, the threshold or the sum is negative or NaN; the counts add up to more than
+    /// <see cref="long.MaxValue"/>; a non-empty bucket lies outside the doubles (an upper bound above 2^1024 or below
+    /// 2^-1074 at this scale); or values were counted and <paramref name="min"/> or <paramref name="max"/> is negative,
+    /// NaN or infinite, <paramref name="min"/> is above <paramref name="max"/>, <paramref name="min"/> is above the
+    /// lowest counted bucket (the zero bucket's threshold, if it counted any), or <paramref name="max"/> is not above
+    /// the highest counted bucket's lower bound (at most the zero threshold, if only the zero bucket counted any). Values
+    /// beyond a recorded range may be counted in the edge buckets, so <paramref name="min"/> may lie below the lowest
+    /// bucket and <paramref name="max"/> above the highest. The bucket bounds are checked with a relative tolerance of
+    /// 10^-12, for producers that index values by a logarithm.
     /// </exception>
     public static ExponentialHistogram Create(int scale, long zeroCount, long offset, ReadOnlySpan<long> counts, double sum, double min, double max, double zeroThreshold = 0)
     {
@@ -95,7 +100,7 @@ public sealed class ExponentialHistogram
         ArgumentOutOfRangeException.ThrowIfLessThan(scale, -4);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(scale, 8);
         ArgumentOutOfRangeException.ThrowIfNegative(zeroCount);
-        bool counted = zeroCount > 0;
+        long total = zeroCount;
         foreach (long c in counts)
         {
             if (c < 0)
@@ -103,8 +108,15 @@ public sealed class ExponentialHistogram
                 ThrowHelper.ArgumentOutOfRange(nameof(counts), c, "Bucket counts must not be negative.");
             }
 
-            counted |= c > 0;
+            if (c > long.MaxValue - total)
+            {
+                ThrowHelper.ArgumentOutOfRange(nameof(counts), c, "The counts must not add up to more than long.MaxValue.");
+            }
+
+            total += c;
         }
+
+        bool counted = total > 0;
 
         int first = 0, end = counts.Length;
         while (first < end && counts[first] == 0)
@@ -129,19 +141,35 @@ public sealed class ExponentialHistogram
 
         if (counted)
         {
-            if (!(min >= 0))
+            if (!(min >= 0 && double.IsFinite(min)))
             {
-                ThrowHelper.ArgumentOutOfRange(nameof(min), min, "The minimum must not be negative or NaN (the layout counts values of at least 0).");
+                ThrowHelper.ArgumentOutOfRange(nameof(min), min, "The minimum must be finite and not negative (the layout counts values of at least 0).");
             }
 
-            if (!(max >= min))
+            if (!(max >= min && double.IsFinite(max)))
             {
-                ThrowHelper.ArgumentOutOfRange(nameof(max), max, $"The maximum must be at least the minimum ({min}).");
+                ThrowHelper.ArgumentOutOfRange(nameof(max), max, $"The maximum must be finite and at least the minimum ({min}).");
+            }
+
+            // The smallest value lies in the lowest counted bucket (or below it, if the producer clamps); the largest in the highest (or above it).
+            double minCeiling = zeroCount > 0 ? zeroThreshold : ExponentialLayout.UpperBound(offset + first, scale);
+            if (min > minCeiling * (1 + BoundTolerance))
+            {
+                ThrowHelper.ArgumentOutOfRange(nameof(min), min, $"The minimum must not be above the lowest counted bucket, whose upper bound is {minCeiling}.");
+            }
+
+            if (first < end ? max < ExponentialLayout.LowerBound(offset + end - 1, scale) * (1 - BoundTolerance) : max > zeroThreshold * (1 + BoundTolerance))
+            {
+                string where = first < end ? $"above {ExponentialLayout.LowerBound(offset + end - 1, scale)}, the highest counted bucket's lower bound" : $"at most the zero threshold {zeroThreshold}, as only the zero bucket counted values";
+                ThrowHelper.ArgumentOutOfRange(nameof(max), max, $"The maximum must be {where}.");
             }
         }
 
         return new ExponentialHistogram(scale, zeroThreshold, zeroCount, first < end ? offset + first : 0, counts[first..end].ToArray(), sum, min, max); // no offset arithmetic when empty: it may be any long
     }
+
+    /// <summary>The relative slack of <see cref="Create"/>'s minimum and maximum checks against bucket bounds.</summary>
+    private const double BoundTolerance = 1e-12;
 
     /// <summary>The lowest bucket index at <paramref name="scale"/>: the bucket holding 2^-1074, the smallest positive double.</summary>
     private static long LowestIndex(int scale) => -((1074L << 8) >> (8 - scale)) - 1;
@@ -158,6 +186,7 @@ public sealed class ExponentialHistogram
     /// <param name="scale">The new scale, at most <see cref="Scale"/> and at least -4.</param>
     /// <returns>The downscaled histogram (this one when the scale is unchanged).</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="scale"/> is above <see cref="Scale"/> or below -4.</exception>
+    /// <exception cref="OverflowException">Merged buckets count more than <see cref="long.MaxValue"/> values.</exception>
     public ExponentialHistogram Downscale(int scale)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(scale, Scale);
@@ -172,7 +201,7 @@ public sealed class ExponentialHistogram
         var counts = new long[last - first + 1];
         for (int i = 0; i < _counts.Length; i++)
         {
-            counts[((Offset + i) >> shift) - first] += _counts[i];
+            counts[((Offset + i) >> shift) - first] = checked(counts[((Offset + i) >> shift) - first] + _counts[i]);
         }
 
         return new ExponentialHistogram(scale, ZeroThreshold, ZeroCount, first, counts, Sum, Min, Max);
@@ -187,6 +216,7 @@ public sealed class ExponentialHistogram
     /// <param name="b">Another histogram.</param>
     /// <returns>The histogram of the values of both.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="OverflowException">The two count more than <see cref="long.MaxValue"/> values together.</exception>
     public static ExponentialHistogram Merge(ExponentialHistogram a, ExponentialHistogram b)
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -212,7 +242,7 @@ public sealed class ExponentialHistogram
         }
 
         double zeroThreshold = Math.Max(a.ZeroThreshold, b.ZeroThreshold);
-        long zeroCount = a.ZeroCount + b.ZeroCount;
+        long zeroCount = checked(a.ZeroCount + b.ZeroCount);
         if (a.ZeroThreshold != b.ZeroThreshold)
         {
             // The wider threshold: buckets at or below it join the zero bucket, and one it cuts through widens it.
@@ -224,7 +254,7 @@ public sealed class ExponentialHistogram
                     zeroThreshold = Math.Max(zeroThreshold, ExponentialLayout.UpperBound(first + below, scale)); // only a counted bucket widens it
                 }
 
-                zeroCount += counts[below++];
+                zeroCount = checked(zeroCount + counts[below++]);
             }
 
             while (below < counts.Length && counts[below] == 0)
@@ -244,7 +274,7 @@ public sealed class ExponentialHistogram
         {
             for (int i = 0; i < h._counts.Length; i++)
             {
-                counts[h.Offset - first + i] += h._counts[i];
+                counts[h.Offset - first + i] = checked(counts[h.Offset - first + i] + h._counts[i]);
             }
         }
     }

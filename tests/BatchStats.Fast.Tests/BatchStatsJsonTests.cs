@@ -156,5 +156,10 @@ public sealed class BatchStatsJsonTests
 
         JsonException minAboveMax = Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms(Doc(Good.Replace("\"min\":0.001", "\"min\":0.5", StringComparison.Ordinal))));
         Assert.Equal("max", Assert.IsType<ArgumentOutOfRangeException>(minAboveMax.InnerException).ParamName); // Create names the maximum below the minimum
+
+        JsonException minAboveItsBucket = Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms(Doc(Good.Replace("\"min\":0.001", "\"min\":0.002", StringComparison.Ordinal))));
+        Assert.Equal("min", Assert.IsType<ArgumentOutOfRangeException>(minAboveItsBucket.InnerException).ParamName); // bucket -80 at scale 3 ends at 2^(-79/8) ≈ 0.00106
+        JsonException overflow = Assert.Throws<JsonException>(() => BatchStatsJson.DeserializeHistograms(Doc(Good.Replace("[1,2]", "[1,9223372036854775807]", StringComparison.Ordinal).Replace(",\"count\":3", "", StringComparison.Ordinal))));
+        Assert.Equal("counts", Assert.IsType<ArgumentOutOfRangeException>(overflow.InnerException).ParamName); // a total beyond long.MaxValue, never a negative count
     }
 }

@@ -186,8 +186,8 @@ public sealed class ExponentialHistogramTests
     [Fact]
     public void ToString_ShowsTheParts()
     {
-        ExponentialHistogram h = ExponentialHistogram.Create(3, 2, -80, [0, 4, 0, 1, 0], 1.25, 0.001, 0.0625, ExponentialLayout.MinValue);
-        Assert.Equal("ExponentialHistogram { Scale = 3, Count = 7, ZeroCount = 2, Sum = 1.25, Min = 0.001, Max = 0.0625, Buckets = 3 from index -79 }", h.ToString());
+        ExponentialHistogram h = ExponentialHistogram.Create(3, 2, -80, [0, 4, 0, 1, 0], 1.25, 1e-8, 0.0625, ExponentialLayout.MinValue);
+        Assert.Equal("ExponentialHistogram { Scale = 3, Count = 7, ZeroCount = 2, Sum = 1.25, Min = 1E-08, Max = 0.0625, Buckets = 3 from index -79 }", h.ToString());
         ExponentialHistogram empty = ExponentialHistogram.Create(0, 0, 5, [], 0, 0, 0);
         Assert.Equal("ExponentialHistogram { Scale = 0, Count = 0, ZeroCount = 0, Sum = 0, Min = 0, Max = 0, Buckets = 0 from index 0 }", empty.ToString());
         Assert.Equal($"BatchStatsHistograms {{ ProcessingTime = {h}, QueueTime = {empty}, Latency = {h} }}", new BatchStatsHistograms(h, empty, h).ToString());
@@ -210,6 +210,43 @@ public sealed class ExponentialHistogramTests
         Assert.Equal("min", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1, 1], 2, -1, 1)).ParamName);
         Assert.Equal("max", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [2], 3, 2, 1)).ParamName);
         Assert.Equal("max", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1], 1, 1, double.NaN)).ParamName);
+    }
+
+    [Fact]
+    public void Create_CountsBeyondLongMaxValue_ThrowNamingThem_AndMergeOrDownscaleOverflowThrows()
+    {
+        Assert.Equal("counts", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, long.MaxValue, 0, [1], 1, 0, 1.05, 1e-9)).ParamName);
+        Assert.Equal("counts", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [long.MaxValue, 1], 2, 1.05, 1.1)).ParamName);
+        Assert.Equal(long.MaxValue, ExponentialHistogram.Create(3, 0, 0, [long.MaxValue - 1, 1], 2, 1.05, 1.1).Count); // the most there can be
+
+        ExponentialHistogram half = ExponentialHistogram.Create(3, 0, 0, [(long.MaxValue / 2) + 1], 1, 1.05, 1.05);
+        Assert.Throws<OverflowException>(() => ExponentialHistogram.Merge(half, half)); // one bucket: its sum would wrap negative
+        ExponentialHistogram halves = ExponentialHistogram.Create(3, 0, 0, [(long.MaxValue / 2) + 1, (long.MaxValue / 2) - 1], 1, 1.05, 1.1);
+        Assert.Equal(long.MaxValue - 1, halves.Count);
+        Assert.Throws<OverflowException>(() => ExponentialHistogram.Merge(halves, ExponentialHistogram.Create(3, 2, 0, [], 0, 0, 0)));
+        Assert.Equal(long.MaxValue - 1, halves.Downscale(0).Counts[0]); // two buckets into one, within range
+        Assert.Throws<OverflowException>(() => ExponentialHistogram.Merge(halves, halves.Downscale(0)));
+    }
+
+    [Fact]
+    public void Create_MinOrMaxNoValuesCouldHave_ThrowNamingThem()
+    {
+        // Scale 3: bucket 0 is (1, 2^(1/8)] = (1, 1.0905]; bucket 4 is (2^(4/8), 2^(5/8)] = (1.4142, 1.5422].
+        Assert.Equal("min", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1], 5, 5, 5)).ParamName); // above the only bucket
+        Assert.Equal("min", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1, 0, 0, 0, 1], 2.5, 1.2, 1.5)).ParamName); // above the lowest counted bucket
+        Assert.Equal("max", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1, 0, 0, 0, 1], 2.5, 1.05, 1.2)).ParamName); // below the highest counted bucket
+        Assert.Equal("min", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 1, 0, [1], 1.05, 0.5, 1.05, 1e-3)).ParamName); // the zero bucket counted: at most its threshold
+        Assert.Equal("max", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 2, 0, [], 0.5, 0, 0.5, 1e-3)).ParamName); // only zeros counted
+        Assert.Equal("min", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1], 1, double.PositiveInfinity, double.PositiveInfinity)).ParamName);
+        Assert.Equal("max", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1], 1, 1.05, double.PositiveInfinity)).ParamName);
+
+        // Accepted: values beyond a recorded range counted in the edge buckets, a bound met exactly or within the tolerance.
+        Assert.Equal((0.001, 1e6), Pair(ExponentialHistogram.Create(3, 0, 0, [1, 0, 0, 0, 1], 1e6, 0.001, 1e6)));
+        Assert.Equal(Math.Pow(2, 0.125), ExponentialHistogram.Create(3, 0, 0, [1], 1, Math.Pow(2, 0.125), Math.Pow(2, 0.125)).Min); // the upper bound itself
+        Assert.Equal((1.0, 1.0), Pair(ExponentialHistogram.Create(3, 0, 0, [1], 1, 1, 1))); // the lower bound itself: one ulp from the bucket, as a logarithm may put it
+        Assert.Equal((0.0, 1e-3), Pair(ExponentialHistogram.Create(3, 2, 0, [], 1e-3, 0, 1e-3, 1e-3)));
+
+        static (double, double) Pair(ExponentialHistogram h) => (h.Min, h.Max);
     }
 
     [Fact]
@@ -247,18 +284,18 @@ public sealed class ExponentialHistogramTests
     [Fact]
     public void Merge_WithAnEmptyHistogram_KeepsTheOthersBucketsSumMinAndMax()
     {
-        ExponentialHistogram some = ExponentialHistogram.Create(3, 0, 5, [2, 0, 1], 4.5, 1.5, 1.6);
+        ExponentialHistogram some = ExponentialHistogram.Create(3, 0, 5, [2, 0, 1], 4.5, 1.5, 1.9);
         ExponentialHistogram nothing = ExponentialHistogram.Create(3, 0, 0, [], 0, 0, 0);
         foreach (ExponentialHistogram merged in new[] { ExponentialHistogram.Merge(some, nothing), ExponentialHistogram.Merge(nothing, some) })
         {
             Assert.Equal(5, merged.Offset);
             Assert.Equal([2, 0, 1], merged.Counts.ToArray());
-            Assert.Equal((3L, 4.5, 1.5, 1.6), (merged.Count, merged.Sum, merged.Min, merged.Max));
+            Assert.Equal((3L, 4.5, 1.5, 1.9), (merged.Count, merged.Sum, merged.Min, merged.Max));
         }
 
         ExponentialHistogram zeros = ExponentialHistogram.Create(3, 4, 0, [], 0, 0, 0); // counted, but only zeros
         ExponentialHistogram both = ExponentialHistogram.Merge(some, zeros);
-        Assert.Equal((7L, 4L, 0.0, 1.6), (both.Count, both.ZeroCount, both.Min, both.Max));
+        Assert.Equal((7L, 4L, 0.0, 1.9), (both.Count, both.ZeroCount, both.Min, both.Max));
     }
 
     [Fact]
@@ -325,9 +362,9 @@ public sealed class ExponentialHistogramTests
         Assert.Equal(double.Epsilon, low.ValueAtQuantile(0.5));
         ExponentialHistogram high = ExponentialHistogram.Create(3, 0, 8191, [1], double.MaxValue, double.MaxValue, double.MaxValue);
         Assert.Equal(double.MaxValue, high.ValueAtQuantile(0.5));
-        Assert.Equal(63, ExponentialHistogram.Create(8, 0, 262_143, [1], 1, 1, 1).Downscale(-4).Offset);
-        Assert.Equal(-68, ExponentialHistogram.Create(8, 0, -274_945, [1], 1, 1, 1).Downscale(-4).Offset);
-        Assert.Equal(-68, ExponentialHistogram.Create(-4, 0, -68, [1], 1, 1, 1).Offset);
+        Assert.Equal(63, ExponentialHistogram.Create(8, 0, 262_143, [1], double.MaxValue, double.MaxValue, double.MaxValue).Downscale(-4).Offset);
+        Assert.Equal(-68, ExponentialHistogram.Create(8, 0, -274_945, [1], double.Epsilon, double.Epsilon, double.Epsilon).Downscale(-4).Offset);
+        Assert.Equal(-68, ExponentialHistogram.Create(-4, 0, -68, [1], double.Epsilon, double.Epsilon, double.Epsilon).Offset);
 
         // Nothing counted: the offset, minimum and maximum are not looked at.
         ExponentialHistogram none = ExponentialHistogram.Create(3, 0, long.MaxValue, [0, 0], 0, double.NaN, -1);
@@ -335,7 +372,7 @@ public sealed class ExponentialHistogramTests
         Assert.Equal(0, none.Offset);
         Assert.Equal((0.0, 0.0), (none.Min, none.Max));
         Assert.Equal(0, none.ValueAtQuantile(0.5));
-        Assert.Equal(5, ExponentialHistogram.Merge(none, ExponentialHistogram.Create(3, 0, 8191, [5], 5, 1, 1)).Count);
+        Assert.Equal(5, ExponentialHistogram.Merge(none, ExponentialHistogram.Create(3, 0, 8191, [5], double.MaxValue, double.MaxValue, double.MaxValue)).Count);
     }
 
     /// <summary>
