@@ -84,11 +84,12 @@ public sealed class ExponentialHistogram
     /// <see cref="long.MaxValue"/>; a non-empty bucket lies outside the doubles (an upper bound above 2^1024 or below
     /// 2^-1074 at this scale); or values were counted and <paramref name="min"/> or <paramref name="max"/> is negative,
     /// NaN or infinite, <paramref name="min"/> is above <paramref name="max"/>, <paramref name="min"/> is above the
-    /// lowest counted bucket (the zero bucket's threshold, if it counted any), or <paramref name="max"/> is not above
-    /// the highest counted bucket's lower bound (at most the zero threshold, if only the zero bucket counted any). Values
-    /// beyond a recorded range may be counted in the edge buckets, so <paramref name="min"/> may lie below the lowest
-    /// bucket and <paramref name="max"/> above the highest. The bucket bounds are checked with a relative tolerance of
-    /// 10^-12, for producers that index values by a logarithm.
+    /// zero threshold while the zero bucket counted values, or only the zero bucket counted values and
+    /// <paramref name="max"/> is above its threshold, or two or more buckets counted values and <paramref name="min"/>
+    /// is above the lowest one or <paramref name="max"/> below the highest. A producer may count values beyond its
+    /// range in its edge buckets, so <paramref name="min"/> may lie below the lowest bucket, <paramref name="max"/>
+    /// above the highest, and a lone counted bucket may hold values beyond its bounds either way. Bucket bounds are
+    /// checked with a relative slack of 10^-12, for producers that find a bucket by a logarithm.
     /// </exception>
     public static ExponentialHistogram Create(int scale, long zeroCount, long offset, ReadOnlySpan<long> counts, double sum, double min, double max, double zeroThreshold = 0)
     {
@@ -151,14 +152,17 @@ public sealed class ExponentialHistogram
                 ThrowHelper.ArgumentOutOfRange(nameof(max), max, $"The maximum must be finite and at least the minimum ({min}).");
             }
 
-            // The smallest value lies in the lowest counted bucket (or below it, if the producer clamps); the largest in the highest (or above it).
-            double minCeiling = zeroCount > 0 ? zeroThreshold : ExponentialLayout.UpperBound(offset + first, scale);
+            // The smallest value lies in the lowest counted bucket and the largest in the highest. A producer may clamp
+            // values beyond its range into an edge bucket (a tracker counts those above 2^16 s in its highest), so a
+            // lone counted bucket may hold values beyond its bounds; with two or more, the lowest and highest may not.
+            bool severalBuckets = end - first >= 2;
+            double minCeiling = zeroCount > 0 ? zeroThreshold : severalBuckets ? ExponentialLayout.UpperBound(offset + first, scale) : double.PositiveInfinity;
             if (min > minCeiling * (1 + BoundTolerance))
             {
                 ThrowHelper.ArgumentOutOfRange(nameof(min), min, $"The minimum must not be above the lowest counted bucket, whose upper bound is {minCeiling}.");
             }
 
-            if (first < end ? max < ExponentialLayout.LowerBound(offset + end - 1, scale) * (1 - BoundTolerance) : max > zeroThreshold * (1 + BoundTolerance))
+            if (first == end ? max > zeroThreshold * (1 + BoundTolerance) : severalBuckets && max < ExponentialLayout.LowerBound(offset + end - 1, scale) * (1 - BoundTolerance))
             {
                 string where = first < end ? $"above {ExponentialLayout.LowerBound(offset + end - 1, scale)}, the highest counted bucket's lower bound" : $"at most the zero threshold {zeroThreshold}, as only the zero bucket counted values";
                 ThrowHelper.ArgumentOutOfRange(nameof(max), max, $"The maximum must be {where}.");

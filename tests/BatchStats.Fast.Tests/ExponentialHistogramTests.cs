@@ -232,7 +232,7 @@ public sealed class ExponentialHistogramTests
     public void Create_MinOrMaxNoValuesCouldHave_ThrowNamingThem()
     {
         // Scale 3: bucket 0 is (1, 2^(1/8)] = (1, 1.0905]; bucket 4 is (2^(4/8), 2^(5/8)] = (1.4142, 1.5422].
-        Assert.Equal("min", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1], 5, 5, 5)).ParamName); // above the only bucket
+        Assert.Equal("min", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1, 1], 10, 5, 5)).ParamName); // above both buckets
         Assert.Equal("min", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1, 0, 0, 0, 1], 2.5, 1.2, 1.5)).ParamName); // above the lowest counted bucket
         Assert.Equal("max", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1, 0, 0, 0, 1], 2.5, 1.05, 1.2)).ParamName); // below the highest counted bucket
         Assert.Equal("min", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 1, 0, [1], 1.05, 0.5, 1.05, 1e-3)).ParamName); // the zero bucket counted: at most its threshold
@@ -245,6 +245,8 @@ public sealed class ExponentialHistogramTests
         Assert.Equal(Math.Pow(2, 0.125), ExponentialHistogram.Create(3, 0, 0, [1], 1, Math.Pow(2, 0.125), Math.Pow(2, 0.125)).Min); // the upper bound itself
         Assert.Equal((1.0, 1.0), Pair(ExponentialHistogram.Create(3, 0, 0, [1], 1, 1, 1))); // the lower bound itself: one ulp from the bucket, as a logarithm may put it
         Assert.Equal((0.0, 1e-3), Pair(ExponentialHistogram.Create(3, 2, 0, [], 1e-3, 0, 1e-3, 1e-3)));
+        Assert.Equal((5.0, 5.0), Pair(ExponentialHistogram.Create(3, 0, 0, [1], 5, 5, 5))); // a lone bucket: its values may have been clamped into it
+        Assert.Equal((0.5, 0.5), Pair(ExponentialHistogram.Create(3, 0, 0, [1], 0.5, 0.5, 0.5)));
 
         static (double, double) Pair(ExponentialHistogram h) => (h.Min, h.Max);
     }
@@ -333,6 +335,40 @@ public sealed class ExponentialHistogramTests
         Assert.Equal((0.002, 1e6), (h.Latency.ValueAtQuantile(0), h.Latency.ValueAtQuantile(1)));
         Assert.Equal((1e-9, 0.001), (h.ProcessingTime.ValueAtQuantile(0), h.ProcessingTime.ValueAtQuantile(1)));
         Assert.InRange(h.Latency.ValueAtQuantile(0.5), 0.003 / 1.0443, 0.003 * 1.0443); // rank 1 of 3: its bucket's midpoint
+    }
+
+    /// <summary>
+    /// Values from 1e-18 s to 1e11 s and zeros, beyond the recorded range at both ends: the tracker's histogram keeps
+    /// the exact count, minimum and maximum, passes <see cref="ExponentialHistogram.Create"/>'s checks on the way out
+    /// and through JSON, and its extreme quantiles are the exact minimum and maximum.
+    /// </summary>
+    [Property(MaxTest = 200)]
+    public Property GetHistograms_ValuesBeyondTheRangeAtBothEnds_KeepTheExactExtremesAndTravel() =>
+        Prop.ForAll(
+            Gen.Choose(0, 6).ToArbitrary(),
+            Gen.Choose(0, 1_000_000).Select(x => x < 30_000 ? 0 : Math.Exp((x / 1e6 * 67) - 41)).ArrayOf().Where(a => a.Length > 0).ToArbitrary(),
+            (scale, values) =>
+            {
+                ExponentialHistogram h = Record(values, scale);
+                ExponentialHistogram received = BatchStatsJson.DeserializeHistograms(BatchStatsJson.Serialize(new BatchStatsHistograms(h, h, h))).Latency;
+                return h.Count == values.Length && h.Min == values.Min() && h.Max == values.Max()
+                    && received.Counts.SequenceEqual(h.Counts) && (received.Min, received.Max) == (h.Min, h.Max)
+                    && h.ValueAtQuantile(0) == values.Min() && h.ValueAtQuantile(1) == values.Max();
+            });
+
+    [Fact]
+    public void GetHistograms_EveryValueAboveTheRecordedRange_KeepsTheExactMinAndMax()
+    {
+        // All in the highest bucket, whose upper bound is 2^16 s: the minimum lies above the only counted bucket.
+        var stats = new LockFreeBatchStats(10, 0);
+        stats.Update(1e6, 1, 1e5, 2e6);
+        stats.Update(3e5, 1, 7e4, 9e5);
+        BatchStatsHistograms h = stats.GetHistograms();
+        Assert.Equal((3e5, 1e6, 1), (h.ProcessingTime.Min, h.ProcessingTime.Max, h.ProcessingTime.Counts.Length));
+        Assert.Equal((7e4, 1e5), (h.QueueTime.Min, h.QueueTime.Max));
+        Assert.Equal((9e5, 2e6), (h.Latency.ValueAtQuantile(0), h.Latency.ValueAtQuantile(1)));
+        BatchStatsHistograms received = BatchStatsJson.DeserializeHistograms(BatchStatsJson.Serialize(h)); // and it travels
+        Assert.Equal((3e5, 1e6), (received.ProcessingTime.Min, received.ProcessingTime.Max));
     }
 
     [Theory]
