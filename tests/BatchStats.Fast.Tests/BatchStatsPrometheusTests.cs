@@ -37,6 +37,32 @@ public sealed class BatchStatsPrometheusTests
         Assert.Equal(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "TestData", "prometheus_golden.txt")).ReplaceLineEndings("\n"), text);
     }
 
+    /// <summary>The README's table of families lists exactly the families the exposition writes, each with its type.</summary>
+    [Fact]
+    public void Readme_FamilyTable_ListsEveryFamilyWithItsType()
+    {
+        var listed = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (string row in File.ReadLines(Path.Combine(AppContext.BaseDirectory, "TestData", "README.md")).Where(l => l.StartsWith("| `batch_", StringComparison.Ordinal)))
+        {
+            string[] cells = row.Split('|', StringSplitOptions.TrimEntries);
+            string[] names = [.. cells[1].Split(',', StringSplitOptions.TrimEntries).Select(n => n.Trim('`'))];
+            foreach (string name in names)
+            {
+                // "`batch_window_queue_length_avg`, `_max`": a suffix replaces the first name's last part.
+                string full = name.StartsWith('_') ? names[0][..names[0].LastIndexOf('_')] + name : name;
+                listed.Add($"{full} {cells[2]}");
+            }
+        }
+
+        var stats = new LockFreeBatchStats(10, 0);
+        stats.Update(0.01, 2, 0.001, 0.02, 3);
+        stats.RecordError();
+        var written = new SortedSet<string>(
+            Text(stats).Split('\n').Where(l => l.StartsWith("# TYPE ", StringComparison.Ordinal)).Select(l => l["# TYPE ".Length..]),
+            StringComparer.Ordinal);
+        Assert.Equal(written, listed);
+    }
+
     [Fact]
     public void Write_Output_PassesPromtool()
     {
