@@ -24,7 +24,7 @@ public sealed class ExponentialHistogramTests
     [MemberData(nameof(Scales))]
     public void Index_EdgeValues_MatchesTheExactBucketAndMathLog2(int scale)
     {
-        ExponentialLayout layout = ExponentialLayout.ForScale(scale);
+        ExponentialLayout layout = ExponentialLayout.Build(scale); // not the shared one: built by the code under test
         var values = new List<double>();
         for (int e = ExponentialLayout.MinExponent; e < ExponentialLayout.MaxExponent; e++)
         {
@@ -46,11 +46,23 @@ public sealed class ExponentialHistogramTests
         }
     }
 
+    [Fact]
+    public void ForScale_IsSharedPerScale_AndScalesOutOfRangeThrowNamingIt()
+    {
+        Assert.Same(ExponentialLayout.ForScale(3), ExponentialLayout.ForScale(3)); // one set of tables per scale for every ring
+        Assert.NotSame(ExponentialLayout.ForScale(3), ExponentialLayout.Build(3));
+        foreach (int scale in new[] { ExponentialLayout.MinScale - 1, ExponentialLayout.MaxScale + 1 })
+        {
+            Assert.Equal("scale", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialLayout.ForScale(scale)).ParamName);
+            Assert.Equal("scale", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialLayout.Build(scale)).ParamName);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Scales))]
     public void Cell_ZeroSubnormalsAndOutOfRange_GoToTheZeroAndEdgeBuckets(int scale)
     {
-        ExponentialLayout layout = ExponentialLayout.ForScale(scale);
+        ExponentialLayout layout = ExponentialLayout.Build(scale); // not the shared one: built by the code under test
         int Slot(double v) => layout.BucketOf((int)layout.Cell(v));
         Assert.Equal(-1, Slot(0.0));
         Assert.Equal(-1, Slot(-0.0));

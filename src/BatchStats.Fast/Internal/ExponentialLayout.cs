@@ -126,11 +126,19 @@ internal sealed class ExponentialLayout
     public long[] SignedThresholds => _signedThresholds;
 
     /// <summary>The layout of <paramref name="scale"/> (built once per scale).</summary>
-    public static ExponentialLayout ForScale(int scale)
+    public static ExponentialLayout ForScale(int scale) => s_layouts[CheckScale(scale)] ??= new ExponentialLayout(scale);
+
+    /// <summary>
+    /// A new layout of <paramref name="scale"/>, not the shared one: tests build their own, so the tables they check
+    /// come from the code under test even when the shared layouts were built earlier in the process.
+    /// </summary>
+    internal static ExponentialLayout Build(int scale) => new(CheckScale(scale));
+
+    private static int CheckScale(int scale)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(scale, MinScale);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(scale, MaxScale);
-        return s_layouts[scale] ??= new ExponentialLayout(scale);
+        return scale;
     }
 
     /// <summary>The cell that counts <paramref name="value"/> (any non-negative double, -0.0 included): a key and a side.</summary>
