@@ -238,6 +238,14 @@ public sealed class ExponentialHistogramTests
         Assert.Throws<OverflowException>(() => ExponentialHistogram.Merge(halves, ExponentialHistogram.Create(3, 2, 0, [], 0, 0, 0)));
         Assert.Equal(long.MaxValue - 1, halves.Downscale(0).Counts[0]); // two buckets into one, within range
         Assert.Throws<OverflowException>(() => ExponentialHistogram.Merge(halves, halves.Downscale(0)));
+
+        ExponentialHistogram zeros = ExponentialHistogram.Create(3, (long.MaxValue / 2) + 1, 0, [], 0, 0, 0);
+        Assert.Throws<OverflowException>(() => ExponentialHistogram.Merge(zeros, zeros)); // the zero counts alone
+        ExponentialHistogram wideZeros = ExponentialHistogram.Create(3, (long.MaxValue / 2) + 1, 0, [], 0, 0, 0, 2);
+        Assert.Throws<OverflowException>(() => ExponentialHistogram.Merge(wideZeros, half)); // half's bucket (1, 1.09] moves into the wider zero bucket
+
+        ArgumentOutOfRangeException e = Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [long.MaxValue, 1], 2, 1.05, 1.1));
+        Assert.StartsWith("The counts must not add up to more than long.MaxValue.", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -259,6 +267,22 @@ public sealed class ExponentialHistogramTests
         Assert.Equal((0.0, 1e-3), Pair(ExponentialHistogram.Create(3, 2, 0, [], 1e-3, 0, 1e-3, 1e-3)));
         Assert.Equal((5.0, 5.0), Pair(ExponentialHistogram.Create(3, 0, 0, [1], 5, 5, 5))); // a lone bucket: its values may have been clamped into it
         Assert.Equal((0.5, 0.5), Pair(ExponentialHistogram.Create(3, 0, 0, [1], 0.5, 0.5, 0.5)));
+
+        // At the bounds and within the slack of 1e-12 (bucket 4's lower bound is 2^(4/8) = √2).
+        double lower = ExponentialLayout.LowerBound(4, 3);
+        Assert.Equal(lower, ExponentialHistogram.Create(3, 0, 0, [1, 0, 0, 0, 1], 2.5, 1.05, lower).Max);
+        Assert.Equal(lower * (1 - 0.5e-12), ExponentialHistogram.Create(3, 0, 0, [1, 0, 0, 0, 1], 2.5, 1.05, lower * (1 - 0.5e-12)).Max);
+        Assert.Equal("max", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1, 0, 0, 0, 1], 2.5, 1.05, lower * (1 - 2e-12))).ParamName);
+        Assert.Equal(1e-3 * (1 + 0.5e-12), ExponentialHistogram.Create(3, 2, 0, [], 1e-3, 0, 1e-3 * (1 + 0.5e-12), 1e-3).Max);
+        Assert.Equal("max", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 2, 0, [], 1e-3, 0, 1e-3 * (1 + 2e-12), 1e-3)).ParamName);
+        double upper = ExponentialLayout.UpperBound(0, 3);
+        Assert.Equal(upper * (1 + 0.5e-12), ExponentialHistogram.Create(3, 0, 0, [1, 1], 2.5, upper * (1 + 0.5e-12), 1.1).Min);
+        Assert.Equal("min", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1, 1], 2.5, upper * (1 + 2e-12), 1.1)).ParamName);
+
+        // The messages say which bound.
+        Assert.StartsWith($"The maximum must be above {lower}, the highest counted bucket's lower bound.", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1, 0, 0, 0, 1], 2.5, 1.05, 1.2)).Message, StringComparison.Ordinal);
+        Assert.StartsWith("The maximum must be at most the zero threshold 0.001, as only the zero bucket counted values.", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 2, 0, [], 0.5, 0, 0.5, 1e-3)).Message, StringComparison.Ordinal);
+        Assert.StartsWith($"The minimum must not be above the lowest counted bucket, whose upper bound is {upper}.", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1, 1], 10, 5, 5)).Message, StringComparison.Ordinal);
 
         static (double, double) Pair(ExponentialHistogram h) => (h.Min, h.Max);
     }
@@ -308,8 +332,10 @@ public sealed class ExponentialHistogramTests
         }
 
         ExponentialHistogram zeros = ExponentialHistogram.Create(3, 4, 0, [], 0, 0, 0); // counted, but only zeros
-        ExponentialHistogram both = ExponentialHistogram.Merge(some, zeros);
-        Assert.Equal((7L, 4L, 0.0, 1.9), (both.Count, both.ZeroCount, both.Min, both.Max));
+        foreach (ExponentialHistogram both in new[] { ExponentialHistogram.Merge(some, zeros), ExponentialHistogram.Merge(zeros, some) })
+        {
+            Assert.Equal((7L, 4L, 0.0, 1.9), (both.Count, both.ZeroCount, both.Min, both.Max)); // a sum of 0 is not "empty"
+        }
     }
 
     [Fact]
