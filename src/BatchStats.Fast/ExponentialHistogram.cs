@@ -77,10 +77,10 @@ public sealed class ExponentialHistogram
     /// <param name="sum">The sum of the values.</param>
     /// <param name="min">The smallest value (ignored when nothing was counted).</param>
     /// <param name="max">The largest value (ignored when nothing was counted).</param>
-    /// <param name="zeroThreshold">The zero bucket's upper bound; non-negative (0: exact zeros only).</param>
+    /// <param name="zeroThreshold">The zero bucket's upper bound; finite and non-negative (0: exact zeros only).</param>
     /// <returns>The histogram, with leading and trailing empty buckets trimmed.</returns>
     /// <exception cref="ArgumentOutOfRangeException">
-    /// The scale is out of range; a count, the threshold or the sum is negative or NaN; the counts add up to more than
+    /// The scale is out of range; a count, the threshold or the sum is negative or NaN; the threshold is infinite; the counts add up to more than
     /// <see cref="long.MaxValue"/>; a non-empty bucket lies outside the doubles (an upper bound above 2^1024 or below
     /// 2^-1074 at this scale); or values were counted and <paramref name="min"/> or <paramref name="max"/> is negative,
     /// NaN or infinite, <paramref name="min"/> is above <paramref name="max"/>, <paramref name="min"/> is above the
@@ -93,9 +93,9 @@ public sealed class ExponentialHistogram
     /// </exception>
     public static ExponentialHistogram Create(int scale, long zeroCount, long offset, ReadOnlySpan<long> counts, double sum, double min, double max, double zeroThreshold = 0)
     {
-        if (!(zeroThreshold >= 0))
+        if (!(zeroThreshold >= 0 && double.IsFinite(zeroThreshold)))
         {
-            ThrowHelper.ArgumentOutOfRange(nameof(zeroThreshold), zeroThreshold, "The zero threshold must not be negative.");
+            ThrowHelper.ArgumentOutOfRange(nameof(zeroThreshold), zeroThreshold, "The zero threshold must be finite and not negative.");
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(scale, -4);

@@ -293,6 +293,9 @@ public sealed class ExponentialHistogramTests
         Assert.Equal("scale", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(-5, 0, 0, [], 0, 0, 0)).ParamName);
         Assert.Equal("zeroCount", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, -1, 0, [], 0, 0, 0)).ParamName);
         Assert.Equal("zeroThreshold", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [], 0, 0, 0, -1)).ParamName);
+        ArgumentOutOfRangeException infinite = Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 1, 0, [], 0, 0, 0, double.PositiveInfinity));
+        Assert.Equal("zeroThreshold", infinite.ParamName);
+        Assert.StartsWith("The zero threshold must be finite and not negative.", infinite.Message, StringComparison.Ordinal);
         ExponentialHistogram trimmed = ExponentialHistogram.Create(3, 0, 0, [0, 1, 2, 0, 0], 3, 1.1, 1.3);
         Assert.Equal(1, trimmed.Offset);
         Assert.Equal([1, 2], trimmed.Counts.ToArray());
