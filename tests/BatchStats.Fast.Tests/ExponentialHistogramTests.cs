@@ -262,8 +262,8 @@ public sealed class ExponentialHistogramTests
 
         // Accepted: values beyond a recorded range counted in the edge buckets, a bound met exactly or within the tolerance.
         Assert.Equal((0.001, 1e6), Pair(ExponentialHistogram.Create(3, 0, 0, [1, 0, 0, 0, 1], 1e6, 0.001, 1e6)));
-        Assert.Equal(Math.Pow(2, 0.125), ExponentialHistogram.Create(3, 0, 0, [1], 1, Math.Pow(2, 0.125), Math.Pow(2, 0.125)).Min); // the upper bound itself
-        Assert.Equal((1.0, 1.0), Pair(ExponentialHistogram.Create(3, 0, 0, [1], 1, 1, 1))); // the lower bound itself: one ulp from the bucket, as a logarithm may put it
+        Assert.Equal(Math.Pow(2, 0.125), ExponentialHistogram.Create(3, 0, 0, [1, 1], 2.3, Math.Pow(2, 0.125), 1.15).Min); // the lowest bucket's upper bound itself
+        Assert.Equal((1.0, 1.0), Pair(ExponentialHistogram.Create(3, 0, 0, [1], 1, 1, 1))); // a lone bucket (1, 1.09] is not checked: 1 is where a logarithm may put it
         Assert.Equal((0.0, 1e-3), Pair(ExponentialHistogram.Create(3, 2, 0, [], 1e-3, 0, 1e-3, 1e-3)));
         Assert.Equal((5.0, 5.0), Pair(ExponentialHistogram.Create(3, 0, 0, [1], 5, 5, 5))); // a lone bucket: its values may have been clamped into it
         Assert.Equal((0.5, 0.5), Pair(ExponentialHistogram.Create(3, 0, 0, [1], 0.5, 0.5, 0.5)));
@@ -281,7 +281,7 @@ public sealed class ExponentialHistogramTests
 
         // The messages say which bound.
         Assert.StartsWith($"The maximum must be above {lower}, the highest counted bucket's lower bound.", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1, 0, 0, 0, 1], 2.5, 1.05, 1.2)).Message, StringComparison.Ordinal);
-        Assert.StartsWith("The maximum must be at most the zero threshold 0.001, as only the zero bucket counted values.", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 2, 0, [], 0.5, 0, 0.5, 1e-3)).Message, StringComparison.Ordinal);
+        Assert.StartsWith($"The maximum must be at most the zero threshold {1e-3}, as only the zero bucket counted values.", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 2, 0, [], 0.5, 0, 0.5, 1e-3)).Message, StringComparison.Ordinal);
         Assert.StartsWith($"The minimum must not be above the lowest counted bucket, whose upper bound is {upper}.", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1, 1], 10, 5, 5)).Message, StringComparison.Ordinal);
 
         static (double, double) Pair(ExponentialHistogram h) => (h.Min, h.Max);
@@ -356,7 +356,7 @@ public sealed class ExponentialHistogramTests
         // Scale 0: five values of 1.9 in (1, 2] (midpoint √2, below the minimum) and five of 3 in (2, 4] (midpoint 2√2).
         ExponentialHistogram h = ExponentialHistogram.Create(0, 0, 0, [5, 5], 24.5, 1.9, 3);
         Assert.Equal(1.9, h.ValueAtQuantile(1 / 9.0 * 4)); // rank 4: √2 clamped up to the minimum
-        Assert.Equal(1.9 + (0.5 * ((2 * Math.Sqrt(2)) - 1.9)), h.ValueAtQuantile(0.5), 1e-15); // ranks 4 and 5 (was halfway from √2, 13 % off the exact 2.45)
+        Assert.Equal(1.9 + (0.5 * ((2 * Math.Sqrt(2)) - 1.9)), h.ValueAtQuantile(0.5), 1e-15); // ranks 4 and 5 (unclamped midpoints give halfway from √2, 13 % off the exact 2.45)
         Assert.Equal(2 * Math.Sqrt(2), h.ValueAtQuantile(6 / 9.0), 1e-15);
 
         // Ranks in the zero bucket read as the minimum when it is above 0 (a value at or below the zero threshold).
