@@ -142,34 +142,46 @@ public sealed class ExponentialHistogram
 
         if (counted)
         {
-            if (!(min >= 0 && double.IsFinite(min)))
-            {
-                ThrowHelper.ArgumentOutOfRange(nameof(min), min, "The minimum must be finite and not negative (the layout counts values of at least 0).");
-            }
-
-            if (!(max >= min && double.IsFinite(max)))
-            {
-                ThrowHelper.ArgumentOutOfRange(nameof(max), max, $"The maximum must be finite and at least the minimum ({min}).");
-            }
-
-            // The smallest value lies in the lowest counted bucket and the largest in the highest. A producer may clamp
-            // values beyond its range into an edge bucket (a tracker counts those above 2^16 s in its highest), so a
-            // lone counted bucket may hold values beyond its bounds; with two or more, the lowest and highest may not.
-            bool severalBuckets = end - first >= 2;
-            double minCeiling = zeroCount > 0 ? zeroThreshold : severalBuckets ? ExponentialLayout.UpperBound(offset + first, scale) : double.PositiveInfinity;
-            if (min > minCeiling * (1 + BoundTolerance))
-            {
-                ThrowHelper.ArgumentOutOfRange(nameof(min), min, $"The minimum must not be above the lowest counted bucket, whose upper bound is {minCeiling}.");
-            }
-
-            if (first == end ? max > zeroThreshold * (1 + BoundTolerance) : severalBuckets && max < ExponentialLayout.LowerBound(offset + end - 1, scale) * (1 - BoundTolerance))
-            {
-                string where = first < end ? $"above {ExponentialLayout.LowerBound(offset + end - 1, scale)}, the highest counted bucket's lower bound" : $"at most the zero threshold {zeroThreshold}, as only the zero bucket counted values";
-                ThrowHelper.ArgumentOutOfRange(nameof(max), max, $"The maximum must be {where}.");
-            }
+            CheckExtremes(scale, zeroCount, zeroThreshold, offset + first, end - first, min, max); // with no bucket, the lowest index is not looked at
         }
 
         return new ExponentialHistogram(scale, zeroThreshold, zeroCount, first < end ? offset + first : 0, counts[first..end].ToArray(), sum, min, max); // no offset arithmetic when empty: it may be any long
+    }
+
+    /// <summary>
+    /// <see cref="Create"/>'s checks of the extremes of counted values: finite, ordered, and the smallest in the lowest
+    /// counted bucket and the largest in the highest. A producer may clamp values beyond its range into an edge bucket
+    /// (a tracker counts those above 2^16 s in its highest), so a lone counted bucket may hold values beyond its bounds;
+    /// with two or more, the lowest and highest may not.
+    /// </summary>
+    private static void CheckExtremes(int scale, long zeroCount, double zeroThreshold, long lowest, int buckets, double min, double max)
+    {
+        if (!(min >= 0 && double.IsFinite(min)))
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(min), min, "The minimum must be finite and not negative (the layout counts values of at least 0).");
+        }
+
+        if (!(max >= min && double.IsFinite(max)))
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(max), max, $"The maximum must be finite and at least the minimum ({min}).");
+        }
+
+        double minCeiling = zeroCount > 0 ? zeroThreshold : buckets >= 2 ? ExponentialLayout.UpperBound(lowest, scale) : double.PositiveInfinity;
+        if (min > minCeiling * (1 + BoundTolerance))
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(min), min, $"The minimum must not be above the lowest counted bucket, whose upper bound is {minCeiling}.");
+        }
+
+        if (buckets == 0 && max > zeroThreshold * (1 + BoundTolerance))
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(max), max, $"The maximum must be at most the zero threshold {zeroThreshold}, as only the zero bucket counted values.");
+        }
+
+        double maxFloor = buckets >= 2 ? ExponentialLayout.LowerBound(lowest + buckets - 1, scale) : 0;
+        if (max < maxFloor * (1 - BoundTolerance))
+        {
+            ThrowHelper.ArgumentOutOfRange(nameof(max), max, $"The maximum must be above {maxFloor}, the highest counted bucket's lower bound.");
+        }
     }
 
     /// <summary>The relative slack of <see cref="Create"/>'s minimum and maximum checks against bucket bounds.</summary>

@@ -162,16 +162,10 @@ internal sealed class ExponentialLayout
     /// The upper bound of bucket <paramref name="index"/> at <paramref name="scale"/>: 2^((index + 1) / 2^scale), which
     /// is +∞ or 0 for an index beyond the doubles.
     /// </summary>
-    public static double UpperBound(long index, int scale)
-    {
-        index = Math.Clamp(index, -IndexLimit, IndexLimit); // beyond it the bound is 0 or +∞ at every scale; the shift below cannot overflow
-        return scale <= 0
-            ? Math.ScaleB(1, (int)Math.Clamp((index + 1) << -scale, -2048, 2048)) // 2^±2048: +∞ or 0, as any larger exponent
-            : Math.Pow(2, (double)(index + 1) / (1 << scale));
-    }
-
-    /// <summary>An index magnitude whose bound is beyond the doubles at every scale (2^(2^40) at scale 8), small enough to shift.</summary>
-    private const long IndexLimit = 1L << 48;
+    public static double UpperBound(long index, int scale) =>
+        scale <= 0
+            ? Math.ScaleB(1, (int)Math.Clamp((index + 1.0) * (1 << -scale), -2048, 2048)) // in doubles: no overflow; 2^±2048 is +∞ or 0, as any larger exponent
+            : Math.Pow(2, (index + 1.0) / (1 << scale));
 
     /// <summary>The lower bound of bucket <paramref name="index"/>: the upper bound of the bucket before it.</summary>
     public static double LowerBound(long index, int scale) => UpperBound(index - 1, scale);
