@@ -85,11 +85,13 @@ public sealed class ExponentialHistogram
     /// 2^-1074 at this scale); or values were counted and <paramref name="min"/> or <paramref name="max"/> is negative,
     /// NaN or infinite, <paramref name="min"/> is above <paramref name="max"/>, <paramref name="min"/> is above the
     /// zero threshold while the zero bucket counted values, or only the zero bucket counted values and
-    /// <paramref name="max"/> is above its threshold, or two or more buckets counted values and <paramref name="min"/>
-    /// is above the lowest one or <paramref name="max"/> below the highest. A producer may count values beyond its
-    /// range in its edge buckets, so <paramref name="min"/> may lie below the lowest bucket, <paramref name="max"/>
-    /// above the highest, and a lone counted bucket may hold values beyond its bounds either way. Bucket bounds are
-    /// checked with a relative slack of 10^-12, for producers that find a bucket by a logarithm.
+    /// <paramref name="max"/> is above its threshold, or <paramref name="max"/> is below the highest counted bucket, or
+    /// <paramref name="min"/> is above the lowest counted bucket unless that is the bucket whose upper bound is 2^16
+    /// (where trackers count every larger value). So <paramref name="max"/> may lie above the highest bucket and
+    /// <paramref name="min"/> below the lowest, but no bucket holds values below its bounds, and only the 2^16 bucket
+    /// values above them. These are exactly the rules <see cref="Merge"/> and <see cref="Downscale"/> keep: what they
+    /// return from accepted histograms is accepted too. Bucket bounds are checked with a relative slack of 10^-12, for
+    /// producers that find a bucket by a logarithm.
     /// </exception>
     public static ExponentialHistogram Create(int scale, long zeroCount, long offset, ReadOnlySpan<long> counts, double sum, double min, double max, double zeroThreshold = 0)
     {
@@ -149,10 +151,10 @@ public sealed class ExponentialHistogram
     }
 
     /// <summary>
-    /// <see cref="Create"/>'s checks of the extremes of counted values: finite, ordered, and the smallest in the lowest
-    /// counted bucket and the largest in the highest. A producer may clamp values beyond its range into an edge bucket
-    /// (a tracker counts those above 2^16 s in its highest), so a lone counted bucket may hold values beyond its bounds;
-    /// with two or more, the lowest and highest may not.
+    /// <see cref="Create"/>'s checks of the extremes of counted values: finite, ordered, the smallest at most the zero
+    /// threshold (zeros counted) or the lowest counted bucket's upper bound, and the largest at least the highest
+    /// counted bucket's lower bound. The one exception is the bucket ending at 2^16, which holds a tracker's values
+    /// above that (so a tracker that saw only such values has a minimum above its one counted bucket).
     /// </summary>
     private static void CheckExtremes(int scale, long zeroCount, double zeroThreshold, long lowest, int buckets, double min, double max)
     {
@@ -166,7 +168,7 @@ public sealed class ExponentialHistogram
             ThrowHelper.ArgumentOutOfRange(nameof(max), max, $"The maximum must be finite and at least the minimum ({min}).");
         }
 
-        double minCeiling = zeroCount > 0 ? zeroThreshold : buckets >= 2 ? ExponentialLayout.UpperBound(lowest, scale) : double.PositiveInfinity;
+        double minCeiling = zeroCount > 0 ? zeroThreshold : lowest == ClampIndex(scale) ? double.PositiveInfinity : ExponentialLayout.UpperBound(lowest, scale);
         if (min > minCeiling * (1 + BoundTolerance))
         {
             ThrowHelper.ArgumentOutOfRange(nameof(min), min, $"The minimum must not be above the lowest counted bucket, whose upper bound is {minCeiling}.");
@@ -177,12 +179,18 @@ public sealed class ExponentialHistogram
             ThrowHelper.ArgumentOutOfRange(nameof(max), max, $"The maximum must be at most the zero threshold {zeroThreshold}, as only the zero bucket counted values.");
         }
 
-        double maxFloor = buckets >= 2 ? ExponentialLayout.LowerBound(lowest + buckets - 1, scale) : 0;
+        double maxFloor = buckets > 0 ? ExponentialLayout.LowerBound(lowest + buckets - 1, scale) : 0;
         if (max < maxFloor * (1 - BoundTolerance))
         {
             ThrowHelper.ArgumentOutOfRange(nameof(max), max, $"The maximum must be above {maxFloor}, the highest counted bucket's lower bound.");
         }
     }
+
+    /// <summary>
+    /// The index of the bucket whose upper bound is 2^16 at <paramref name="scale"/>: trackers count every value above
+    /// 2^16 s in it (a bucket boundary at every scale from -4 up, so downscaling keeps it the same bucket).
+    /// </summary>
+    private static long ClampIndex(int scale) => (((long)ExponentialLayout.MaxExponent << 8) >> (8 - scale)) - 1;
 
     /// <summary>The relative slack of <see cref="Create"/>'s minimum and maximum checks against bucket bounds.</summary>
     private const double BoundTolerance = 1e-12;
@@ -226,7 +234,9 @@ public sealed class ExponentialHistogram
     /// <summary>
     /// Combines two histograms: the finer is downscaled to the coarser scale, then counts and sums add up. The zero
     /// threshold is the wider of the two, and buckets within it move into the zero bucket (a bucket it cuts through
-    /// widens it to that bucket's upper bound), as Prometheus merges native histograms.
+    /// widens it to that bucket's upper bound), as Prometheus merges native histograms. A bucket that may hold values
+    /// above its bounds (the highest counted one, or the one ending at 2^16, where trackers count larger values)
+    /// widens it to the maximum instead, so the result always passes <see cref="Create"/>'s checks.
     /// </summary>
     /// <param name="a">A histogram.</param>
     /// <param name="b">Another histogram.</param>
@@ -261,13 +271,16 @@ public sealed class ExponentialHistogram
         long zeroCount = checked(a.ZeroCount + b.ZeroCount);
         if (a.ZeroThreshold != b.ZeroThreshold)
         {
-            // The wider threshold: buckets at or below it join the zero bucket, and one it cuts through widens it.
+            // The wider threshold: buckets at or below it join the zero bucket, and one it cuts through widens it to
+            // its upper bound, or to the maximum if it may hold larger values (the 2^16 bucket, or the highest counted
+            // one): then every bucket the maximum reaches into joins too, and the zero bucket holds every value in it.
             int below = 0;
             while (below < counts.Length && ExponentialLayout.LowerBound(first + below, scale) < zeroThreshold)
             {
                 if (counts[below] > 0)
                 {
-                    zeroThreshold = Math.Max(zeroThreshold, ExponentialLayout.UpperBound(first + below, scale)); // only a counted bucket widens it
+                    bool mayHoldLarger = first + below == ClampIndex(scale) || below == counts.Length - 1;
+                    zeroThreshold = Math.Max(zeroThreshold, Math.Max(ExponentialLayout.UpperBound(first + below, scale), mayHoldLarger ? max : 0)); // only a counted bucket widens it
                 }
 
                 zeroCount = checked(zeroCount + counts[below++]);

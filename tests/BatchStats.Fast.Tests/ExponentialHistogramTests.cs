@@ -263,10 +263,13 @@ public sealed class ExponentialHistogramTests
         // Accepted: values beyond a recorded range counted in the edge buckets, a bound met exactly or within the tolerance.
         Assert.Equal((0.001, 1e6), Pair(ExponentialHistogram.Create(3, 0, 0, [1, 0, 0, 0, 1], 1e6, 0.001, 1e6)));
         Assert.Equal(Math.Pow(2, 0.125), ExponentialHistogram.Create(3, 0, 0, [1, 1], 2.3, Math.Pow(2, 0.125), 1.15).Min); // the lowest bucket's upper bound itself
-        Assert.Equal((1.0, 1.0), Pair(ExponentialHistogram.Create(3, 0, 0, [1], 1, 1, 1))); // a lone bucket (1, 1.09] is not checked: 1 is where a logarithm may put it
+        Assert.Equal((1.0, 1.0), Pair(ExponentialHistogram.Create(3, 0, 0, [1], 1, 1, 1))); // (1, 1.09]'s lower bound itself: where a logarithm may put 1
         Assert.Equal((0.0, 1e-3), Pair(ExponentialHistogram.Create(3, 2, 0, [], 1e-3, 0, 1e-3, 1e-3)));
-        Assert.Equal((5.0, 5.0), Pair(ExponentialHistogram.Create(3, 0, 0, [1], 5, 5, 5))); // a lone bucket: its values may have been clamped into it
-        Assert.Equal((0.5, 0.5), Pair(ExponentialHistogram.Create(3, 0, 0, [1], 0.5, 0.5, 0.5)));
+        Assert.Equal((1e5, 1e5), Pair(ExponentialHistogram.Create(3, 0, 127, [1], 1e5, 1e5, 1e5))); // (2^15.875, 2^16]: a tracker counts larger values there
+
+        // A lone bucket holds only its own values (but for the one ending at 2^16): merged with others it would not.
+        Assert.Equal("min", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1], 5, 5, 5)).ParamName);
+        Assert.Equal("max", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1], 0.5, 0.5, 0.5)).ParamName);
 
         // At the bounds and within the slack of 1e-12 (bucket 4's lower bound is 2^(4/8) = √2).
         double lower = ExponentialLayout.LowerBound(4, 3);
@@ -286,6 +289,171 @@ public sealed class ExponentialHistogramTests
 
         static (double, double) Pair(ExponentialHistogram h) => (h.Min, h.Max);
     }
+
+    /// <summary>
+    /// The bucket ending at 2^16 is the one bucket whose values may lie above it (a tracker counts every larger value
+    /// there), at every scale, whether it is the only counted bucket or the lowest below others'; every other bucket,
+    /// alone or not, holds values within its bounds.
+    /// </summary>
+    [Theory]
+    [InlineData(-4)]
+    [InlineData(0)]
+    [InlineData(3)]
+    [InlineData(8)]
+    public void Create_OnlyTheBucketEndingAt2To16_MayHoldLargerValues(int scale)
+    {
+        long top = TopIndex(scale);
+        Assert.Equal(65536, ExponentialLayout.UpperBound(top, scale));
+        ExponentialHistogram clamped = ExponentialHistogram.Create(scale, 0, top, [2], 1.3e6, 3e5, 1e6);
+        Assert.Equal((3e5, 1e6), (clamped.Min, clamped.Max));
+        long far = ((32L << (scale + 4)) >> 4) - 1; // the bucket ending at 2^32: a value of its own there, from a producer that does not clamp
+        long[] counts = new long[far - top + 1];
+        (counts[0], counts[^1]) = (2, 1);
+        Assert.Equal(3e5, ExponentialHistogram.Create(scale, 0, top, counts, 1.3e6 + 4294967296, 3e5, 4294967296).Min);
+
+        ArgumentOutOfRangeException below = Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(scale, 0, top - 1, [2], 1.3e6, 3e5, 1e6));
+        Assert.Equal("min", below.ParamName);
+        Assert.Equal("max", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(scale, 0, top, [1], 0.5, 0.5, 0.5)).ParamName); // no value below its bucket, even there
+    }
+
+    /// <summary>
+    /// A wider zero threshold that reaches the bucket ending at 2^16 takes its values above 2^16 into the zero bucket:
+    /// the threshold widens to the maximum (not to 2^16), and with it every bucket that maximum reaches into, so the
+    /// merge passes <see cref="ExponentialHistogram.Create"/>'s checks (the threshold is then at least every value in
+    /// the zero bucket).
+    /// </summary>
+    [Fact]
+    public void Merge_AWideZeroThresholdTakingTheTopBucket_WidensToTheMaximum()
+    {
+        var stats = new LockFreeBatchStats(10, 0);
+        stats.Update(1e6, 1, 0, 1e6);
+        stats.Update(3e5, 1, 0, 3e5);
+        ExponentialHistogram tracker = stats.GetHistograms().ProcessingTime; // both in the bucket ending at 2^16
+
+        ExponentialHistogram onlyZeros = ExponentialHistogram.Create(3, 1, 0, [], 5e4, 5e4, 5e4, zeroThreshold: 7e4); // 7e4 is above that bucket's lower bound 2^15.875
+        ExponentialHistogram all = ExponentialHistogram.Merge(tracker, onlyZeros);
+        Assert.Equal((3L, 0, 1e6), (all.ZeroCount, all.Counts.Length, all.ZeroThreshold));
+        AssertAccepted(all);
+
+        double high = 2e6; // its own bucket at scale 3, (2^20.875, 2^21], above the tracker's
+        ExponentialHistogram foreign = ExponentialHistogram.Create(3, 0, TopIndex(3) + 40, [1], high, high, high, zeroThreshold: 7e4);
+        foreach (ExponentialHistogram merged in new[] { ExponentialHistogram.Merge(tracker, foreign), ExponentialHistogram.Merge(foreign, tracker) })
+        {
+            Assert.Equal((3L, 0, Math.ScaleB(1, 21)), (merged.ZeroCount, merged.Counts.Length, merged.ZeroThreshold)); // widened to 2e6, then to the upper bound of the bucket 2e6 is in
+            Assert.Equal((3e5, high), (merged.Min, merged.Max));
+            AssertAccepted(merged);
+        }
+    }
+
+    /// <summary>
+    /// What <see cref="ExponentialHistogram.Merge"/> and <see cref="ExponentialHistogram.Downscale"/> return from histograms
+    /// <see cref="ExponentialHistogram.Create"/> accepts, Create accepts too, so an aggregator can forward a merge (as
+    /// JSON) to the next one. The histograms come from producers of every kind: trackers' layout (values above 2^16
+    /// counted in the bucket ending there) or exact binning of every value, any scale from -4 to 8, zero thresholds
+    /// from 0 to 7e4, values from 1e-18 to 5e8.
+    /// </summary>
+    [Property(MaxTest = 300)]
+    public Property MergeAndDownscale_OfAcceptedHistograms_AreAccepted()
+    {
+        Gen<ExponentialHistogram> producer =
+            from scale in Gen.Choose(-4, 8)
+            from zeroThreshold in Gen.Elements(0.0, Math.ScaleB(1, -128), Math.ScaleB(1, -24), 1e-3, 0.3, 5, 7e4)
+            from clamps in Gen.Elements(true, false)
+            from values in Gen.Choose(0, 1_000_000).Select(x => x < 50_000 ? 0 : Math.Exp((x / 1e6 * 60) - 40)).ArrayOf()
+            select Produce(values, scale, zeroThreshold, clamps);
+        return Prop.ForAll(
+            (from a in producer from b in producer from c in producer select (a, b, c)).ToArbitrary(),
+            t =>
+            {
+                ExponentialHistogram merged = ExponentialHistogram.Merge(ExponentialHistogram.Merge(t.a, t.b), t.c);
+                AssertAccepted(merged);
+                for (int s = merged.Scale; s >= -4; s--)
+                {
+                    AssertAccepted(merged.Downscale(s));
+                }
+
+                AssertAccepted(ExponentialHistogram.Merge(merged.Downscale(-4), t.a));
+                return merged.Count == t.a.Count + t.b.Count + t.c.Count;
+            });
+
+        // Bins every value (exactly, or in the bucket ending at 2^16 above that when it clamps); Create must accept it.
+        static ExponentialHistogram Produce(double[] values, int scale, double zeroThreshold, bool clamps)
+        {
+            var indexes = values.Where(v => v > zeroThreshold)
+                .Select(v => clamps && v > 65536 ? TopIndex(scale) : scale >= 0 ? ExactIndex(v, scale) : Bucket(v) >> -scale).ToArray();
+            long offset = indexes.Length == 0 ? 0 : indexes.Min();
+            long[] counts = new long[indexes.Length == 0 ? 0 : indexes.Max() - offset + 1];
+            foreach (long i in indexes)
+            {
+                counts[i - offset]++;
+            }
+
+            return ExponentialHistogram.Create(scale, values.Length - indexes.Length, offset, counts, values.Sum(),
+                values.Length == 0 ? 0 : values.Min(), values.Length == 0 ? 0 : values.Max(), zeroThreshold);
+        }
+    }
+
+    /// <summary>
+    /// The same closure over any parts <see cref="ExponentialHistogram.Create"/> accepts, not only a producer's: random
+    /// scales, thresholds, a few buckets near 1 ms or near 2^16 and extremes at, inside or beyond their bounds, kept
+    /// when Create accepts them. A rule that let a bucket hold values beyond its bounds (other than the one ending at
+    /// 2^16) would fail here, once a merge puts another bucket beside it.
+    /// </summary>
+    [Property(MaxTest = 500)]
+    public Property MergeAndDownscale_OfAnyAcceptedParts_AreAccepted()
+    {
+        Gen<ExponentialHistogram> accepted =
+            (from scale in Gen.Choose(-4, 8)
+             from zeroThreshold in Gen.Elements(0.0, Math.ScaleB(1, -24), 1e-3, 7e4)
+             from zeroCount in Gen.Elements(0L, 0L, 1L, 3L)
+             from nearTop in Gen.Elements(true, false)
+             from shift in Gen.Choose(-3, 3)
+             from counts in Gen.Elements(0L, 1L, 2L).ArrayOf().Select(a => a.Take(5).ToArray())
+             from picks in Gen.Choose(0, 7).Two()
+             select TryCreate(scale, zeroThreshold, zeroCount, (nearTop ? TopIndex(scale) : scale >= 0 ? ExactIndex(1e-3, scale) : Bucket(1e-3) >> -scale) + shift, counts, picks))
+            .Where(h => h is not null)
+            .Select(h => h!);
+        return Prop.ForAll(
+            (from a in accepted from b in accepted select (a, b)).ToArbitrary(),
+            t =>
+            {
+                ExponentialHistogram merged = ExponentialHistogram.Merge(t.a, t.b);
+                AssertAccepted(merged);
+                for (int s = merged.Scale; s >= -4; s--)
+                {
+                    AssertAccepted(merged.Downscale(s));
+                }
+
+                return merged.Count == t.a.Count + t.b.Count;
+            });
+
+        // Extremes from the buckets' bounds, a little inside or outside, zero, or far away; null when Create refuses.
+        static ExponentialHistogram? TryCreate(int scale, double zeroThreshold, long zeroCount, long offset, long[] counts, (int, int) picks)
+        {
+            double low = ExponentialLayout.LowerBound(offset, scale), high = ExponentialLayout.UpperBound(offset + Math.Max(counts.Length, 1) - 1, scale);
+            double[] candidates = [0, zeroThreshold, low * 0.9, low * 1.01, high * 0.99, high * 1.1, 1e6, 1e-9];
+            try
+            {
+                return ExponentialHistogram.Create(scale, zeroCount, offset, counts, 1, candidates[picks.Item1], candidates[picks.Item2], zeroThreshold);
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>Create accepts the parts of <paramref name="h"/> and gives the same histogram back.</summary>
+    private static void AssertAccepted(ExponentialHistogram h)
+    {
+        ExponentialHistogram again = ExponentialHistogram.Create(h.Scale, h.ZeroCount, h.Offset, h.Counts, h.Sum, h.Min, h.Max, h.ZeroThreshold);
+        Assert.Equal(h.ToString(), again.ToString());
+        Assert.Equal(h.ZeroThreshold, again.ZeroThreshold);
+        Assert.True(h.Counts.SequenceEqual(again.Counts));
+    }
+
+    /// <summary>The bucket whose upper bound is 2^16 at <paramref name="scale"/>: 16 · 2^scale - 1.</summary>
+    private static long TopIndex(int scale) => ((16L << (scale + 4)) >> 4) - 1;
 
     [Fact]
     public void Create_Downscale_Merge_ArgumentRules()
