@@ -497,6 +497,47 @@ public sealed class BatchStatsPrometheusTests
         Assert.Equal("options", Assert.Throws<ArgumentException>(() => Text(stats, new() { HistogramBuckets = [0, 0.05] })).ParamName);
     }
 
+    /// <summary>A null label dictionary or label value is named as the options' fault, in both formats, before anything is written.</summary>
+    [Fact]
+    public void Write_NullConstantLabels_ThrowNamingOptions()
+    {
+        LockFreeBatchStats stats = ExportHistory.FixedHistory();
+        var nullValue = new PrometheusExportOptions { ConstantLabels = new Dictionary<string, string> { ["model"] = null! } };
+        var nullLabels = new PrometheusExportOptions { ConstantLabels = null! };
+        foreach (PrometheusExportOptions options in new[] { nullValue, nullLabels })
+        {
+            using var writer = new StringWriter(CultureInfo.InvariantCulture);
+            using var stream = new MemoryStream();
+            Assert.Equal("options", Assert.Throws<ArgumentException>(() => BatchStatsPrometheus.Write(writer, stats, options)).ParamName);
+            Assert.Equal("options", Assert.Throws<ArgumentException>(() => BatchStatsPrometheus.WriteProtobuf(stream, stats, options)).ParamName);
+            Assert.Equal((0, 0L), (writer.ToString().Length, stream.Length));
+        }
+
+        Assert.StartsWith("The constant label 'model' has a null value.", Assert.Throws<ArgumentException>(() => Text(stats, nullValue)).Message, StringComparison.Ordinal);
+        Assert.StartsWith("ConstantLabels must not be null", Assert.Throws<ArgumentException>(() => Text(stats, nullLabels)).Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Classic bounds go up to 2^15 s. Above it a bound would snap into the highest exponential bucket (ending at
+    /// 2^16 s), which also counts every larger value, so its <c>le</c> would count values above it: refused.
+    /// </summary>
+    [Fact]
+    public void Write_ClassicBoundsAbove2To15_AreRefused_AndValuesAbove2To16CountOnlyInInf()
+    {
+        var stats = new LockFreeBatchStats(10, 0);
+        stats.Update(0.01, 1, 0, 0.01);
+        stats.Update(1e5, 1, 0, 1e5); // above 2^16 s: counted in the highest bucket
+        string text = Text(stats, new() { HistogramBuckets = [1, 32768] });
+        Assert.Contains("batch_processing_duration_seconds_bucket{le=\"32768\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("batch_processing_duration_seconds_bucket{le=\"+Inf\"} 2\n", text, StringComparison.Ordinal);
+        foreach (double bound in new[] { 32768.5, 40000, 65536, 1e30 })
+        {
+            ArgumentException e = Assert.Throws<ArgumentException>(() => Text(stats, new() { HistogramBuckets = [1, bound] }));
+            Assert.Equal("options", e.ParamName);
+            Assert.StartsWith("Histogram buckets must be at most 32768 s (2^15)", e.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Write_NullArguments_ThrowNamingThem()
     {

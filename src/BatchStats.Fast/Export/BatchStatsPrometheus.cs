@@ -226,11 +226,21 @@ public static class BatchStatsPrometheus
             throw new ArgumentException($"'{options.Prefix}' is not a valid Prometheus metric name prefix.", nameof(options));
         }
 
-        foreach (string name in options.ConstantLabels.Keys)
+        if (options.ConstantLabels is null)
+        {
+            throw new ArgumentException("ConstantLabels must not be null (leave it unset for none).", nameof(options));
+        }
+
+        foreach ((string name, string value) in options.ConstantLabels)
         {
             if (!IsLabelName(name))
             {
                 throw new ArgumentException($"'{name}' is not a valid Prometheus label name.", nameof(options));
+            }
+
+            if (value is null)
+            {
+                throw new ArgumentException($"The constant label '{name}' has a null value.", nameof(options));
             }
 
             if (name is "le" or "quantile")
@@ -247,10 +257,21 @@ public static class BatchStatsPrometheus
             {
                 throw new ArgumentException("Histogram buckets must be finite, positive and strictly ascending.", nameof(options));
             }
+
+            if (b > MaxClassicBound)
+            {
+                throw new ArgumentException($"Histogram buckets must be at most {MaxClassicBound} s (2^15): the all-time histograms count every value above 2^16 s in their highest bucket, so a classic bucket above 2^15 s could count values above its bound.", nameof(options));
+            }
         }
 
         return bounds;
     }
+
+    /// <summary>
+    /// The highest classic bucket bound: 2^15 s, an exact edge at every scale and the lower edge (or below) of the
+    /// highest exponential bucket, which also holds every value above 2^16 s.
+    /// </summary>
+    private const double MaxClassicBound = 32768;
 
     private static bool IsMetricName(string name)
     {
