@@ -59,7 +59,7 @@ public sealed partial class LockFreeBatchStats : IBatchStatsWithHistograms
 
     /// <summary>Creates a tracker.</summary>
     /// <param name="windowSize">Samples in the rolling window; at least 1.</param>
-    /// <param name="cacheValidTime">Seconds a snapshot may be served from cache; 0 = always current. Finite, non-negative.</param>
+    /// <param name="cacheValidTime">Seconds a snapshot may be served from cache; 0 = always current. Finite, non-negative, at most <see cref="TimeSpan.MaxValue"/> in seconds.</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
     public LockFreeBatchStats(int windowSize = 1000, double cacheValidTime = 1.0)
         : this(CreateOptions(windowSize, cacheValidTime))
@@ -273,9 +273,9 @@ public sealed partial class LockFreeBatchStats : IBatchStatsWithHistograms
 
     private static BatchStatsOptions CreateOptions(int windowSize, double cacheValidTime)
     {
-        if (!SampleValidation.IsValidTime(cacheValidTime))
+        if (!SampleValidation.IsValidTime(cacheValidTime) || cacheValidTime > TimeSpan.MaxValue.TotalSeconds)
         {
-            ThrowHelper.ArgumentOutOfRange(nameof(cacheValidTime), cacheValidTime, "The cache valid time must be a finite, non-negative number of seconds.");
+            ThrowHelper.ArgumentOutOfRange(nameof(cacheValidTime), cacheValidTime, "The cache valid time must be a finite, non-negative number of seconds, at most TimeSpan.MaxValue's.");
         }
 
         CheckWindowSize(windowSize, nameof(windowSize));

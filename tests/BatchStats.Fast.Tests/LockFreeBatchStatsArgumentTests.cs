@@ -21,6 +21,8 @@ public sealed class LockFreeBatchStatsArgumentTests
         ArgumentOutOfRangeException seconds = Assert.Throws<ArgumentOutOfRangeException>(() => new LockFreeBatchStats(10, -0.5));
         Assert.Equal("cacheValidTime", seconds.ParamName);
         Assert.StartsWith("The cache valid time must be", seconds.Message, StringComparison.Ordinal);
+        Assert.Equal("cacheValidTime", Assert.Throws<ArgumentOutOfRangeException>(() => new LockFreeBatchStats(10, 1e300)).ParamName); // beyond a TimeSpan: not an OverflowException from TimeSpan.FromSeconds
+        Assert.Equal(TimeSpan.FromSeconds(TimeSpan.MaxValue.TotalSeconds), new LockFreeBatchStats(10, TimeSpan.MaxValue.TotalSeconds).Options.CacheValidTime);
 
         var largest = new LockFreeBatchStats(LockFreeBatchStats.MaxWindowSize, 0); // the bound itself is a window size (rings are allocated on first record)
         Assert.Equal(LockFreeBatchStats.MaxWindowSize, largest.Options.WindowSize);
