@@ -97,6 +97,10 @@ public static class BatchStatsServiceCollectionExtensions
         {
             monitor = new BatchStatsMonitor(tracker, thresholds, interval, sp.GetService<TimeProvider>(), logger);
         }
+        catch (ArgumentOutOfRangeException e) when (e.ParamName == "interval")
+        {
+            throw new InvalidOperationException($"BatchStats:{name}:MonitorInterval must be a positive time span of at most about 49.7 days (the longest .NET timer); it was '{text}'.", e);
+        }
         catch (ArgumentOutOfRangeException e)
         {
             throw new InvalidOperationException($"BatchStats:{name}:Alerts: {e.Message}", e);

@@ -46,17 +46,18 @@ public sealed partial class BatchStatsMonitor : IDisposable
     /// <summary>Creates a monitor.</summary>
     /// <param name="stats">The tracker to watch.</param>
     /// <param name="thresholds">The limits.</param>
-    /// <param name="interval">Time between periodic checks; default 10 seconds; positive.</param>
+    /// <param name="interval">Time between periodic checks; default 10 seconds; positive, at most 4,294,967,294 ms (about 49.7 days, the longest .NET timer).</param>
     /// <param name="timeProvider">The clock; default <see cref="TimeProvider.System"/>.</param>
     /// <param name="logger">Optional: alerts are logged as warnings (critical as errors), recoveries as information.</param>
     /// <exception cref="ArgumentNullException"><paramref name="stats"/> or <paramref name="thresholds"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="interval"/> is not positive, a limit is negative, NaN or infinite, or the critical factor is below 1 (the message names the property).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="interval"/> is not positive or is too long, a limit is negative, NaN or infinite, or the critical factor is below 1 (the message names the property).</exception>
     public BatchStatsMonitor(IBatchStats stats, AlertThresholds thresholds, TimeSpan? interval = null, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(stats);
         ArgumentNullException.ThrowIfNull(thresholds);
         Interval = interval ?? TimeSpan.FromSeconds(10);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(Interval, TimeSpan.Zero, nameof(interval));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Interval, MaxInterval, nameof(interval)); // else the timers of StartMonitoring and RunAsync would throw at the first wait
         Validate(thresholds, nameof(thresholds));
 
         _stats = stats;
@@ -64,6 +65,9 @@ public sealed partial class BatchStatsMonitor : IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger;
     }
+
+    /// <summary>The longest interval: .NET timers and <see cref="Task.Delay(TimeSpan, TimeProvider, CancellationToken)"/> wait at most 2^32 - 2 ms.</summary>
+    private static readonly TimeSpan MaxInterval = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
     /// <summary>Raised when a limit is crossed (or an active alert changes severity).</summary>
     public event EventHandler<BatchStatsAlert>? AlertRaised;

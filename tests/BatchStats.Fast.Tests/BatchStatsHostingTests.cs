@@ -243,6 +243,7 @@ public sealed class BatchStatsHostingTests
     [InlineData("BatchStats:x:MonitorInterval", "00:00:00", "BatchStats:x:MonitorInterval must be a positive time span")]
     [InlineData("BatchStats:x:MonitorInterval", "-00:00:01", "BatchStats:x:MonitorInterval must be a positive time span; it was '-00:00:01'")]
     [InlineData("BatchStats:x:MonitorInterval", "soon", "BatchStats:x:MonitorInterval must be a positive time span; it was 'soon'")]
+    [InlineData("BatchStats:x:MonitorInterval", "60.00:00:00", "BatchStats:x:MonitorInterval must be a positive time span of at most about 49.7 days (the longest .NET timer); it was '60.00:00:00'")]
     [InlineData("BatchStats:x:Alerts:MaxErrorRate", "-0.01", "BatchStats:x:Alerts: MaxErrorRate must be a finite number, at least 0")]
     [InlineData("BatchStats:x:Alerts:CriticalFactor", "0.5", "BatchStats:x:Alerts: CriticalFactor must be at least 1")]
     public async Task HostedService_BadConfiguration_StartFailsNamingTheKey(string key, string value, string message)

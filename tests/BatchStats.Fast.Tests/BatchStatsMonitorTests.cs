@@ -252,6 +252,31 @@ public sealed class BatchStatsMonitorTests
         Assert.Equal("thresholds", Assert.Throws<ArgumentOutOfRangeException>(() => new BatchStatsMonitor(Healthy(), new AlertThresholds { CriticalFactor = 0.5 })).ParamName);
     }
 
+    /// <summary>
+    /// An interval beyond the longest .NET timer (2^32 - 2 ms, about 49.7 days) is refused by the constructor, naming
+    /// it; before, it was accepted and the first wait of <c>StartMonitoring</c> or <c>RunAsync</c> threw. The longest
+    /// one runs and stops.
+    /// </summary>
+    [Fact]
+    public async Task Constructor_IntervalBeyondTheLongestTimer_ThrowsNamingIt_AndTheLongestRuns()
+    {
+        foreach (TimeSpan tooLong in new[] { TimeSpan.FromMilliseconds(uint.MaxValue), TimeSpan.FromDays(60), TimeSpan.MaxValue })
+        {
+            Assert.Equal("interval", Assert.Throws<ArgumentOutOfRangeException>(() => new BatchStatsMonitor(Healthy(), s_thresholds, tooLong)).ParamName);
+        }
+
+        using var longest = new BatchStatsMonitor(Healthy(), s_thresholds, TimeSpan.FromMilliseconds(uint.MaxValue - 1));
+        using var cts = new CancellationTokenSource();
+        Task run = longest.RunAsync(cts.Token);
+        await cts.CancelAsync();
+        await run; // ends on cancellation, not faulted by the delay
+
+        var blocking = new Thread(longest.StartMonitoring);
+        blocking.Start();
+        longest.Stop();
+        Assert.True(blocking.Join(TimeSpan.FromSeconds(30)));
+    }
+
     /// <summary>Each limit, set negative, NaN or infinite, is refused by the constructor and the setter, naming the property; the limits in force stay.</summary>
     [Theory]
     [InlineData(nameof(AlertThresholds.MaxProcessingTime))]
