@@ -271,9 +271,10 @@ public sealed class ExponentialHistogram
         long zeroCount = checked(a.ZeroCount + b.ZeroCount);
         if (a.ZeroThreshold != b.ZeroThreshold)
         {
-            // The wider threshold: buckets at or below it join the zero bucket, and one it cuts through widens it to
-            // its upper bound, or to the maximum if it may hold larger values (the 2^16 bucket, or the highest counted
-            // one): then every bucket the maximum reaches into joins too, and the zero bucket holds every value in it.
+            // The wider threshold: buckets at or below it join the zero bucket, and a counted one it cuts through widens
+            // it to its upper bound. A bucket that may hold larger values (the 2^16 bucket, or the highest counted one)
+            // widens it to the maximum, so the threshold still bounds every value the zero bucket takes in; every bucket
+            // below the maximum then joins too.
             int below = 0;
             while (below < counts.Length && ExponentialLayout.LowerBound(first + below, scale) < zeroThreshold)
             {
