@@ -616,6 +616,17 @@ public sealed class BatchStatsPrometheusTests
         }
     }
 
+    /// <summary>The refusal of <c>le</c> and <c>quantile</c> says which series already carry the label.</summary>
+    [Theory]
+    [InlineData("le", "histogram bucket")]
+    [InlineData("quantile", "summary quantile")]
+    public void Write_ConstantLabelLeOrQuantile_MessageSaysWhereTheExpositionWritesIt(string name, string where)
+    {
+        var options = new PrometheusExportOptions { ConstantLabels = new Dictionary<string, string> { [name] = "v" } };
+        ArgumentException e = Assert.Throws<ArgumentException>(() => Text(ExportHistory.FixedHistory(), options));
+        Assert.StartsWith($"'{name}' is not a valid Prometheus label name for a constant label: the exposition writes it on every {where}.", e.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>The several-tracker overloads label each tracker's series <c>tracker</c>: a constant label of that name is refused, not overwritten.</summary>
     [Fact]
     public void WriteSeveral_ConstantLabelTracker_Refused()

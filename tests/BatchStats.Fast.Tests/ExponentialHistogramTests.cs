@@ -343,6 +343,14 @@ public sealed class ExponentialHistogramTests
             Assert.Equal((3e5, high), (merged.Min, merged.Max));
             AssertAccepted(merged);
         }
+
+        // The 2^16 bucket widens it even when neither the first bucket to join nor the highest counted one: a tracker
+        // that also saw 1 s, and the foreign bucket above.
+        stats.Update(1, 1, 0, 1);
+        ExponentialHistogram wider = stats.GetHistograms().ProcessingTime;
+        ExponentialHistogram both = ExponentialHistogram.Merge(wider, foreign);
+        Assert.Equal((4L, 0, Math.ScaleB(1, 21)), (both.ZeroCount, both.Counts.Length, both.ZeroThreshold)); // not 7e4 with 2e6's bucket left
+        AssertAccepted(both);
     }
 
     /// <summary>
