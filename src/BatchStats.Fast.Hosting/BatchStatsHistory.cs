@@ -37,7 +37,7 @@ internal sealed class BatchStatsHistory
     /// <summary>
     /// The processing times recorded over the last minute: the all-time histogram now minus the one a minute ago (while
     /// the samples span less than a minute, the whole all-time histogram), as JSON buckets
-    /// <c>{ "lower", "upper", "count" }</c> in seconds, non-empty only.
+    /// <c>{ "lower", "upper", "count" }</c> in seconds, non-empty only; the zero bucket first, from 0 to its threshold.
     /// </summary>
     public byte[] DistributionJson()
     {
@@ -59,6 +59,15 @@ internal sealed class BatchStatsHistory
             json.WriteStartArray();
             if (now is not null)
             {
+                if (now.ZeroCount - (then?.ZeroCount ?? 0) > 0) // values at or below the zero threshold (2^-24 s), zero durations included
+                {
+                    json.WriteStartObject();
+                    json.WriteNumber("lower", 0);
+                    json.WriteNumber("upper", now.ZeroThreshold);
+                    json.WriteNumber("count", now.ZeroCount - (then?.ZeroCount ?? 0));
+                    json.WriteEndObject();
+                }
+
                 ReadOnlySpan<long> counts = now.Counts;
                 for (int i = 0; i < counts.Length; i++)
                 {

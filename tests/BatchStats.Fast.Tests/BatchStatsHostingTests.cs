@@ -473,6 +473,42 @@ public sealed class BatchStatsHostingTests
         Assert.Equal("[]", System.Text.Encoding.UTF8.GetString(new Hosting.BatchStatsHistory().DistributionJson()));
     }
 
+    /// <summary>
+    /// Zero durations (a coarse clock, a cached result) land in the zero bucket: the distribution shows it first, from 0
+    /// to the threshold, counting only the last minute's, rather than "no batches".
+    /// </summary>
+    [Fact]
+    public void Distribution_ZeroDurations_ShowAsTheZeroBucketFirst()
+    {
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 100, CacheValidTime = TimeSpan.Zero, HistogramScale = 0 });
+        var history = new Hosting.BatchStatsHistory();
+        var start = new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero);
+        long stamp = 0;
+        for (int second = 0; second <= 70; second++)
+        {
+            stats.Update(new BatchSample(0, 1, 0, 0, 0, ++stamp));
+            if (second % 2 == 0)
+            {
+                stats.Update(new BatchSample(1e-9, 1, 0, 0, 0, ++stamp)); // below the 2^-24 s threshold: zero bucket too
+            }
+
+            if (second == 70)
+            {
+                stats.Update(new BatchSample(0.1, 1, 0, 0, 0, ++stamp));
+            }
+
+            history.Add(start.AddSeconds(second), stats.GetStats(), stats.GetHistograms().ProcessingTime);
+        }
+
+        using JsonDocument json = JsonDocument.Parse(history.DistributionJson());
+        JsonElement[] buckets = [.. json.RootElement.EnumerateArray()];
+        Assert.Equal(2, buckets.Length);
+        double threshold = stats.GetHistograms().ProcessingTime.ZeroThreshold;
+        Assert.Equal((0.0, threshold, 90.0), (buckets[0].GetProperty("lower").GetDouble(), buckets[0].GetProperty("upper").GetDouble(), buckets[0].GetProperty("count").GetDouble())); // seconds 11..70: 60 zeros and 30 of 1e-9
+        Assert.Equal(Math.ScaleB(1, -24), threshold);
+        Assert.Equal((0.0625, 1.0), (buckets[1].GetProperty("lower").GetDouble(), buckets[1].GetProperty("count").GetDouble()));
+    }
+
     /// <summary>In the first minute of sampling the distribution holds everything recorded, also what came before the first sample.</summary>
     [Fact]
     public void Distribution_FirstMinute_IncludesRecordsFromBeforeTheFirstSample()
