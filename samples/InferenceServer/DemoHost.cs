@@ -52,7 +52,7 @@ public sealed class DemoHost : IAsyncDisposable
         _workers = Enumerable.Range(0, options.Workers)
             .Select(id => new InferenceWorker(id, queue.Reader, Stats, model, options.MaxBatch, options.MaxWait, _abandon.Token))
             .ToArray();
-        _generator = new LoadGenerator(queue.Writer, model.Features, rate, options.BadShare);
+        _generator = new LoadGenerator(queue.Writer, () => queue.Reader.Count, model.Features, rate, options.BadShare);
         Queue = queue.Reader;
         foreach (InferenceWorker worker in _workers)
         {
@@ -90,6 +90,9 @@ public sealed class DemoHost : IAsyncDisposable
 
     /// <summary>Requests generated so far.</summary>
     public long Generated => _generator.Generated;
+
+    /// <summary>Arrivals shed because the backlog was full (see <see cref="LoadGenerator.MaxBacklog"/>).</summary>
+    public long Shed => _generator.Shed;
 
     /// <summary>Requests run through the model so far.</summary>
     public long Served => _workers.Sum(w => w.Served);
@@ -212,7 +215,7 @@ public sealed class DemoHost : IAsyncDisposable
         BatchStatsSnapshot s = a.Snapshot;
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"BatchStats.Fast demo — {System.IO.Path.GetFileName(Model.Path)} [N,{Model.Features}]→[N,{Model.Outputs}] on ONNX Runtime — {Options.Workers} workers — {Address}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"  load        steady {SteadyRate,8:F0} req/s   now {LoadGenerator.RateAt(SteadyRate, Stopwatch.GetElapsedTime(_generator.ProfileStart).TotalSeconds),8:F0} req/s   capacity ~{Capacity:F0} req/s   backlog {Queue.Count:N0}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  load        steady {SteadyRate,8:F0} req/s   now {LoadGenerator.RateAt(SteadyRate, Stopwatch.GetElapsedTime(_generator.ProfileStart).TotalSeconds),8:F0} req/s   capacity ~{Capacity:F0} req/s   backlog {Queue.Count:N0}{(Shed > 0 ? $"   shed {Shed:N0}" : "")}");
         long served = Served, now = Stopwatch.GetTimestamp();
         long since = _lastFrame == 0 ? _generator.ProfileStart : _lastFrame; // the first frame: since the traffic began (it showed 0)
         double servedRate = (served - _lastServed) * (double)Stopwatch.Frequency / Math.Max(1, now - since);

@@ -86,7 +86,7 @@ public sealed class InferenceWorker
         Ready.Set();
         try
         {
-            while (Take(out Request? first))
+            while (!_abandon.IsCancellationRequested && Take(out Request? first)) // abandoned: leave the backlog (Take sees the token only when the queue is empty)
             {
                 int taken = Fill(batch, first);
                 int queueLength = _queue.Count;

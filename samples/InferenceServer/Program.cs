@@ -105,7 +105,7 @@ BatchStatsAnalysis analysis = host.Stats.GetComprehensiveStats();
 Console.WriteLine($"  {"efficiency_score",-24} {analysis.EfficiencyScore.ToString("F3", CultureInfo.InvariantCulture)}");
 Console.WriteLine($"  {"utilization",-24} {analysis.Utilization.ToString("F3", CultureInfo.InvariantCulture)}");
 Console.WriteLine($"  {"bottlenecks",-24} {string.Join(", ", analysis.Bottlenecks.Select(b => b.Name))}");
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  requests: {host.Generated:N0} generated, {host.Served:N0} served, {host.Rejected:N0} rejected, {host.Queue.Count:N0} left queued"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  requests: {host.Generated:N0} generated, {host.Served:N0} served, {host.Rejected:N0} rejected, {host.Shed:N0} shed (backlog full), {host.Queue.Count:N0} left queued"));
 Console.WriteLine(host.OverheadDetail);
 Console.WriteLine(host.OverheadLine);
 return 0;

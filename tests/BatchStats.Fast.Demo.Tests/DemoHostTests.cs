@@ -170,4 +170,37 @@ public sealed class DemoHostTests
         Assert.Contains("--model", Assert.Throws<ArgumentException>(() => DemoOptions.Parse(["--model"])).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => DemoOptions.Parse(["--bogus"]));
     }
+
+    /// <summary>
+    /// Values the demo cannot run with are refused by name, with the range: before, a duration or wait beyond a
+    /// <see cref="TimeSpan"/> or a timer crashed the demo, a port out of range and a non-integer gave messages without
+    /// the option, a huge batch warmed up for minutes, and a rate beyond the generator hung its stop.
+    /// </summary>
+    [Theory]
+    [InlineData("--duration", "1e10", "--duration must be a number above 0 and at most 4000000; it was '1e10'")]
+    [InlineData("--duration", "1e300", "--duration must be a number above 0 and at most 4000000; it was '1e300'")]
+    [InlineData("--duration", "0", "--duration must be a number above 0 and at most 4000000; it was '0'")]
+    [InlineData("--max-wait", "1e300", "--max-wait must be a number from 0 to 60000; it was '1e300'")]
+    [InlineData("--max-wait", "abc", "--max-wait must be a number from 0 to 60000; it was 'abc'")]
+    [InlineData("--rate", "1e300", "--rate must be a number above 0 and at most 10000000; it was '1e300'")]
+    [InlineData("--rate", "NaN", "--rate must be a number above 0 and at most 10000000; it was 'NaN'")]
+    [InlineData("--bad-share", "-0.1", "--bad-share must be a number from 0 to 1; it was '-0.1'")]
+    [InlineData("--port", "99999", "--port must be a whole number from 0 to 65535; it was '99999'")]
+    [InlineData("--port", "-1", "--port must be a whole number from 0 to 65535; it was '-1'")]
+    [InlineData("--max-batch", "1025", "--max-batch must be a whole number from 1 to 1024; it was '1025'")]
+    [InlineData("--max-batch", "1e3", "--max-batch must be a whole number from 1 to 1024; it was '1e3'")]
+    [InlineData("--workers", "257", "--workers must be a whole number from 1 to 256; it was '257'")]
+    [InlineData("--workers", "99999999999", "--workers must be a whole number from 1 to 256; it was '99999999999'")]
+    public void Options_OutOfRange_RefusedNamingTheOptionAndRange(string option, string value, string message)
+    {
+        Assert.Equal(message, Assert.Throws<ArgumentException>(() => DemoOptions.Parse([option, value])).Message);
+    }
+
+    [Fact]
+    public void Options_RangeEnds_Accepted()
+    {
+        DemoOptions o = DemoOptions.Parse(["--duration", "4000000", "--max-wait", "0", "--rate", "10000000", "--port", "65535", "--max-batch", "1024", "--workers", "256", "--bad-share", "1"]);
+        Assert.Equal((TimeSpan.FromSeconds(4_000_000), TimeSpan.Zero, 10_000_000.0, 65_535, 1024, 256, 1.0), (o.Duration, o.MaxWait, o.ArrivalRate!.Value, o.Port, o.MaxBatch, o.Workers, o.BadShare));
+        Assert.Equal("--max-batch needs a value", Assert.Throws<ArgumentException>(() => DemoOptions.Parse(["--max-batch"])).Message);
+    }
 }

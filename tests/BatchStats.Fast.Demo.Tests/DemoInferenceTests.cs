@@ -46,6 +46,72 @@ public sealed class DemoInferenceTests
         Assert.Matches(new Regex(@"^  overhead sample: [\d,]+ batches' record calls timed \(every 17th\), [\d,]+ interrupted ones left out$"), host.OverheadDetail);
     }
 
+    /// <summary>
+    /// A stop that does not wait leaves the backlog: the workers check the abandon token at every batch, not only when
+    /// the queue is empty (before, they served the whole backlog first, which took minutes at a rate far above capacity).
+    /// </summary>
+    [Fact]
+    public async Task DemoHost_StopWithoutDrain_LeavesTheBacklog()
+    {
+        var options = new DemoOptions { Port = 0, Workers = 1, ArrivalRate = 10_000_000, BadShare = 0, MaxBatch = 4 };
+        await using DemoHost host = await DemoHost.StartAsync(options);
+        var waited = Stopwatch.StartNew();
+        while (host.Queue.Count < 200_000 && waited.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(20);
+        }
+
+        await host.StopLoadAsync(TimeSpan.Zero);
+        Assert.InRange(host.Queue.Count, 100_000, int.MaxValue); // abandoned, not served: a worker serves about 100,000 a second here
+        Assert.Equal(host.Generated, host.Served + host.Rejected + host.Queue.Count);
+    }
+
+    /// <summary>
+    /// At a full backlog arrivals are shed and counted, not queued; and a rate the thread cannot keep up with (the
+    /// inner loop never catches up with the clock) still stops when asked.
+    /// </summary>
+    [Fact]
+    public async Task LoadGenerator_FullBacklog_ShedsArrivals_AndAnUnreachableRateStillStops()
+    {
+        int backlog = int.MaxValue;
+        var queue = System.Threading.Channels.Channel.CreateUnbounded<Request>();
+        var generator = new LoadGenerator(queue.Writer, () => System.Threading.Volatile.Read(ref backlog), 4, 1e300, 0);
+        Assert.Equal(10_000_000, generator.MaxBacklog);
+        generator.Start();
+        var waited = Stopwatch.StartNew();
+        while (generator.Shed < 1_000 && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.InRange(generator.Shed, 1_000, long.MaxValue);
+        Assert.Equal(0, generator.Generated);
+        Assert.False(queue.Reader.TryRead(out _));
+        await Task.Run(generator.Stop).WaitAsync(TimeSpan.FromSeconds(30)); // before: Stop waited forever on the inner loop
+
+        Assert.Equal(100_000, new LoadGenerator(queue.Writer, () => 0, 4, 3_000, 0).MaxBacklog); // 10 s of the rate, at least 100,000
+        Assert.Equal(500_000, new LoadGenerator(queue.Writer, () => 0, 4, 50_000, 0).MaxBacklog);
+    }
+
+    /// <summary>Below the limit arrivals are queued and none is shed.</summary>
+    [Fact]
+    public async Task LoadGenerator_BacklogBelowTheLimit_QueuesEveryArrival()
+    {
+        var queue = System.Threading.Channels.Channel.CreateUnbounded<Request>();
+        var generator = new LoadGenerator(queue.Writer, () => queue.Reader.Count, 4, 20_000, 0);
+        generator.Start();
+        var waited = Stopwatch.StartNew();
+        while (generator.Generated < 500 && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(10);
+        }
+
+        generator.Stop();
+        Assert.InRange(generator.Generated, 500, long.MaxValue);
+        Assert.Equal(0, generator.Shed);
+        Assert.Equal(generator.Generated, queue.Reader.Count);
+    }
+
     [Fact]
     public void LoadProfile_SpikeFromSecondEightToTwelve()
     {
