@@ -2,6 +2,7 @@ using System;
 using BatchStats.Fast;
 using BatchStats.Fast.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -17,13 +18,22 @@ public static class BatchStatsHealthChecksBuilderExtensions
     /// <param name="name">A tracker registered with <c>AddBatchStats</c>.</param>
     /// <returns><paramref name="builder"/>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="builder"/> or <paramref name="name"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty.</exception>
+    /// <remarks>
+    /// A name no <c>AddBatchStats</c> registered stops the host's start (or, without a host, the first resolution of
+    /// <see cref="HealthCheckService"/>) with an <see cref="OptionsValidationException"/> naming it; the registrations
+    /// may come in either order, so it is checked then.
+    /// </remarks>
     public static IHealthChecksBuilder AddBatchStats(this IHealthChecksBuilder builder, string name)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
+        builder.Services.AddOptions<HealthCheckServiceOptions>()
+            .Validate<IServiceProvider>((_, sp) => sp.GetService<BatchStatsTrackerNames>()?.Contains(name) == true, $"Health check batchstats-{name}: no BatchStats tracker named '{name}' is registered; call services.AddBatchStats(\"{name}\").")
+            .ValidateOnStart();
         return builder.Add(new HealthCheckRegistration(
             $"batchstats-{name}",
-            sp => new BatchStatsHealthCheck(sp.GetRequiredKeyedService<BatchStatsMonitor>(name)),
+            sp => new BatchStatsHealthCheck(sp.GetRequiredKeyedService<BatchStatsMonitor>(name)), // registered: checked on start, above
             failureStatus: null,
             tags: ["batchstats"]));
     }

@@ -15,6 +15,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Time.Testing;
+using Microsoft.Extensions.Options;
 using Xunit;
 
 namespace BatchStats.Fast.Tests;
@@ -155,6 +156,43 @@ public sealed class BatchStatsHostingEndpointTests
         Assert.Equal(HealthStatus.Degraded, degraded.Status);
         Assert.Equal(2, degraded.Description!.Split("; ").Length);
         Assert.Equal(degraded.Data.Values.Cast<string>().Order(), degraded.Description.Split("; ").Order());
+    }
+
+    /// <summary>
+    /// A health check of a tracker never registered (a typo): the host's start fails naming it. Before, every request
+    /// to the health endpoint failed with a 500 from the check's factory.
+    /// </summary>
+    [Fact]
+    public async Task HealthCheck_UnregisteredTracker_StopsTheStartNamingIt()
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Services.AddHealthChecks().AddBatchStats("gpu").AddBatchStats("gpuu"); // before AddBatchStats: any order
+        builder.Services.AddBatchStats("gpu");
+        await using WebApplication app = builder.Build();
+        OptionsValidationException e = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+        Assert.Equal("Health check batchstats-gpuu: no BatchStats tracker named 'gpuu' is registered; call services.AddBatchStats(\"gpuu\").", Assert.Single(e.Failures));
+    }
+
+    /// <summary>Registered in either order, the check starts and reports; without a host, resolving the health service names a missing tracker.</summary>
+    [Fact]
+    public async Task HealthCheck_RegisteredInEitherOrder_Starts_AndWithoutAHostAMissingTrackerIsNamed()
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Services.AddHealthChecks().AddBatchStats("gpu");
+        builder.Services.AddBatchStats("gpu");
+        await using WebApplication app = builder.Build();
+        app.MapHealthChecks("/health");
+        await app.StartAsync();
+        Assert.Equal("Healthy", await app.GetTestClient().GetStringAsync("/health"));
+        await app.StopAsync();
+
+        var services = new ServiceCollection();
+        services.AddLogging().AddBatchStats("h").AddHealthChecks().AddBatchStats("h").AddBatchStats("typo");
+        using ServiceProvider sp = services.BuildServiceProvider();
+        OptionsValidationException e = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<HealthCheckService>());
+        Assert.Contains("no BatchStats tracker named 'typo'", Assert.Single(e.Failures), StringComparison.Ordinal);
     }
 
     [Fact]
