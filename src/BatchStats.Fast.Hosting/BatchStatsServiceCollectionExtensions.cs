@@ -56,8 +56,7 @@ public static class BatchStatsServiceCollectionExtensions
         }
 
         services.AddOptions<AlertThresholds>(name).BindConfiguration($"BatchStats:{name}:Alerts");
-        services.AddKeyedSingleton(name, static (sp, key) =>
-            new LockFreeBatchStats(sp.GetRequiredService<IOptionsMonitor<BatchStatsOptions>>().Get((string)key!)));
+        services.AddKeyedSingleton(name, static (sp, key) => CreateTracker(sp, (string)key!));
         services.AddKeyedSingleton(name, static (sp, key) => CreateMonitor(sp, (string)key!));
         services.AddKeyedSingleton(name, static (sp, key) => CreateInstruments(sp, (string)key!));
         services.AddKeyedSingleton<BatchStatsHistory>(name);
@@ -78,6 +77,21 @@ public static class BatchStatsServiceCollectionExtensions
         var names = new BatchStatsTrackerNames();
         services.AddSingleton(names);
         return names;
+    }
+
+    /// <summary>The tracker; an option it refuses is reported under its configuration key, so a host with several trackers says which.</summary>
+    private static LockFreeBatchStats CreateTracker(IServiceProvider sp, string name)
+    {
+        BatchStatsOptions options = sp.GetRequiredService<IOptionsMonitor<BatchStatsOptions>>().Get(name);
+        try
+        {
+            return new LockFreeBatchStats(options);
+        }
+        catch (ArgumentException e) when (e.ParamName is { } param && param.StartsWith("options.", StringComparison.Ordinal))
+        {
+            string message = e.Message.Replace($" (Parameter '{param}')", string.Empty, StringComparison.Ordinal).ReplaceLineEndings(" ");
+            throw new InvalidOperationException($"BatchStats:{name}:{param["options.".Length..]}: {message}", e);
+        }
     }
 
     private static BatchStatsMonitor CreateMonitor(IServiceProvider sp, string name)

@@ -246,6 +246,10 @@ public sealed class BatchStatsHostingTests
     [InlineData("BatchStats:x:MonitorInterval", "60.00:00:00", "BatchStats:x:MonitorInterval must be a positive time span of at most about 49.7 days (the longest .NET timer); it was '60.00:00:00'")]
     [InlineData("BatchStats:x:Alerts:MaxErrorRate", "-0.01", "BatchStats:x:Alerts: MaxErrorRate must be a finite number, at least 0")]
     [InlineData("BatchStats:x:Alerts:CriticalFactor", "0.5", "BatchStats:x:Alerts: CriticalFactor must be at least 1")]
+    [InlineData("BatchStats:x:WindowSize", "-5", "BatchStats:x:WindowSize: The window size must be between 1 and 16777216. Actual value was -5.")]
+    [InlineData("BatchStats:x:CacheValidTime", "-00:00:01", "BatchStats:x:CacheValidTime: The cache valid time must not be negative.")]
+    [InlineData("BatchStats:x:HistogramScale", "99", "BatchStats:x:HistogramScale: The histogram scale must be between 0 and 6. Actual value was 99.")]
+    [InlineData("BatchStats:x:MaxSampleAge", "00:00:00", "BatchStats:x:MaxSampleAge: The maximum sample age must be positive (or null for none).")]
     public async Task HostedService_BadConfiguration_StartFailsNamingTheKey(string key, string value, string message)
     {
         ServiceProvider sp = Services(new() { [key] = value }, s => s.AddBatchStats("x"));
