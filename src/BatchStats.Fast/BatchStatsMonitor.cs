@@ -26,8 +26,8 @@ public sealed partial class BatchStatsMonitor : IDisposable
     private readonly ILogger? _logger;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, BatchStatsAlert> _active = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource _stop = new();
-    private int _disposed;
+    private CancellationTokenSource _stop = new(); // the current runs' stop; Stop cancels it and starts a fresh one, under _gate
+    private bool _disposed; // under _gate
 
     /// <summary>
     /// Creates a monitor the way the Python module's recipe did, <c>BatchStatsMonitor(stats, alert_threshold)</c>: one
@@ -220,9 +220,10 @@ public sealed partial class BatchStatsMonitor : IDisposable
     /// <summary>Checks every <see cref="Interval"/> until <paramref name="cancellationToken"/> or <see cref="Stop"/> ends it.</summary>
     /// <param name="cancellationToken">Ends the loop.</param>
     /// <returns>A task that completes when the loop ends (it does not fault on cancellation).</returns>
+    /// <exception cref="ObjectDisposedException">The monitor was disposed.</exception>
     public async Task RunAsync(CancellationToken cancellationToken = default)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, StopToken());
         CancellationToken token = linked.Token;
         while (!token.IsCancellationRequested)
         {
@@ -239,6 +240,7 @@ public sealed partial class BatchStatsMonitor : IDisposable
     }
 
     /// <summary>Blocks the calling thread, checking every <see cref="Interval"/>, until <see cref="Stop"/> or <see cref="Dispose"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The monitor was disposed.</exception>
     /// <remarks>
     /// The synchronous form of the reference class's <c>start_monitoring()</c>: a plain loop on the calling thread,
     /// woken by a timer of the monitor's <see cref="TimeProvider"/> (no task is waited on); prefer
@@ -246,10 +248,11 @@ public sealed partial class BatchStatsMonitor : IDisposable
     /// </remarks>
     public void StartMonitoring()
     {
+        CancellationToken stop = StopToken();
         using var due = new AutoResetEvent(false);
         using ITimer timer = _time.CreateTimer(static state => ((AutoResetEvent)state!).Set(), due, Interval, Interval);
-        WaitHandle[] wake = [_stop.Token.WaitHandle, due];
-        while (!_stop.IsCancellationRequested)
+        WaitHandle[] wake = [stop.WaitHandle, due];
+        while (!stop.IsCancellationRequested)
         {
             CheckAndLogFailure();
             if (WaitHandle.WaitAny(wake) == 0)
@@ -277,22 +280,42 @@ public sealed partial class BatchStatsMonitor : IDisposable
         }
     }
 
-    /// <summary>Ends <see cref="RunAsync"/> and <see cref="StartMonitoring"/> promptly.</summary>
+    /// <summary>
+    /// Ends every <see cref="RunAsync"/> and <see cref="StartMonitoring"/> running now, promptly. A later call of either
+    /// runs again, as the Python recipe's <c>start_monitoring()</c> after <c>stop_monitoring()</c>. No effect once disposed.
+    /// </summary>
     public void Stop()
     {
-        if (Volatile.Read(ref _disposed) == 0) // acquire: pairs with Dispose's store, so a disposed monitor's token is not touched
+        lock (_gate)
         {
-            _stop.Cancel();
+            if (!_disposed)
+            {
+                _stop.Cancel();
+                _stop = new CancellationTokenSource(); // the stopped runs keep the cancelled one (a blocked StartMonitoring waits on its handle)
+            }
         }
     }
 
-    /// <summary>Stops monitoring and releases the timer resources.</summary>
+    /// <summary>Stops monitoring for good; <see cref="RunAsync"/> and <see cref="StartMonitoring"/> then throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0) // full fence: dispose once
+        lock (_gate)
         {
-            _stop.Cancel();
-            _stop.Dispose();
+            if (!_disposed)
+            {
+                _disposed = true;
+                _stop.Cancel(); // not disposed: a StartMonitoring between its start and its wait may still read its handle
+            }
+        }
+    }
+
+    /// <summary>The token that <see cref="Stop"/> and <see cref="Dispose"/> cancel for the runs starting now.</summary>
+    private CancellationToken StopToken()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _stop.Token;
         }
     }
 }

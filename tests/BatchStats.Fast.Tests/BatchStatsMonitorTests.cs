@@ -182,6 +182,47 @@ public sealed class BatchStatsMonitorTests
         Assert.True(runner.Join(TimeSpan.FromSeconds(10)));
     }
 
+    /// <summary>
+    /// Stop ends the runs of now; a later StartMonitoring or RunAsync runs again, as the Python recipe's
+    /// start_monitoring() after stop_monitoring(). Before, a stopped monitor returned at once from both, silently.
+    /// </summary>
+    [Fact]
+    public async Task Stop_ThenStartAgain_MonitorsAgain()
+    {
+        var time = new FakeTimeProvider();
+        var stats = new LockFreeBatchStats(1000, 0);
+        using var monitor = new BatchStatsMonitor(stats, new AlertThresholds { MaxErrorRate = 0.05 }, TimeSpan.FromSeconds(1), time);
+        monitor.Stop(); // before any run
+        var runner = new Thread(monitor.StartMonitoring);
+        runner.Start();
+        Assert.False(runner.Join(TimeSpan.FromMilliseconds(100))); // runs: a stop before it does not end it
+        monitor.Stop();
+        Assert.True(runner.Join(TimeSpan.FromSeconds(10)));
+
+        var raised = new BlockingCollection<BatchStatsAlert>();
+        monitor.AlertRaised += (_, a) => raised.Add(a);
+        Task loop = monitor.RunAsync();
+        stats.Update(0.01, 10, 0, 0.01, 0);
+        stats.RecordError(5);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(raised.TryTake(out BatchStatsAlert? alert, TimeSpan.FromSeconds(10)), "the restarted loop checks");
+        Assert.Equal("error_rate", alert!.Name);
+        monitor.Stop();
+        await loop.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>After Dispose both runs throw ObjectDisposedException naming the monitor (before: the disposed token source's message, or nothing).</summary>
+    [Fact]
+    public async Task Disposed_StartMonitoringAndRunAsync_ThrowObjectDisposed()
+    {
+        var monitor = new BatchStatsMonitor(Healthy(), s_thresholds, TimeSpan.FromHours(1), new FakeTimeProvider());
+        monitor.Dispose();
+        Assert.Equal(typeof(BatchStatsMonitor).FullName, Assert.Throws<ObjectDisposedException>(monitor.StartMonitoring).ObjectName);
+        Assert.Equal(typeof(BatchStatsMonitor).FullName, (await Assert.ThrowsAsync<ObjectDisposedException>(() => monitor.RunAsync())).ObjectName);
+        monitor.Stop(); // no effect, no throw
+        Assert.Empty(monitor.CheckAlerts()); // an on-demand check still works
+    }
+
     /// <summary>The Python recipe's form: one threshold on the mean processing time; means judged, not p95 or max.</summary>
     [Fact]
     public void SingleThreshold_JudgesTheMeanProcessingTime_AsThePythonRecipe()
