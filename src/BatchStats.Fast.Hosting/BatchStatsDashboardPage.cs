@@ -59,6 +59,7 @@ const keep = 600; // ten minutes at one point a second, as the server's history
 const series = { throughput: [], p50: [], p95: [], p99: [], queue: [] };
 function push(name, v) { series[name].push(v); if (series[name].length > keep) series[name].shift(); }
 function fmt(v, unit) {
+  if (unit === 'ms' && v > 0 && v < 0.01) return v >= 0.001 ? (v * 1e3).toFixed(2) + ' µs' : (v * 1e6).toFixed(0) + ' ns'; // below 10 µs: µs or ns, not '0.00 ms'
   if (unit === 'ms') return (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)) + ' ms';
   if (v >= 1e6) return (v / 1e6).toFixed(1) + 'M';
   if (v >= 1e3) return (v / 1e3).toFixed(v >= 1e4 ? 0 : 1) + 'k';
