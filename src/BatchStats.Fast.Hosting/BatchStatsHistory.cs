@@ -59,12 +59,13 @@ internal sealed class BatchStatsHistory
             json.WriteStartArray();
             if (now is not null)
             {
-                if (now.ZeroCount - (then?.ZeroCount ?? 0) > 0) // values at or below the zero threshold (2^-24 s), zero durations included
+                long zeros = now.ZeroCount - (then?.ZeroCount ?? 0); // values at or below the zero threshold (2^-24 s), zero durations included
+                if (zeros > 0)
                 {
                     json.WriteStartObject();
                     json.WriteNumber("lower", 0);
                     json.WriteNumber("upper", now.ZeroThreshold);
-                    json.WriteNumber("count", now.ZeroCount - (then?.ZeroCount ?? 0));
+                    json.WriteNumber("count", zeros);
                     json.WriteEndObject();
                 }
 
