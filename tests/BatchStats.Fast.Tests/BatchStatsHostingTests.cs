@@ -240,7 +240,7 @@ public sealed class BatchStatsHostingTests
 
     /// <summary>A bad monitor interval or alert limit in configuration stops the host's start, naming the key.</summary>
     [Theory]
-    [InlineData("BatchStats:x:MonitorInterval", "00:00:00", "BatchStats:x:MonitorInterval must be a positive time span")]
+    [InlineData("BatchStats:x:MonitorInterval", "00:00:00", "BatchStats:x:MonitorInterval must be a positive time span; it was '00:00:00'")]
     [InlineData("BatchStats:x:MonitorInterval", "-00:00:01", "BatchStats:x:MonitorInterval must be a positive time span; it was '-00:00:01'")]
     [InlineData("BatchStats:x:MonitorInterval", "soon", "BatchStats:x:MonitorInterval must be a positive time span; it was 'soon'")]
     [InlineData("BatchStats:x:MonitorInterval", "60.00:00:00", "BatchStats:x:MonitorInterval must be a positive time span of at most about 49.7 days (the longest .NET timer); it was '60.00:00:00'")]
