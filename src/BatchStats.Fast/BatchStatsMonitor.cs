@@ -286,14 +286,19 @@ public sealed partial class BatchStatsMonitor : IDisposable
     /// </summary>
     public void Stop()
     {
+        CancellationTokenSource stopped;
         lock (_gate)
         {
-            if (!_disposed)
+            if (_disposed)
             {
-                _stop.Cancel();
-                _stop = new CancellationTokenSource(); // the stopped runs keep the cancelled one (a blocked StartMonitoring waits on its handle)
+                return;
             }
+
+            stopped = _stop;
+            _stop = new CancellationTokenSource(); // for later runs; the stopped ones keep theirs (a blocked StartMonitoring waits on its handle)
         }
+
+        stopped.Cancel(); // outside the lock: cancellation callbacks (RunAsync's continuation) never run under it
     }
 
     /// <summary>Stops monitoring for good; <see cref="RunAsync"/> and <see cref="StartMonitoring"/> then throw <see cref="ObjectDisposedException"/>.</summary>
@@ -301,12 +306,15 @@ public sealed partial class BatchStatsMonitor : IDisposable
     {
         lock (_gate)
         {
-            if (!_disposed)
+            if (_disposed)
             {
-                _disposed = true;
-                _stop.Cancel(); // not disposed: a StartMonitoring between its start and its wait may still read its handle
+                return;
             }
+
+            _disposed = true;
         }
+
+        _stop.Cancel(); // no longer replaced once disposed; not disposed itself: a StartMonitoring between its start and its wait may still read its handle
     }
 
     /// <summary>The token that <see cref="Stop"/> and <see cref="Dispose"/> cancel for the runs starting now.</summary>
