@@ -284,7 +284,16 @@ public sealed partial class BatchStatsMonitor : IDisposable
     /// Ends every <see cref="RunAsync"/> and <see cref="StartMonitoring"/> running now, promptly. A later call of either
     /// runs again, as the Python recipe's <c>start_monitoring()</c> after <c>stop_monitoring()</c>. No effect once disposed.
     /// </summary>
-    public void Stop()
+    public void Stop() => CancelRuns(final: false);
+
+    /// <summary>Stops monitoring for good; <see cref="RunAsync"/> and <see cref="StartMonitoring"/> then throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose() => CancelRuns(final: true);
+
+    /// <summary>
+    /// Cancels the runs of now: for good (<paramref name="final"/>), or with a fresh source for later runs. The stopped
+    /// runs keep their source, never disposed: a blocked <see cref="StartMonitoring"/> waits on its handle.
+    /// </summary>
+    private void CancelRuns(bool final)
     {
         CancellationTokenSource stopped;
         lock (_gate)
@@ -295,26 +304,17 @@ public sealed partial class BatchStatsMonitor : IDisposable
             }
 
             stopped = _stop;
-            _stop = new CancellationTokenSource(); // for later runs; the stopped ones keep theirs (a blocked StartMonitoring waits on its handle)
+            if (final)
+            {
+                _disposed = true;
+            }
+            else
+            {
+                _stop = new CancellationTokenSource();
+            }
         }
 
         stopped.Cancel(); // outside the lock: cancellation callbacks (RunAsync's continuation) never run under it
-    }
-
-    /// <summary>Stops monitoring for good; <see cref="RunAsync"/> and <see cref="StartMonitoring"/> then throw <see cref="ObjectDisposedException"/>.</summary>
-    public void Dispose()
-    {
-        lock (_gate)
-        {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _disposed = true;
-        }
-
-        _stop.Cancel(); // no longer replaced once disposed; not disposed itself: a StartMonitoring between its start and its wait may still read its handle
     }
 
     /// <summary>The token that <see cref="Stop"/> and <see cref="Dispose"/> cancel for the runs starting now.</summary>
