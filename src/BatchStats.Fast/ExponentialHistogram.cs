@@ -42,7 +42,7 @@ public sealed partial class ExponentialHistogram
         Max = count == 0 ? 0 : max;
     }
 
-    /// <summary>The scale: each power of two is split into 2^<see cref="Scale"/> buckets (-4 to 8).</summary>
+    /// <summary>The scale: each power of two is split into 2^<see cref="Scale"/> buckets (-11 to 20; a tracker's: 0 to 6).</summary>
     public int Scale { get; }
 
     /// <summary>Values at or below <see cref="ZeroThreshold"/> (zero included).</summary>
@@ -75,14 +75,14 @@ public sealed partial class ExponentialHistogram
     public double UpperBound(long index) => ExponentialLayout.UpperBound(index, Scale);
 
     /// <summary>This histogram at a coarser scale: bucket <c>i</c> becomes bucket <c>i &gt;&gt; (Scale - scale)</c>.</summary>
-    /// <param name="scale">The new scale, at most <see cref="Scale"/> and at least -4.</param>
+    /// <param name="scale">The new scale, at most <see cref="Scale"/> and at least -11.</param>
     /// <returns>The downscaled histogram (this one when the scale is unchanged).</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="scale"/> is above <see cref="Scale"/> or below -4.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="scale"/> is above <see cref="Scale"/> or below -11.</exception>
     /// <exception cref="OverflowException">Merged buckets count more than <see cref="long.MaxValue"/> values.</exception>
     public ExponentialHistogram Downscale(int scale)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(scale, Scale);
-        ArgumentOutOfRangeException.ThrowIfLessThan(scale, -4);
+        ArgumentOutOfRangeException.ThrowIfLessThan(scale, MinScale);
         if (scale == Scale || _counts.Length == 0)
         {
             return scale == Scale ? this : new ExponentialHistogram(scale, ZeroThreshold, ZeroCount, 0, [], Sum, Min, Max);
@@ -103,7 +103,7 @@ public sealed partial class ExponentialHistogram
     /// Combines two histograms: the finer is downscaled to the coarser scale, then counts and sums add up. The zero
     /// threshold is the wider of the two, and buckets within it move into the zero bucket (a bucket it cuts through
     /// widens it to that bucket's upper bound), as Prometheus merges native histograms. A bucket that may hold values
-    /// above its bounds (the highest counted one, or the one ending at 2^16, where trackers count larger values)
+    /// above its bounds (the highest counted one, or the one that holds 2^16, where trackers count larger values)
     /// widens it to the maximum instead, so the result always passes <see cref="Create"/>'s checks.
     /// </summary>
     /// <param name="a">A histogram.</param>
@@ -149,7 +149,9 @@ public sealed partial class ExponentialHistogram
                 if (counts[below] > 0)
                 {
                     bool mayHoldLarger = first + below == ClampIndex(scale) || below == counts.Length - 1;
-                    zeroThreshold = Math.Max(zeroThreshold, Math.Max(ExponentialLayout.UpperBound(first + below, scale), mayHoldLarger ? max : 0)); // only a counted bucket widens it
+                    double upper = ExponentialLayout.UpperBound(first + below, scale);
+                    upper = double.IsPositiveInfinity(upper) ? max : upper; // a bucket ending at 2^1024 or beyond (scale -10 and below): its values are at most the maximum
+                    zeroThreshold = Math.Max(zeroThreshold, Math.Max(upper, mayHoldLarger ? max : 0)); // only a counted bucket widens it
                 }
 
                 zeroCount = checked(zeroCount + counts[below++]);

@@ -71,6 +71,7 @@ public sealed class BatchStatsPrometheusTests
             Text(ExportHistory.FixedHistory(), s_labelled),
             Text(new LockFreeBatchStats(10, 0)),
             Text(ExportHistory.FixedHistory(), new() { Prefix = "inference", HistogramBuckets = [0.001, 0.002, 0.0025, 0.01, 1] }),
+            Text(OutsidePrometheusSchemas()), // scales 20 and -11: edges of 2^2048 (+∞) are left to the +Inf bucket
         ];
         foreach (string text in texts)
         {
@@ -680,6 +681,65 @@ public sealed class BatchStatsPrometheusTests
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Histograms at scales Prometheus has no schema for, as a fleet merge of OpenTelemetry SDK histograms may hold: one
+    /// finer than schema 8 is written as a native histogram at schema 8 (counts downscaled, classic buckets from the
+    /// full scale); one coarser than -4 has no native form and is written with its classic buckets alone, which
+    /// Prometheus reads as a classic histogram.
+    /// </summary>
+    [Fact]
+    public void WriteProtobuf_ScalesOutsidePrometheusSchemas_Schema8OrClassicOnly()
+    {
+        (BatchStatsSnapshot snapshot, BatchStatsHistograms histograms) = OutsidePrometheusSchemas();
+        using var stream = new MemoryStream();
+        BatchStatsPrometheus.WriteProtobuf(stream, snapshot, histograms);
+        stream.Position = 0;
+        var families = new Dictionary<string, MetricFamily>();
+        while (stream.Position < stream.Length)
+        {
+            MetricFamily family = MetricFamily.Parser.ParseDelimitedFrom(stream);
+            families[family.Name] = family;
+        }
+
+        Histogram fine = families["batch_processing_duration_seconds"].Metric[0].Histogram;
+        ExponentialHistogram at8 = histograms.ProcessingTime.Downscale(8);
+        Assert.Equal(8, fine.Schema);
+        Assert.Equal((1UL, 9UL), (fine.ZeroCount, fine.SampleCount));
+        Assert.Equal(Decode(fine), Enumerable.Range(0, at8.Counts.Length).Where(i => at8.Counts[i] != 0).ToDictionary(i => at8.Offset + i + 1, i => at8.Counts[i]));
+        Assert.Equal([1UL, 9UL, 9UL], fine.Bucket.Where(b => b.UpperBound is 0.0078125 or 0.015625 or 0.5).Select(b => b.CumulativeCount)); // powers of two: edges at every scale
+
+        Histogram coarse = families["batch_queue_duration_seconds"].Metric[0].Histogram;
+        Assert.False(coarse.HasSchema);
+        Assert.False(coarse.HasZeroThreshold);
+        Assert.Empty(coarse.PositiveSpan);
+        Assert.Equal(4UL, coarse.SampleCount);
+        Assert.Equal([(1.0, 0UL)], coarse.Bucket.Select(b => (b.UpperBound, b.CumulativeCount))); // every default bound snaps to 1; the rest to +∞
+        Assert.Equal(3, families["batch_latency_duration_seconds"].Metric[0].Histogram.Schema);
+    }
+
+    /// <summary>
+    /// A snapshot with processing times at scale 20 (one zero, three values just above 2^-7 and five just below 2^-6)
+    /// and queue times at scale -11 (four values from 2 to 3, in the bucket (1, 2^2048]).
+    /// </summary>
+    private static (BatchStatsSnapshot, BatchStatsHistograms) OutsidePrometheusSchemas()
+    {
+        var stats = new LockFreeBatchStats(10, 0);
+        stats.Update(0.01, 1, 0.001, 0.011);
+        long first = -(7L << 20), last = -(6L << 20) - 1; // (2^-7, 2^(-7 + 2^-20)] and the bucket ending at 2^-6
+        var counts = new long[last - first + 1];
+        (counts[0], counts[^1]) = (3, 5);
+        ExponentialHistogram fine = ExponentialHistogram.Create(20, 1, first, counts, 0.1, 0, 0.015625, zeroThreshold: 0);
+        ExponentialHistogram coarse = ExponentialHistogram.Create(-11, 0, 0, [4], 10, 2, 3);
+        return (stats.GetStats(), new BatchStatsHistograms(fine, coarse, stats.GetHistograms().Latency));
+    }
+
+    private static string Text((BatchStatsSnapshot Snapshot, BatchStatsHistograms Histograms) parts)
+    {
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        BatchStatsPrometheus.Write(writer, parts.Snapshot, parts.Histograms);
+        return writer.ToString();
     }
 
     /// <summary>The native histogram's buckets: Prometheus index → count, from spans and deltas.</summary>

@@ -188,7 +188,7 @@ public sealed class ExponentialHistogramTests
         Assert.Equal("q", e.ParamName);
         Assert.Throws<ArgumentOutOfRangeException>(() => empty.ValueAtQuantile(double.NaN));
         Assert.Equal("counts", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [1, -1], 0, 0, 0)).ParamName);
-        Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(9, 0, 0, [], 0, 0, 0));
+        Assert.Equal("scale", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(21, 0, 0, [], 0, 0, 0)).ParamName);
         ExponentialHistogram zeros = ExponentialHistogram.Create(3, 5, 0, [0, 0], 0, 0, 0);
         Assert.Equal(0, zeros.ValueAtQuantile(0.99));
         Assert.Equal(5, zeros.Count);
@@ -357,14 +357,15 @@ public sealed class ExponentialHistogramTests
     /// What <see cref="ExponentialHistogram.Merge"/> and <see cref="ExponentialHistogram.Downscale"/> return from histograms
     /// <see cref="ExponentialHistogram.Create"/> accepts, Create accepts too, so an aggregator can forward a merge (as
     /// JSON) to the next one. The histograms come from producers of every kind: trackers' layout (values above 2^16
-    /// counted in the bucket ending there) or exact binning of every value, any scale from -4 to 8, zero thresholds
-    /// from 0 to 7e4, values from 1e-18 to 5e8.
+    /// counted in the bucket ending there) or exact binning of every value, any scale from -11 to 20 (lowered, as the
+    /// OpenTelemetry SDK lowers its own, until 4,096 buckets span the values), zero thresholds from 0 to 7e4, values
+    /// from 1e-18 to 5e8.
     /// </summary>
     [Property(MaxTest = 300)]
     public Property MergeAndDownscale_OfAcceptedHistograms_AreAccepted()
     {
         Gen<ExponentialHistogram> producer =
-            from scale in Gen.Choose(-4, 8)
+            from scale in Gen.Choose(ExponentialHistogram.MinScale, ExponentialHistogram.MaxScale)
             from zeroThreshold in Gen.Elements(0.0, Math.ScaleB(1, -128), Math.ScaleB(1, -24), 1e-3, 0.3, 5, 7e4)
             from clamps in Gen.Elements(true, false)
             from values in Gen.Choose(0, 1_000_000).Select(x => x < 50_000 ? 0 : Math.Exp((x / 1e6 * 60) - 40)).ArrayOf()
@@ -375,20 +376,25 @@ public sealed class ExponentialHistogramTests
             {
                 ExponentialHistogram merged = ExponentialHistogram.Merge(ExponentialHistogram.Merge(t.a, t.b), t.c);
                 AssertAccepted(merged);
-                for (int s = merged.Scale; s >= -4; s--)
+                for (int s = merged.Scale; s >= ExponentialHistogram.MinScale; s--)
                 {
                     AssertAccepted(merged.Downscale(s));
                 }
 
-                AssertAccepted(ExponentialHistogram.Merge(merged.Downscale(-4), t.a));
+                AssertAccepted(ExponentialHistogram.Merge(merged.Downscale(ExponentialHistogram.MinScale), t.a));
                 return merged.Count == t.a.Count + t.b.Count + t.c.Count;
             });
 
-        // Bins every value (exactly, or in the bucket ending at 2^16 above that when it clamps); Create must accept it.
+        // Bins every value (exactly, or in the bucket holding 2^16 above that when it clamps); Create must accept it.
         static ExponentialHistogram Produce(double[] values, int scale, double zeroThreshold, bool clamps)
         {
-            var indexes = values.Where(v => v > zeroThreshold)
-                .Select(v => clamps && v > 65536 ? TopIndex(scale) : scale >= 0 ? ExactIndex(v, scale) : Bucket(v) >> -scale).ToArray();
+            long[] indexes;
+            do
+            {
+                indexes = [.. values.Where(v => v > zeroThreshold).Select(v => clamps && v > 65536 ? TopIndex(scale) : AnyIndex(v, scale))];
+            }
+            while (indexes.Length > 0 && indexes.Max() - indexes.Min() >= 4096 && --scale > int.MinValue);
+
             long offset = indexes.Length == 0 ? 0 : indexes.Min();
             long[] counts = new long[indexes.Length == 0 ? 0 : indexes.Max() - offset + 1];
             foreach (long i in indexes)
@@ -411,14 +417,14 @@ public sealed class ExponentialHistogramTests
     public Property MergeAndDownscale_OfAnyAcceptedParts_AreAccepted()
     {
         Gen<ExponentialHistogram> accepted =
-            (from scale in Gen.Choose(-4, 8)
+            (from scale in Gen.Choose(ExponentialHistogram.MinScale, ExponentialHistogram.MaxScale)
              from zeroThreshold in Gen.Elements(0.0, Math.ScaleB(1, -24), 1e-3, 7e4)
              from zeroCount in Gen.Elements(0L, 0L, 1L, 3L)
              from nearTop in Gen.Elements(true, false)
              from shift in Gen.Choose(-3, 3)
              from counts in Gen.Elements(0L, 1L, 2L).ArrayOf().Select(a => a.Take(5).ToArray())
              from picks in Gen.Choose(0, 7).Two()
-             select TryCreate(scale, zeroThreshold, zeroCount, (nearTop ? TopIndex(scale) : scale >= 0 ? ExactIndex(1e-3, scale) : Bucket(1e-3) >> -scale) + shift, counts, picks))
+             select TryCreate(scale, zeroThreshold, zeroCount, (nearTop ? TopIndex(scale) : AnyIndex(1e-3, scale)) + shift, counts, picks))
             .Where(h => h is not null)
             .Select(h => h!);
         return Prop.ForAll(
@@ -427,7 +433,7 @@ public sealed class ExponentialHistogramTests
             {
                 ExponentialHistogram merged = ExponentialHistogram.Merge(t.a, t.b);
                 AssertAccepted(merged);
-                for (int s = merged.Scale; s >= -4; s--)
+                for (int s = merged.Scale; s >= ExponentialHistogram.MinScale; s--)
                 {
                     AssertAccepted(merged.Downscale(s));
                 }
@@ -460,13 +466,20 @@ public sealed class ExponentialHistogramTests
         Assert.True(h.Counts.SequenceEqual(again.Counts));
     }
 
-    /// <summary>The bucket whose upper bound is 2^16 at <paramref name="scale"/>: 16 · 2^scale - 1.</summary>
-    private static long TopIndex(int scale) => ((16L << (scale + 4)) >> 4) - 1;
+    /// <summary>The bucket that holds 2^16 at <paramref name="scale"/>: ceil(16 · 2^scale) - 1, the one ending there from scale -4 up.</summary>
+    private static long TopIndex(int scale) => scale >= 0 ? (16L << scale) - 1 : (long)Math.Ceiling(Math.ScaleB(16, scale)) - 1;
+
+    /// <summary>
+    /// The bucket of <paramref name="v"/> at any scale: exact up to scale 8, by a logarithm above (exact integer
+    /// powers of 2^20 digits would be too slow; Create allows a producer's logarithm its slack).
+    /// </summary>
+    private static long AnyIndex(double v, int scale) =>
+        scale > 8 ? (long)Math.Ceiling(Math.Log2(v) * Math.ScaleB(1, scale)) - 1 : scale >= 0 ? ExactIndex(v, scale) : Bucket(v) >> -scale;
 
     [Fact]
     public void Create_Downscale_Merge_ArgumentRules()
     {
-        Assert.Equal("scale", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(-5, 0, 0, [], 0, 0, 0)).ParamName);
+        Assert.Equal("scale", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(-12, 0, 0, [], 0, 0, 0)).ParamName);
         Assert.Equal("zeroCount", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, -1, 0, [], 0, 0, 0)).ParamName);
         Assert.Equal("zeroThreshold", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 0, 0, [], 0, 0, 0, -1)).ParamName);
         ArgumentOutOfRangeException infinite = Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(3, 1, 0, [], 0, 0, 0, double.PositiveInfinity));
@@ -477,7 +490,8 @@ public sealed class ExponentialHistogramTests
         Assert.Equal([1, 2], trimmed.Counts.ToArray());
 
         Assert.Equal("scale", Assert.Throws<ArgumentOutOfRangeException>(() => trimmed.Downscale(4)).ParamName);
-        Assert.Equal("scale", Assert.Throws<ArgumentOutOfRangeException>(() => trimmed.Downscale(-5)).ParamName);
+        Assert.Equal("scale", Assert.Throws<ArgumentOutOfRangeException>(() => trimmed.Downscale(-12)).ParamName);
+        Assert.Equal(-11, trimmed.Downscale(-11).Scale); // OpenTelemetry's range: -11 to 20
         ExponentialHistogram empty = ExponentialHistogram.Create(3, 2, 0, [], 0, 0, 0);
         Assert.Equal((0, 2L), (empty.Downscale(0).Scale, empty.Downscale(0).ZeroCount));
 
@@ -588,11 +602,29 @@ public sealed class ExponentialHistogramTests
         Assert.Equal((3e5, 1e6), (received.ProcessingTime.Min, received.ProcessingTime.Max));
     }
 
+    /// <summary>
+    /// At scale -10 bucket 0 is (1, 2^1024]: its upper bound is +∞ in doubles, so a wider zero threshold that cuts
+    /// through it stops at the maximum, which bounds every value the zero bucket takes in, and the merge stays acceptable.
+    /// </summary>
+    [Fact]
+    public void Merge_ThresholdCuttingABucketEndingBeyondTheDoubles_WidensToTheMaximum()
+    {
+        ExponentialHistogram wide = ExponentialHistogram.Create(-10, 1, 0, [], 0.5, 0.5, 0.5, zeroThreshold: 2);
+        ExponentialHistogram counted = ExponentialHistogram.Create(-10, 0, 0, [2], 7, 3, 4);
+        foreach (ExponentialHistogram merged in new[] { ExponentialHistogram.Merge(wide, counted), ExponentialHistogram.Merge(counted, wide) })
+        {
+            Assert.Equal((3L, 4.0, 0), (merged.ZeroCount, merged.ZeroThreshold, merged.Counts.Length));
+            AssertAccepted(merged);
+        }
+    }
+
     [Theory]
+    [InlineData(-11)]
     [InlineData(-4)]
     [InlineData(0)]
     [InlineData(3)]
     [InlineData(8)]
+    [InlineData(20)]
     public void UpperBound_IndexesBeyondTheDoubles_AreInfinityOrZero(int scale)
     {
         ExponentialHistogram h = ExponentialHistogram.Create(scale, 0, 0, [], 0, 0, 0);
@@ -603,7 +635,8 @@ public sealed class ExponentialHistogramTests
         }
 
         Assert.Equal(0, h.UpperBound(long.MinValue));
-        Assert.Equal(Math.Pow(2, Math.ScaleB(1, -scale)), h.UpperBound(0)); // a near index keeps its finite bound
+        Assert.Equal(Math.Pow(2, Math.ScaleB(1, -scale)), h.UpperBound(0)); // a near index keeps its bound (2^2048 at -11: +∞ too)
+        Assert.Equal(scale >= 0 ? 0.5 : Math.ScaleB(1, -(1 << -scale)), h.UpperBound(-(1L << Math.Max(scale, 0)) - 1)); // the bucket ending at 2^-1 (at 2^-2^-scale below scale 0)
     }
 
     [Fact]
@@ -618,6 +651,18 @@ public sealed class ExponentialHistogramTests
         Assert.Equal(63, ExponentialHistogram.Create(8, 0, 262_143, [1], double.MaxValue, double.MaxValue, double.MaxValue).Downscale(-4).Offset);
         Assert.Equal(-68, ExponentialHistogram.Create(8, 0, -274_945, [1], double.Epsilon, double.Epsilon, double.Epsilon).Downscale(-4).Offset);
         Assert.Equal(-68, ExponentialHistogram.Create(-4, 0, -68, [1], double.Epsilon, double.Epsilon, double.Epsilon).Offset);
+
+        // The ends of OpenTelemetry's range: at 20, 2^-1074 is in bucket -1074 * 2^20 - 1 and double.MaxValue in
+        // 1024 * 2^20 - 1; at -11 every positive double is in bucket -1, (2^-2048, 1], or 0, (1, 2^2048].
+        ExponentialHistogram fine = ExponentialHistogram.Create(20, 0, (1024L << 20) - 1, [1], double.MaxValue, double.MaxValue, double.MaxValue);
+        Assert.Equal(0, fine.Downscale(-11).Offset);
+        Assert.Equal(-1, ExponentialHistogram.Create(20, 0, -(1074L << 20) - 1, [1], double.Epsilon, double.Epsilon, double.Epsilon).Downscale(-11).Offset);
+        Assert.Equal("offset", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(20, 0, 1024L << 20, [1], 1, 1, 1)).ParamName);
+        Assert.Equal("offset", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(20, 0, -(1074L << 20) - 2, [1], 1, 1, 1)).ParamName);
+        ExponentialHistogram coarsest = ExponentialHistogram.Create(-11, 0, -1, [1, 1], double.MaxValue, double.Epsilon, double.MaxValue);
+        Assert.Equal((double.Epsilon, double.MaxValue), (coarsest.ValueAtQuantile(0), coarsest.ValueAtQuantile(1)));
+        Assert.Equal("offset", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(-11, 0, -2, [1], 1, 1, 1)).ParamName);
+        Assert.Equal("offset", Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialHistogram.Create(-11, 0, 1, [1], 1, 1, 1)).ParamName);
 
         // Nothing counted: the offset, minimum and maximum are not looked at.
         ExponentialHistogram none = ExponentialHistogram.Create(3, 0, long.MaxValue, [0, 0], 0, double.NaN, -1);

@@ -97,6 +97,76 @@ public sealed class OpenTelemetrySdkTests
         }
     }
 
+    /// <summary>
+    /// A distribution the OpenTelemetry SDK aggregated as a base-2 exponential histogram (its scale starts at 20 and
+    /// drops only as far as its 160 buckets need, so a narrow one stays finer than Prometheus's schema 8) goes into
+    /// <see cref="ExponentialHistogram.Create"/> as the SDK exports it, merges with a tracker's, and the merge's
+    /// quantiles keep the documented bound against numpy's exact quantiles of both sets of values together.
+    /// </summary>
+    [Theory]
+    [InlineData(0.0002, 18)] // ±0.01 %: a steady service's latency, scale 18 or so
+    [InlineData(0.05, 9)] // ±2.5 %
+    [InlineData(6.0, 0)] // a factor of 400 from end to end: scale 4 or so
+    public void OpenTelemetrySdkExponentialHistogram_CreatesAndMergesWithATracker(double spread, int finerThan)
+    {
+        using var meter = new Meter("BatchStats.Fast.Tests.OtelExponential");
+        Histogram<double> latency = meter.CreateHistogram<double>("latency", "s");
+        var exported = new List<Metric>();
+        using MeterProvider provider = Sdk.CreateMeterProviderBuilder()
+            .AddMeter(meter.Name)
+            .AddView(latency.Name, new Base2ExponentialBucketHistogramConfiguration())
+            .AddInMemoryExporter(exported)
+            .Build();
+        var random = new Random(11);
+        var values = new List<double> { 0, 0 }; // exact zeros: the SDK's zero bucket
+        for (int i = 0; i < 3000; i++)
+        {
+            values.Add(0.01 * Math.Exp(spread * (random.NextDouble() - 0.5)));
+        }
+
+        values.ForEach(latency.Record);
+        int sdkValues = values.Count;
+        var stats = new LockFreeBatchStats(windowSize: 100, cacheValidTime: 0);
+        for (int i = 0; i < 1000; i++)
+        {
+            double v = 0.012 * Math.Exp(spread * (random.NextDouble() - 0.5));
+            stats.Update(v / 2, 1, v / 2, v);
+            values.Add(v);
+        }
+
+        Assert.True(provider.ForceFlush());
+        MetricPoint point = Point(Assert.Single(exported, m => m.Name == latency.Name));
+        ExponentialHistogramData data = point.GetExponentialHistogramData();
+        var counts = new List<long>();
+        foreach (long count in data.PositiveBuckets)
+        {
+            counts.Add(count);
+        }
+
+        Assert.True(point.TryGetHistogramMinMaxValues(out double min, out double max));
+        ExponentialHistogram sdk = ExponentialHistogram.Create(data.Scale, data.ZeroCount, data.PositiveBuckets.Offset, counts.ToArray(), point.GetHistogramSum(), min, max);
+        Assert.True(sdk.Scale > finerThan, $"the SDK's scale {sdk.Scale}");
+        Assert.Equal((3002L, 2L), (sdk.Count, sdk.ZeroCount));
+
+        ExponentialHistogram merged = ExponentialHistogram.Merge(sdk, stats.GetHistograms().Latency);
+        Assert.Equal(Math.Min(sdk.Scale, 3), merged.Scale);
+        // The SDK's own histogram at its fine scale, and the merge at the tracker's: each within its scale's bound.
+        AssertQuantilesWithinTheBound(sdk, values.Take(sdkValues));
+        AssertQuantilesWithinTheBound(merged, values);
+    }
+
+    /// <summary>numpy's exact quantiles of <paramref name="values"/> against <paramref name="h"/>'s estimates.</summary>
+    private static void AssertQuantilesWithinTheBound(ExponentialHistogram h, IEnumerable<double> values)
+    {
+        double[] sorted = [.. values.Order()];
+        double bound = Math.Pow(2, Math.Pow(2, -(h.Scale + 1))) - 1;
+        foreach (double q in new[] { 0, 0.01, 0.25, 0.5, 0.9, 0.99, 1 })
+        {
+            double exact = ReferenceStats.NumpyPercentile(sorted, q * 100);
+            Assert.InRange(h.ValueAtQuantile(q), exact * (1 - bound), exact * (1 + bound));
+        }
+    }
+
     private static void WaitPast(long start, TimeSpan wait)
     {
         while (Stopwatch.GetElapsedTime(start) <= wait)

@@ -65,7 +65,8 @@ internal static class PrometheusFamilies
 
     /// <summary>
     /// The classic buckets: each requested bound snapped to the nearest bucket edge at or above it (edges are
-    /// <c>2^((i + 1) / 2^scale)</c>, so powers of two are exact), with the cumulative count up to that edge.
+    /// <c>2^((i + 1) / 2^scale)</c>, so powers of two are exact from scale 0 up), with the cumulative count up to that
+    /// edge; bounds that snap to an infinite edge are left to the +Inf bucket.
     /// </summary>
     public static List<(double UpperBound, long CumulativeCount)> ClassicBuckets(ExponentialHistogram h, IReadOnlyList<double> bounds)
     {
@@ -90,6 +91,11 @@ internal static class PrometheusFamilies
                 continue; // two bounds snapped to one edge
             }
 
+            if (double.IsPositiveInfinity(ExponentialLayout.UpperBound(index, h.Scale)))
+            {
+                break; // at scale -10 and below an edge is 2^1024 or beyond: the +Inf bucket, which the writers add
+            }
+
             lastIndex = index;
             long cumulative = h.ZeroCount;
             ReadOnlySpan<long> counts = h.Counts;
@@ -104,7 +110,7 @@ internal static class PrometheusFamilies
         return buckets;
     }
 
-    /// <summary>Every power of two from 2^-14 s (about 61 µs) to 2^6 s (64 s): exact bucket edges at every scale.</summary>
+    /// <summary>Every power of two from 2^-14 s (about 61 µs) to 2^6 s (64 s): exact bucket edges at every scale from 0 up (every tracker's).</summary>
     public static IReadOnlyList<double> DefaultBounds { get; } = BuildDefaultBounds();
 
     private static double[] BuildDefaultBounds()

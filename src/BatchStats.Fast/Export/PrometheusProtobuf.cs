@@ -87,7 +87,14 @@ internal static class PrometheusProtobuf
         }
     }
 
-    /// <summary>A native histogram (schema, zero bucket, spans, delta-encoded counts) with its classic buckets.</summary>
+    /// <summary>The schemas of Prometheus's exponential native histograms; a histogram's scale is its schema.</summary>
+    private const int NativeMinSchema = -4, NativeMaxSchema = 8;
+
+    /// <summary>
+    /// A native histogram (schema, zero bucket, spans, delta-encoded counts) with its classic buckets. A histogram finer
+    /// than schema 8 (one merged from an OpenTelemetry SDK's, say) is written downscaled to 8; one coarser than -4 has
+    /// no native form, and is written with its classic buckets alone.
+    /// </summary>
     private static void Histogram(ArrayBufferWriter<byte> w, ExponentialHistogram h, IReadOnlyList<double> bounds)
     {
         Tag(w, 1, Varint);
@@ -103,6 +110,12 @@ internal static class PrometheusProtobuf
             Bytes(w, 3, part.WrittenSpan);
         }
 
+        if (h.Scale < NativeMinSchema)
+        {
+            return; // no schema Prometheus can read: the classic buckets only
+        }
+
+        h = h.Scale > NativeMaxSchema ? h.Downscale(NativeMaxSchema) : h; // the finest schema Prometheus reads; the classic buckets above used the full scale
         Tag(w, 5, Varint);
         UInt(w, ZigZag(h.Scale));
         Double(w, 6, h.ZeroThreshold);
