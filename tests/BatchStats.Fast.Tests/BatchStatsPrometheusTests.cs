@@ -720,6 +720,35 @@ public sealed class BatchStatsPrometheusTests
     }
 
     /// <summary>
+    /// A fleet merge with a zero threshold of 10 ms (a producer that counts everything up to that as zero) has no
+    /// classic bucket below it: how many of its zero-bucket values lie under 2^-7 s is not known. The first bucket
+    /// written is the first bound at or above the threshold, and counts the whole zero bucket.
+    /// </summary>
+    [Fact]
+    public void Write_ZeroThresholdAboveSomeBounds_LeavesThoseBoundsOut()
+    {
+        var stats = new LockFreeBatchStats(10, 0);
+        stats.Update(0.001, 1, 0.001, 0.02);
+        stats.Update(0.03, 1, 0.001, 0.02);
+        ExponentialHistogram foreign = ExponentialHistogram.Create(3, 4, 0, [], 0.02, 0.001, 0.009, zeroThreshold: 0.01);
+        ExponentialHistogram merged = ExponentialHistogram.Merge(stats.GetHistograms().ProcessingTime, foreign);
+        Assert.Equal((5L, 0.01), (merged.ZeroCount, merged.ZeroThreshold)); // the tracker's 1 ms joined the zero bucket
+        var histograms = new BatchStatsHistograms(merged, merged, merged);
+        using var stream = new MemoryStream();
+        BatchStatsPrometheus.WriteProtobuf(stream, stats.GetStats(), histograms);
+        stream.Position = 0;
+        Histogram h = Enumerable.Range(0, 19).Select(_ => MetricFamily.Parser.ParseDelimitedFrom(stream))
+            .Single(f => f.Name == "batch_processing_duration_seconds").Metric[0].Histogram;
+        Assert.Equal((0.015625, 5UL), (h.Bucket[0].UpperBound, h.Bucket[0].CumulativeCount));
+        Assert.Equal(6UL, h.Bucket[^1].CumulativeCount);
+        Assert.Equal(13, h.Bucket.Count); // 2^-6 to 2^6 (2^-14 to 2^-7 lie below the threshold)
+
+        string text = Text((stats.GetStats(), histograms));
+        Assert.Contains("batch_processing_duration_seconds_bucket{le=\"0.015625\"} 5\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("le=\"0.0078125\"", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// A snapshot with processing times at scale 20 (one zero, three values just above 2^-7 and five just below 2^-6)
     /// and queue times at scale -11 (four values from 2 to 3, in the bucket (1, 2^2048]).
     /// </summary>

@@ -66,7 +66,9 @@ internal static class PrometheusFamilies
     /// <summary>
     /// The classic buckets: each requested bound snapped to the nearest bucket edge at or above it (edges are
     /// <c>2^((i + 1) / 2^scale)</c>, so powers of two are exact from scale 0 up), with the cumulative count up to that
-    /// edge; bounds that snap to an infinite edge are left to the +Inf bucket.
+    /// edge. Bounds that snap to an infinite edge are left to the +Inf bucket, and bounds below the zero threshold are
+    /// left out: the zero bucket's values may lie anywhere up to it (a tracker's threshold, 2^-24 s, is below every bound
+    /// written; a merge with a wider one raises it).
     /// </summary>
     public static List<(double UpperBound, long CumulativeCount)> ClassicBuckets(ExponentialHistogram h, IReadOnlyList<double> bounds)
     {
@@ -91,9 +93,15 @@ internal static class PrometheusFamilies
                 continue; // two bounds snapped to one edge
             }
 
-            if (double.IsPositiveInfinity(ExponentialLayout.UpperBound(index, h.Scale)))
+            double edge = ExponentialLayout.UpperBound(index, h.Scale);
+            if (double.IsPositiveInfinity(edge))
             {
                 break; // at scale -10 and below an edge is 2^1024 or beyond: the +Inf bucket, which the writers add
+            }
+
+            if (edge < h.ZeroThreshold)
+            {
+                continue; // the zero bucket's values may lie anywhere up to its threshold: no exact count below it
             }
 
             lastIndex = index;
@@ -104,7 +112,7 @@ internal static class PrometheusFamilies
                 cumulative += counts[i];
             }
 
-            buckets.Add((ExponentialLayout.UpperBound(index, h.Scale), cumulative));
+            buckets.Add((edge, cumulative));
         }
 
         return buckets;
