@@ -17,12 +17,12 @@ public sealed partial class ExponentialHistogram
     /// <param name="zeroThreshold">The zero bucket's upper bound; finite and non-negative (0: exact zeros only).</param>
     /// <returns>The histogram, with leading and trailing empty buckets trimmed.</returns>
     /// <exception cref="ArgumentOutOfRangeException">
-    /// The scale is out of range; a count, the threshold or the sum is negative or NaN; the threshold is infinite; the counts add up to more than
-    /// <see cref="long.MaxValue"/>; a non-empty bucket holds no positive double (lies wholly above
-    /// <see cref="double.MaxValue"/> or below 2^-1074 at this scale); or values were counted and <paramref name="min"/> or <paramref name="max"/> is negative,
-    /// NaN or infinite, <paramref name="min"/> is above <paramref name="max"/>, <paramref name="min"/> is above the
-    /// zero threshold while the zero bucket counted values, or only the zero bucket counted values and
-    /// <paramref name="max"/> is above its threshold, or <paramref name="max"/> is below the highest counted bucket, or
+    /// The scale is out of range; a count, the threshold or the sum is negative or NaN; the threshold is infinite; the
+    /// counts add up to more than <see cref="long.MaxValue"/>; a non-empty bucket holds no positive double (lies wholly
+    /// above <see cref="double.MaxValue"/> or below 2^-1074 at this scale); or values were counted and
+    /// <paramref name="min"/> or <paramref name="max"/> is negative, NaN or infinite, <paramref name="min"/> is above
+    /// <paramref name="max"/>, <paramref name="min"/> is above the zero threshold while the zero bucket counted values,
+    /// or only the zero bucket counted values and <paramref name="max"/> is above its threshold, or <paramref name="max"/> is below the highest counted bucket, or
     /// <paramref name="min"/> is above the lowest counted bucket unless that is the bucket that holds 2^16 (whose upper
     /// bound it is at scales from -4 up; trackers count every larger value there). So <paramref name="max"/> may lie
     /// above the highest bucket and <paramref name="min"/> below the lowest, but no bucket holds values below its
