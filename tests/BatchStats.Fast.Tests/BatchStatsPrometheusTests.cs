@@ -717,6 +717,20 @@ public sealed class BatchStatsPrometheusTests
         Assert.Equal(4UL, coarse.SampleCount);
         Assert.Equal([(1.0, 0UL)], coarse.Bucket.Select(b => (b.UpperBound, b.CumulativeCount))); // every default bound snaps to 1; the rest to +∞
         Assert.Equal(3, families["batch_latency_duration_seconds"].Metric[0].Histogram.Schema);
+
+        // The ends of Prometheus's schemas are written as they are.
+        foreach (int scale in new[] { -4, 8 })
+        {
+            double v = Math.Pow(2, Math.ScaleB(1, -scale)); // the upper bound of bucket 0
+            ExponentialHistogram edge = ExponentialHistogram.Create(scale, 0, 0, [2], 2 * v, v, v);
+            using var one = new MemoryStream();
+            BatchStatsPrometheus.WriteProtobuf(one, snapshot, new BatchStatsHistograms(edge, edge, edge));
+            one.Position = 0;
+            Histogram written = Enumerable.Range(0, 19).Select(_ => MetricFamily.Parser.ParseDelimitedFrom(one))
+                .Single(f => f.Name == "batch_processing_duration_seconds").Metric[0].Histogram;
+            Assert.Equal(scale, written.Schema);
+            Assert.Equal(new Dictionary<long, long> { [1] = 2 }, Decode(written));
+        }
     }
 
     /// <summary>
@@ -746,6 +760,11 @@ public sealed class BatchStatsPrometheusTests
         string text = Text((stats.GetStats(), histograms));
         Assert.Contains("batch_processing_duration_seconds_bucket{le=\"0.015625\"} 5\n", text, StringComparison.Ordinal);
         Assert.DoesNotContain("le=\"0.0078125\"", text, StringComparison.Ordinal);
+
+        // A threshold that is itself a bound keeps that bound: every zero-bucket value lies at or below it.
+        ExponentialHistogram atBound = ExponentialHistogram.Create(3, 4, 0, [], 0.02, 0.001, 0.009, zeroThreshold: 0.015625);
+        List<(double UpperBound, long CumulativeCount)> buckets = Export.PrometheusFamilies.ClassicBuckets(atBound, Export.PrometheusFamilies.DefaultBounds);
+        Assert.Equal((0.015625, 4L), buckets[0]);
     }
 
     /// <summary>
