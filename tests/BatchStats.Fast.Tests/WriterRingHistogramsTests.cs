@@ -118,7 +118,7 @@ public sealed class WriterRingHistogramsTests
     }
 
     /// <summary>
-    /// The chunk pass (<c>RecordRange</c>, and each of its scalar and AVX2 paths that this machine runs) against
+    /// The chunk pass (<c>RecordRange</c>, and each of its scalar, AVX2 and AVX-512 paths that this machine runs) against
     /// <c>Record</c> value by value, at every
     /// scale, over random slots of edge values (zeros of both signs, subnormals, the zero threshold, every boundary
     /// and power of two with their neighbouring doubles, the range ends, huge values) and random batch sizes and queue
@@ -160,7 +160,7 @@ public sealed class WriterRingHistogramsTests
                     single.Record(s.ProcessingTime, s.QueueTime, s.Latency);
                 }
 
-                // Both passes, whatever this machine has: the dispatching one, the scalar one, and the AVX2 one where it runs.
+                // Every pass this machine has: the dispatching one, the scalar one, and the AVX2 and AVX-512 ones where they run.
                 var passes = new List<Action<RingHistograms, long, long>>
                 {
                     (h, from, to) => h.RecordRange(ref slots[0], slots.Length - 1, from, to),
@@ -169,6 +169,18 @@ public sealed class WriterRingHistogramsTests
                 if (Avx2.IsSupported)
                 {
                     passes.Add((h, from, to) => h.RecordRangeAvx2(ref slots[0], slots.Length - 1, from, to));
+                }
+
+                if (Avx512F.IsSupported && scale <= 3)
+                {
+                    passes.Add((h, from, to) => h.RecordRangeAvx512(ref slots[0], slots.Length - 1, from, to));
+                    passes.Add((h, from, to) => // ranges of every length and start: pairs, lone records, wraps, blocks
+                    {
+                        for (long at = from, step = 1; at < to; at += step, step = (step % 7) + 1)
+                        {
+                            h.RecordRangeAvx512(ref slots[0], slots.Length - 1, at, Math.Min(at + step, to));
+                        }
+                    });
                 }
 
                 foreach (Action<RingHistograms, long, long> pass in passes)
@@ -193,6 +205,58 @@ public sealed class WriterRingHistogramsTests
 
                 static long Bits(double d) => BitConverter.DoubleToInt64Bits(d);
             });
+
+    /// <summary>
+    /// The AVX-512 pass over ranges longer than its block of 64 records, starting anywhere in a ring of 256 slots (so
+    /// blocks end mid-pair and ranges wrap the ring): the same cells and bit for bit the same sums, minima and maxima
+    /// as <c>Record</c> value by value. Where the machine has no AVX-512 the dispatching pass is checked instead.
+    /// </summary>
+    [Theory]
+    [InlineData(0, 256)]
+    [InlineData(1, 200)]
+    [InlineData(63, 130)]
+    [InlineData(200, 257)]
+    [InlineData(255, 2)]
+    public void RecordRangeAvx512_LongRangesAcrossBlocksAndTheRingEnd_EqualRecordValueByValue(int start, int length)
+    {
+        ExponentialLayout layout = ExponentialLayout.ForScale(3);
+        var random = new Random(start + length);
+        var slots = new Slot[256];
+        for (int i = 0; i < slots.Length; i++)
+        {
+            double p = Math.Exp((random.NextDouble() * 30) - 20);
+            slots[i] = new Slot { Timestamp = i, ProcessingTime = p, QueueTime = random.Next(4) == 0 ? 0 : p / 3, Latency = p * 1.5, BatchSize = random.Next(), QueueLength = -random.Next() };
+        }
+
+        var single = new RingHistograms(layout);
+        var passed = new RingHistograms(layout);
+        for (long seq = start; seq < start + length; seq++)
+        {
+            Slot s = slots[seq & 255];
+            single.Record(s.ProcessingTime, s.QueueTime, s.Latency);
+        }
+
+        if (Avx512F.IsSupported)
+        {
+            passed.RecordRangeAvx512(ref slots[0], 255, start, start + length);
+        }
+        else
+        {
+            passed.RecordRange(ref slots[0], 255, start, start + length);
+        }
+
+        for (int series = 0; series < RingHistograms.SeriesCount; series++)
+        {
+            var a = new long[layout.CellCount];
+            var b = new long[layout.CellCount];
+            passed.Read(series, a, out double sumA, out double minA, out double maxA);
+            single.Read(series, b, out double sumB, out double minB, out double maxB);
+            Assert.Equal(b, a);
+            Assert.Equal((sumB, minB, maxB), (sumA, minA, maxA));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(sumB), BitConverter.DoubleToInt64Bits(sumA));
+            Assert.Equal(length, a.Sum());
+        }
+    }
 
     /// <summary>
     /// The owner is held after incrementing a chunk's cells and before releasing BinnedTo: a reader on another thread

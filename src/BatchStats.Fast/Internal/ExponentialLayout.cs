@@ -88,6 +88,15 @@ internal sealed class ExponentialLayout
         }
 
         _signedThresholds = Array.ConvertAll(_thresholds, t => (long)(t ^ SignBit));
+        if (slicesPerOctave <= 16)
+        {
+            SliceThresholds = new long[16];
+            for (int i = 0; i < 16; i++)
+            {
+                ulong t = _thresholds[i % slicesPerOctave]; // key i % slices: the lowest octave's slice; every octave has the same mantissas
+                SliceThresholds[i] = t == ulong.MaxValue ? long.MaxValue : (long)(t & ((1UL << 53) - 1));
+            }
+        }
     }
 
     /// <summary>The top bit: flipping it in both operands turns an unsigned compare into a signed one.</summary>
@@ -121,6 +130,14 @@ internal sealed class ExponentialLayout
 
     /// <summary>Per key: <c>bits &lt;&lt; 1</c> of the smallest double above the key's boundary (or <see cref="ulong.MaxValue"/>).</summary>
     public ulong[] Thresholds => _thresholds;
+
+    /// <summary>
+    /// Per slice of an octave (repeated to 16 below scale 3, as the AVX-512 pass indexes it by a key's low 4 bits): the
+    /// mantissa bits (<c>&lt;&lt; 1</c>) of the smallest double above the slice's boundary, or <see cref="long.MaxValue"/>
+    /// where it holds none; a value of the slice is on the upper side when its own mantissa bits reach it. Null above
+    /// scale 3 (more than 16 slices).
+    /// </summary>
+    public long[]? SliceThresholds { get; }
 
     /// <summary><see cref="Thresholds"/> with <see cref="SignBit"/> flipped: <c>bits &gt;= t</c> is <c>(long)(bits ^ SignBit) &gt;= s</c>.</summary>
     public long[] SignedThresholds => _signedThresholds;
