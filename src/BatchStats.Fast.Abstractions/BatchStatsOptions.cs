@@ -32,7 +32,8 @@ public sealed class BatchStatsOptions
     /// (8 buckets per power of two, quantile estimates within 4.43 %). Values above 2^-24 s (about 60 ns) up to 2^16 s
     /// (about 18 hours) get buckets of their own; smaller ones (zero included) count in the zero bucket, larger ones
     /// in the highest bucket. Each writer thread's ring holds 3,840 × 2^scale bytes of counts (30 KiB at 3, 240 KiB
-    /// at 6).
+    /// at 6). Where 512-bit vectors run at full speed, scales up to 3 bin two records per vector; above 3 the binning
+    /// takes about 1 ns more per record.
     /// </summary>
     public int HistogramScale { get; set; } = 3;
 
