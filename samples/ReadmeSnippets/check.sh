@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Packs the three libraries into one local folder, restores a fresh web project from it (as a user would), and builds
-# every ```csharp block of README.md in that project: usings hoisted, the blocks in order as top-level statements,
-# with Prelude.cs.txt (builder, app, queue, TryTakeBatch, RunBatch) before them and Types.cs.txt after; and every
-# block of docs/guide.md, each as a method of a class whose fields (GuidePlaceholders.cs.txt) are the names it assumes.
+# Packs the three libraries into one local folder, restores a fresh web project from it (as a user would; the two
+# OpenTelemetry packages one guide block uses come from the configured feeds), and builds every ```csharp block of
+# README.md in that project: usings hoisted, the blocks in order as top-level statements, with Prelude.cs.txt
+# (builder, app, queue, TryTakeBatch, RunBatch) before them and Types.cs.txt after; and every block of docs/guide.md,
+# each as a method of a class whose fields (GuidePlaceholders.cs.txt) are the names it assumes.
 # Fails on any restore or compile error. Run by .ci/run (one test). Usage: bash samples/ReadmeSnippets/check.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -31,6 +32,9 @@ cat >"$work/consumer/Consumer.csproj" <<XML
   </PropertyGroup>
   <ItemGroup>
     <PackageReference Include="BatchStats.Fast.Hosting" Version="$version" />
+    <!-- docs/guide.md shows the OpenTelemetry SDK's Prometheus exporter over the hosted meter -->
+    <PackageReference Include="OpenTelemetry.Extensions.Hosting" Version="1.20.1" />
+    <PackageReference Include="OpenTelemetry.Exporter.Prometheus.AspNetCore" Version="1.20.1-beta.1" />
   </ItemGroup>
 </Project>
 XML
