@@ -109,6 +109,48 @@ public sealed class FusedAggregateTests
         Assert.Equal(c.Values.Max(), a.Max);
     }
 
+    /// <summary>
+    /// The blocks' sums are added with Neumaier compensation: 1, 2^54 + 4 and 1 sum to 2^54 + 6, whose double is
+    /// 2^54 + 8 (doubles there are 4 apart; the tie goes to the even one), where a plain sum of the blocks rounds both
+    /// ones away (2^54 + 4). The 2^54 + 4 takes the compensation's branch where the new block is the larger, the second
+    /// 1 the one where the running sum is; taking either branch for both also gives 2^54 + 4.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(KernelCases.Paths), MemberType = typeof(KernelCases))]
+    public void Accumulator_BlockSums_CompensatedWhereAPlainSumLosesThem(int pathId)
+    {
+        var path = (FusedAggregate.Path)pathId;
+        double big = Math.Pow(2, 54) + 4;
+        var accumulator = default(FusedAggregate.Accumulator);
+        accumulator.Add([1.0], path);
+        accumulator.Add([big], path);
+        accumulator.Add([1.0], path);
+        Assert.Equal(big, (1.0 + big) + 1.0); // what a plain sum gives
+        Assert.Equal(BitConverter.DoubleToInt64Bits(big + 4), BitConverter.DoubleToInt64Bits(accumulator.Result.Sum));
+    }
+
+    /// <summary>No segment: sum 0, minimum +∞, maximum -∞ (as documented), so a later Math.Min/Max takes the first value.</summary>
+    [Fact]
+    public void Accumulator_Empty_SumZeroMinPositiveInfinityMaxNegativeInfinity()
+    {
+        Aggregate none = default(FusedAggregate.Accumulator).Result;
+        Assert.Equal(0.0, none.Sum);
+        Assert.Equal(0.0, none.SumOfSquares);
+        Assert.Equal(double.PositiveInfinity, none.Min);
+        Assert.Equal(double.NegativeInfinity, none.Max);
+    }
+
+    /// <summary>Squares that overflow give +∞, never NaN (the compensation of an infinite sum is NaN and is left out).</summary>
+    [Theory]
+    [MemberData(nameof(KernelCases.Paths), MemberType = typeof(KernelCases))]
+    public void Compute_SquaresOverflow_PositiveInfinityNotNaN(int pathId)
+    {
+        double[] x = Enumerable.Repeat(1e200, 9).ToArray();
+        Aggregate a = FusedAggregate.Compute(x, (FusedAggregate.Path)pathId);
+        Assert.Equal(9e200, a.Sum, 1e188);
+        Assert.Equal(double.PositiveInfinity, a.SumOfSquares);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
