@@ -142,3 +142,43 @@ public class PercentileBenchmarks
         return _results[0] + _results[1] + _results[2];
     }
 }
+
+/// <summary>
+/// The sampling select the window cut (stamps out of order) and the trend's median split run, against introselect
+/// over a copy (its fallback): a median rank, and the window cut's usual rank a few records above the series' start.
+/// </summary>
+[MemoryDiagnoser]
+public class SampleSelectBenchmarks
+{
+    private double[][] _inputs = null!;
+    private readonly double[] _result = new double[1];
+    private int[] _ranks = null!;
+    private int _next;
+
+    [Params(10_000, 100_000)]
+    public int Length { get; set; }
+
+    [Params("median", "near-start")]
+    public string Rank { get; set; } = "median";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _inputs = RandomInputs.Create(8, Length, seed: 7, rng => rng.NextDouble());
+        _ranks = [Rank == "median" ? Length / 2 : 5];
+    }
+
+    [Benchmark(Baseline = true, Description = "introselect over a copy")]
+    public double Introselect()
+    {
+        Internal.Kernels.Introselect.SelectCopy<double, DoubleAscending>(_inputs[_next++ & 7], _ranks, _result, System.Buffers.ArrayPool<double>.Shared);
+        return _result[0];
+    }
+
+    [Benchmark(Description = "sampling select")]
+    public double Sampling()
+    {
+        SampleSelect.Select<double, DoubleAscending>(_inputs[_next++ & 7], _ranks, _result, System.Buffers.ArrayPool<double>.Shared);
+        return _result[0];
+    }
+}
