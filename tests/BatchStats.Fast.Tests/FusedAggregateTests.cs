@@ -113,7 +113,8 @@ public sealed class FusedAggregateTests
     /// The blocks' sums are added with Neumaier compensation: 1, 2^54 + 4 and 1 sum to 2^54 + 6, whose double is
     /// 2^54 + 8 (doubles there are 4 apart; the tie goes to the even one), where a plain sum of the blocks rounds both
     /// ones away (2^54 + 4). The 2^54 + 4 takes the compensation's branch where the new block is the larger, the second
-    /// 1 the one where the running sum is; taking either branch for both also gives 2^54 + 4.
+    /// 1 the one where the running sum is; taking either branch for both also gives 2^54 + 4. The sums of squares are
+    /// compensated the same way: blocks [1], [2^27, 2] and [1] have squares 1, 2^54 + 4 and 1.
     /// </summary>
     [Theory]
     [MemberData(nameof(KernelCases.Paths), MemberType = typeof(KernelCases))]
@@ -127,6 +128,12 @@ public sealed class FusedAggregateTests
         accumulator.Add([1.0], path);
         Assert.Equal(big, (1.0 + big) + 1.0); // what a plain sum gives
         Assert.Equal(BitConverter.DoubleToInt64Bits(big + 4), BitConverter.DoubleToInt64Bits(accumulator.Result.Sum));
+
+        var squares = default(FusedAggregate.Accumulator);
+        squares.Add([1.0], path);
+        squares.Add([Math.Pow(2, 27), 2.0], path);
+        squares.Add([1.0], path);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(big + 4), BitConverter.DoubleToInt64Bits(squares.Result.SumOfSquares));
     }
 
     /// <summary>No segment: sum 0, minimum +∞, maximum -∞ (as documented), so a later Math.Min/Max takes the first value.</summary>
