@@ -141,7 +141,10 @@ internal static class SampleSelect
         }
     }
 
-    /// <summary>One bracket [low, high] per rank from the sorted sample's ranks; ranks whose brackets overlap share one.</summary>
+    /// <summary>
+    /// One bracket [low, high] per rank from the sample's order statistics at <see cref="BracketEnds"/> (already in
+    /// place; the rest of the sample is in no order); ranks whose brackets overlap share one.
+    /// </summary>
     /// <returns>
     /// The number of brackets; <paramref name="openLow"/>: the first has no lower bound (it reaches the sample's first
     /// element); <paramref name="openHigh"/>: the last has no upper bound (it reaches the sample's last element).
@@ -197,7 +200,7 @@ internal static class SampleSelect
 
             if (hit)
             {
-                Span<T> bucket = buffer.Slice(b * (capacity + 1), inside[b]);
+                Span<T> bucket = buffer.Slice(b * (capacity + 1), inside[b]); // each bracket's part: its capacity and one spare place
                 Introselect.Select<T, TComparer>(bucket, local[..count]);
                 for (int i = 0; i < count; i++)
                 {
