@@ -23,7 +23,7 @@ public sealed class BucketSelectTests
             double[] x = KernelCases.LargeSeries(kind, n);
             double[] original = (double[])x.Clone();
             double[] sorted = x.OrderBy(v => v).ToArray();
-            int[] ks = new[] { 0, 1, n / 2, (n / 2) + 1, (n * 95) / 100, (n * 99) / 100, ((n * 99) / 100) + 1, n - 1 }.Distinct().Order().ToArray();
+            int[] ks = KernelCases.EndAndTailRanks(n);
             double[] results = new double[ks.Length];
             BucketSelect.Select(x, sorted[0], sorted[^1], ks, results, System.Buffers.ArrayPool<double>.Shared, System.Buffers.ArrayPool<int>.Shared);
             Assert.Equal(ks.Select(k => sorted[k]), results);
@@ -43,7 +43,7 @@ public sealed class BucketSelectTests
         int n = 100_003;
         double[] x = KernelCases.LargeSeries(kind, n);
         double[] sorted = x.OrderBy(v => v).ToArray();
-        int[] ks = [0, 1, n / 2, (n / 2) + 1, (n * 95) / 100, (n * 99) / 100, ((n * 99) / 100) + 1, n - 1];
+        int[] ks = KernelCases.EndAndTailRanks(n);
         double[] results = new double[ks.Length];
         int selected = BucketSelect.Select(x, sorted[0], sorted[^1], ks, results, System.Buffers.ArrayPool<double>.Shared, System.Buffers.ArrayPool<int>.Shared);
         Assert.Equal(ks.Select(k => sorted[k]), results);

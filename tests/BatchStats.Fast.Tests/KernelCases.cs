@@ -18,6 +18,10 @@ internal static class KernelCases
 
     public static TheoryData<string> LargeSeriesKinds() => new("uniform", "few-distinct", "all-equal", "sorted", "reversed", "lognormal", "one-outlier");
 
+    /// <summary>Both ends, the median and the tail of a series of <paramref name="n"/>: ranks 0, 1, n/2, n/2+1, p95, p99, p99+1 and n-1, distinct and ascending.</summary>
+    internal static int[] EndAndTailRanks(int n) =>
+        new[] { 0, 1, n / 2, (n / 2) + 1, (n * 95) / 100, (n * 99) / 100, ((n * 99) / 100) + 1, n - 1 }.Distinct().Order().ToArray();
+
     internal static double[] LargeSeries(string kind, int n)
     {
         var rng = new Random(n);

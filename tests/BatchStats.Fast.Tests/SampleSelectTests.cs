@@ -23,7 +23,7 @@ public sealed class SampleSelectTests
             double[] x = KernelCases.LargeSeries(kind, n);
             double[] original = (double[])x.Clone();
             double[] sorted = x.OrderBy(v => v).ToArray();
-            int[] ks = new[] { 0, 1, n / 2, (n / 2) + 1, (n * 95) / 100, (n * 99) / 100, ((n * 99) / 100) + 1, n - 1 }.Distinct().Order().ToArray();
+            int[] ks = KernelCases.EndAndTailRanks(n);
             double[] results = new double[ks.Length];
             SampleSelect.Select<double, DoubleAscending>(x, ks, results, System.Buffers.ArrayPool<double>.Shared);
             Assert.Equal(ks.Select(k => sorted[k]), results);
@@ -71,7 +71,7 @@ public sealed class SampleSelectTests
         {
             double[] x = KernelCases.LargeSeries(kind, n);
             double[] sorted = x.OrderBy(v => v).ToArray();
-            int[][] rankSets = [[0, 1, n / 2, (n / 2) + 1, (n * 95) / 100, (n * 99) / 100, ((n * 99) / 100) + 1, n - 1], [n / 2], [(n * 90) / 100, (n * 95) / 100]];
+            int[][] rankSets = [KernelCases.EndAndTailRanks(n), [n / 2], [(n * 90) / 100, (n * 95) / 100]];
             foreach (int[] ks in rankSets)
             {
                 double[] results = new double[ks.Length];

@@ -24,7 +24,7 @@ internal static class Introselect
     private const int InsertionSortThreshold = 16;
 
     /// <param name="values">The series to partially order in place.</param>
-    /// <param name="sortedIndices">Requested indices, ascending, each in [0, values.Length).</param>
+    /// <param name="sortedIndices">Requested indices, ascending (repeats allowed), each in [0, values.Length).</param>
     public static void Select<T, TComparer>(Span<T> values, ReadOnlySpan<int> sortedIndices)
         where TComparer : struct, IOrdering<T>
     {

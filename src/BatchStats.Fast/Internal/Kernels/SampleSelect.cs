@@ -101,7 +101,7 @@ internal static class SampleSelect
     }
 
     /// <summary>
-    /// The sample indices the brackets of <paramref name="sortedKs"/> start and end at, ascending and distinct, in
+    /// The sample indices the brackets of <paramref name="sortedKs"/> start and end at, ascending, in
     /// <paramref name="picks"/>.
     /// </summary>
     private static ReadOnlySpan<int> BracketEnds(ReadOnlySpan<int> sortedKs, int n, int sampleSize, int gap, Span<int> picks)
@@ -114,17 +114,8 @@ internal static class SampleSelect
         }
 
         Span<int> ends = picks[..count];
-        ends.Sort();
-        int distinct = 1;
-        for (int i = 1; i < ends.Length; i++)
-        {
-            if (ends[i] != ends[distinct - 1])
-            {
-                ends[distinct++] = ends[i];
-            }
-        }
-
-        return ends[..distinct];
+        ends.Sort(); // out of order only where brackets overlap; repeats are fine for introselect
+        return ends;
     }
 
     /// <summary>A deterministic pseudo-random sample of <paramref name="values"/> (xorshift over indices).</summary>
