@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -314,8 +315,14 @@ public sealed class BatchStatsMonitorTests
 
         var blocking = new Thread(longest.StartMonitoring);
         blocking.Start();
-        longest.Stop();
-        Assert.True(blocking.Join(TimeSpan.FromSeconds(30)));
+        var waited = Stopwatch.StartNew();
+        do
+        {
+            longest.Stop(); // a Stop before the thread took its token ends nothing (a later start runs again): stop until it ends
+        }
+        while (!blocking.Join(TimeSpan.FromMilliseconds(20)) && waited.Elapsed < TimeSpan.FromSeconds(30));
+
+        Assert.False(blocking.IsAlive);
     }
 
     /// <summary>Each limit, set negative, NaN or infinite, is refused by the constructor and the setter, naming the property; the limits in force stay.</summary>
