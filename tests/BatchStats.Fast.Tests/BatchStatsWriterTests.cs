@@ -54,6 +54,39 @@ public sealed class BatchStatsWriterTests
         Assert.Equal(1000, stats.GetStats().TotalProcessed);
     }
 
+    /// <summary>
+    /// One worker thread with a handle on each of two trackers (a model each, say): both handles keep working,
+    /// whichever was created last, because a thread keeps one identity for every handle created on it.
+    /// </summary>
+    [Fact]
+    public void Writers_OfTwoTrackers_OnOneThread_BothRecord()
+    {
+        var first = new LockFreeBatchStats(100, 0);
+        var second = new LockFreeBatchStats(100, 0);
+        Exception? failure = null;
+        var worker = new Thread(() =>
+        {
+            try
+            {
+                BatchStatsWriter a = first.CreateWriter();
+                BatchStatsWriter b = second.CreateWriter();
+                a.Update(new BatchSample(0.1, 1, 0, 0.1, 0, 1));
+                b.Update(new BatchSample(0.2, 2, 0, 0.2, 0, 1));
+                a.Update(0.3, 3, 0);
+                b.Update(0.4, 4, 0);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        worker.Start();
+        worker.Join();
+        Assert.Null(failure);
+        Assert.Equal(4, first.GetStats().TotalProcessed);
+        Assert.Equal(6, second.GetStats().TotalProcessed);
+    }
+
     [Fact]
     public void Writer_UsedFromAnotherThread_ThrowsAndRecordsNothing()
     {

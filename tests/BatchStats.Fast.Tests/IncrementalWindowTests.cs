@@ -172,6 +172,43 @@ public sealed class IncrementalWindowTests
     }
 
     /// <summary>
+    /// A long run of reads, each after one to three records, under an age limit that keeps about six records: each
+    /// read appends to the ring's mirror and drops from its front, so the mirror's run walks along its arrays and is
+    /// moved back to their front every few dozen reads. Every field moves with it (the age cut reads the stamps), so
+    /// every read equals the full merge bit for bit, and every read after the first is incremental.
+    /// </summary>
+    [Fact]
+    public void ManyReadsUnderAnAgeLimit_TheMirrorsRunMovesBackToTheFront_AndEveryReadEqualsTheFullMerge()
+    {
+        var clock = new ManualTimeProvider();
+        var stats = new LockFreeBatchStats(
+            new BatchStatsOptions
+            {
+                WindowSize = 16,
+                CacheValidTime = TimeSpan.Zero,
+                MaxSampleAge = TimeSpan.FromSeconds(6.0 / clock.TimestampFrequency), // six ticks
+                TimeProvider = clock,
+            });
+        var random = new Random(11);
+        stats.GetStats();
+        long before = stats.IncrementalAdvances;
+        for (int read = 0; read < 1000; read++)
+        {
+            for (int n = random.Next(1, 4); n > 0; n--)
+            {
+                clock.Now++;
+                stats.Update(new BatchSample(random.NextDouble(), random.Next(1, 64), random.NextDouble(), random.NextDouble(), random.Next(0, 9), clock.Now));
+            }
+
+            BatchStatsSnapshot incremental = stats.GetStats();
+            AssertSameBits(stats.GetStatsFromScratch(), incremental);
+            Assert.InRange(incremental.WindowCount, 1, 7); // the age limit, not the window size, decides: one record per tick, six ticks back
+        }
+
+        Assert.Equal(before + 1000, stats.IncrementalAdvances);
+    }
+
+    /// <summary>
     /// Negative zeros recorded between reads: the incremental reader turns them into +0.0 as the full merge does, so
     /// a median of zeros is +0.0, bit for bit the full merge's.
     /// </summary>

@@ -102,6 +102,55 @@ public sealed class LockFreeBatchStatsCachingAndTimeTests
         Assert.InRange(samples[^1].Timestamp, before, after + 5000);
     }
 
+    /// <summary>
+    /// The system clock's self-stamps after a caller stamp an hour ahead of it: the first reads the precise clock (a
+    /// new ring has no clock tick to compare), finds it behind the last stamp, and stamps one tick after that stamp;
+    /// the next one too, whichever path it takes.
+    /// </summary>
+    [Fact]
+    public void SelfStamps_SystemClock_OrderAfterACallerStampAheadOfTheClock()
+    {
+        var stats = new LockFreeBatchStats(10, 0);
+        long ahead = System.Diagnostics.Stopwatch.GetTimestamp() + (3600 * System.Diagnostics.Stopwatch.Frequency);
+        stats.Update(new BatchSample(0.1, 1, 0, Timestamp: ahead));
+        stats.Update(0.2, 1, 0);
+        stats.Update(0.3, 1, 0);
+        var samples = new BatchSample[10];
+        Assert.Equal(3, stats.CopyRecentSamples(samples));
+        Assert.Equal([ahead, ahead + 1, ahead + 2], samples[..3].Select(s => s.Timestamp));
+    }
+
+    /// <summary>
+    /// Between two ticks of the shared coarse clock, a thread's self-stamps do not read the precise clock: each is one
+    /// tick after the thread's last (the shortcut this test requires to have run at least a thousand times; on the
+    /// precise path two stamps a tick apart would need two clock reads a nanosecond apart). All of them still increase.
+    /// </summary>
+    [Fact]
+    public void SelfStamps_SystemClock_WithinACoarseTick_AreOneTickAfterTheLast_AndIncrease()
+    {
+        var stats = new LockFreeBatchStats(4096, 0);
+        var samples = new BatchSample[4096];
+        long oneTickSteps = 0;
+        var elapsed = System.Diagnostics.Stopwatch.StartNew();
+        while (oneTickSteps < 1000 && elapsed.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            for (int i = 0; i < samples.Length; i++)
+            {
+                stats.Update(0.001, 1, 0);
+            }
+
+            int n = stats.CopyRecentSamples(samples);
+            for (int i = 1; i < n; i++)
+            {
+                long step = samples[i].Timestamp - samples[i - 1].Timestamp;
+                Assert.True(step > 0, $"stamp {i} is {step} ticks after the one before it");
+                oneTickSteps += step == 1 ? 1 : 0;
+            }
+        }
+
+        Assert.True(oneTickSteps >= 1000, $"only {oneTickSteps} stamps came one tick after the last in {elapsed.Elapsed}");
+    }
+
     [Fact]
     public void GetStats_RentsScratch_ReturnsEveryArray()
     {

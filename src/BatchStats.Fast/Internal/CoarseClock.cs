@@ -37,6 +37,9 @@ internal static class CoarseClock
     private static long s_lastDemand;
     private static int s_running;
 
+    /// <summary>Test hook: the ticker thread, once a self-stamped record has started it.</summary>
+    internal static Thread? Ticker => Volatile.Read(ref s_ticker); // acquire; the memory model publishes a new object's reference only after its construction
+
     /// <summary>The ticker's latest value (acquire load: a shared read only).</summary>
     public static long Read() => Volatile.Read(ref s_tick); // acquire: pairs with the ticker's release, never a value older than one it saw
 
