@@ -36,9 +36,13 @@ internal static class CoarseClock
     private static long s_tick = Stopped;
     private static long s_lastDemand;
     private static int s_running;
+    private static long s_parks; // ticker thread only writes
 
     /// <summary>Test hook: the ticker thread, once a self-stamped record has started it.</summary>
     internal static Thread? Ticker => Volatile.Read(ref s_ticker); // acquire; the memory model publishes a new object's reference only after its construction
+
+    /// <summary>Test hook: how many times the ticker has parked.</summary>
+    internal static long Parks => Volatile.Read(ref s_parks); // acquire: pairs with the ticker's release
 
     /// <summary>The ticker's latest value (acquire load: a shared read only).</summary>
     public static long Read() => Volatile.Read(ref s_tick); // acquire: pairs with the ticker's release, never a value older than one it saw
@@ -75,6 +79,7 @@ internal static class CoarseClock
             {
                 Volatile.Write(ref s_tick, Stopped); // release: writers fall back to the precise clock from now on
                 Volatile.Write(ref s_running, 0); // release, after Stopped: a writer that sees 0 also sees Stopped and wakes us
+                Volatile.Write(ref s_parks, s_parks + 1); // release: a test that reads it also sees Stopped (own field: plain read)
                 s_wake.Wait(); // parked: no CPU until a writer needs the clock again
                 s_wake.Reset();
                 continue;

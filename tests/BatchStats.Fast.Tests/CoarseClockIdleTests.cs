@@ -1,0 +1,55 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using BatchStats.Fast.Internal;
+using Xunit;
+
+namespace BatchStats.Fast.Tests;
+
+/// <summary>The coarse clock's park-and-wake test runs alone: any other test's self-stamped record keeps the ticker awake.</summary>
+[CollectionDefinition(nameof(CoarseClockIdleTests), DisableParallelization = true)]
+public sealed class CoarseClockIdleTestGroup;
+
+/// <summary>
+/// The ticker behind self-stamps costs nothing while no thread self-stamps: it parks about two seconds after the
+/// last demand (writers then read the precise clock), stays parked without spinning, and the next self-stamped
+/// record wakes it again.
+/// </summary>
+[Collection(nameof(CoarseClockIdleTests))]
+public sealed class CoarseClockIdleTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public void Ticker_ParksWhenIdle_StaysParked_AndWakesForTheNextSelfStamp()
+    {
+        var stats = new LockFreeBatchStats(10, 0);
+        stats.Update(0.001, 1, 0); // starts the ticker if no test has yet
+        WaitUntil(() => CoarseClock.Read() != CoarseClock.Stopped, "the ticker to run");
+        WaitUntil(() => CoarseClock.Read() == CoarseClock.Stopped, "the ticker to park, about 2 s after the last demand");
+        AssertStaysParked();
+
+        stats.Update(0.001, 1, 0); // the precise path: notes demand and wakes the parked ticker
+        WaitUntil(() => CoarseClock.Read() != CoarseClock.Stopped, "the ticker to wake for a self-stamped record");
+        WaitUntil(() => CoarseClock.Read() == CoarseClock.Stopped, "the ticker to park again");
+        AssertStaysParked();
+    }
+
+    private static void AssertStaysParked()
+    {
+        long parks = CoarseClock.Parks;
+        Thread.Sleep(300);
+        Assert.Equal(CoarseClock.Stopped, CoarseClock.Read());
+        Assert.Equal(parks, CoarseClock.Parks); // parked once, not parking over and over (a spinning ticker)
+    }
+
+    private static void WaitUntil(Func<bool> condition, string what)
+    {
+        var elapsed = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(elapsed.Elapsed < Patience, $"waited {elapsed.Elapsed} for {what}");
+            Thread.Sleep(1);
+        }
+    }
+}
