@@ -11,7 +11,7 @@ namespace BatchStats.Fast.Internal;
 /// <remarks>
 /// Self-stamps read the precise clock at most once per <see cref="CoarseClock"/> tick per thread and otherwise stamp
 /// one tick after the thread's previous sample, so a thread's stamps strictly increase and stay in the Stopwatch
-/// timebase (reasoning in the README, "Timestamps"). Immutable; the per-thread state lives in each writer ring.
+/// timebase (reasoning in docs/design.md, "Self-stamps and the coarse clock"). Immutable; the per-thread state lives in each writer ring.
 /// </remarks>
 internal sealed class TrackerClock
 {
