@@ -28,11 +28,13 @@ public sealed class CoarseClockIdleTests
         WaitUntil(() => CoarseClock.Read() != CoarseClock.Stopped, "the ticker to run");
         WaitUntil(() => CoarseClock.Read() == CoarseClock.Stopped, "the ticker to park, about 2 s after the last demand");
         AssertStaysParked();
+        long parks = CoarseClock.Parks;
 
         stats.Update(0.001, 1, 0); // the precise path: notes demand and wakes the parked ticker
         WaitUntil(() => CoarseClock.Read() != CoarseClock.Stopped, "the ticker to wake for a self-stamped record");
         WaitUntil(() => CoarseClock.Read() == CoarseClock.Stopped, "the ticker to park again");
         AssertStaysParked();
+        Assert.True(CoarseClock.Parks > parks, "the second park was counted"); // the count the no-spinning check relies on
     }
 
     private static void AssertStaysParked()

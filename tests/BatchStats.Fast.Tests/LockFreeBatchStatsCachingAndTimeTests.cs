@@ -103,6 +103,35 @@ public sealed class LockFreeBatchStatsCachingAndTimeTests
     }
 
     /// <summary>
+    /// The age limit with nothing recorded, after a merge from scratch that could not seed the incremental reader (a
+    /// backwards stamp lies out of the limit between kept samples): the cached snapshot knows its oldest sample, so the
+    /// read after that sample ages out is recomputed, not served from the cache.
+    /// </summary>
+    [Fact]
+    public void MaxSampleAge_AfterAMergeThatCouldNotSeed_ASampleAgingOutIsRecomputed()
+    {
+        var clock = new ManualTimeProvider { Now = 1002 };
+        var stats = new LockFreeBatchStats(new BatchStatsOptions
+        {
+            WindowSize = 6,
+            CacheValidTime = TimeSpan.Zero,
+            MaxSampleAge = TimeSpan.FromSeconds(100.0 / clock.TimestampFrequency), // 100 ticks
+            TimeProvider = clock,
+        });
+        stats.Update(new BatchSample(0.5, 1, 0, Timestamp: 1000));
+        stats.Update(new BatchSample(0.9, 1, 0, Timestamp: 850)); // backwards, and out of the limit from the start
+        stats.Update(new BatchSample(0.3, 1, 0, Timestamp: 1001));
+        stats.Update(new BatchSample(0.7, 1, 0, Timestamp: 1002));
+        Assert.Equal(3, stats.GetStats().WindowCount);
+        clock.Now = 1101; // the limit is now 1001: the sample of 1000 leaves
+        BatchStatsSnapshot s = stats.GetStats();
+        Assert.Equal(2, s.WindowCount);
+        Assert.Equal(0.7, s.MaxProcessingTime);
+        clock.Now = 1103;
+        Assert.Equal(0, stats.GetStats().WindowCount);
+    }
+
+    /// <summary>
     /// The system clock's self-stamps after a caller stamp an hour ahead of it: the first reads the precise clock (a
     /// new ring has no clock tick to compare), finds it behind the last stamp, and stamps one tick after that stamp;
     /// the next one too, whichever path it takes.
