@@ -151,8 +151,9 @@ public sealed class LockFreeBatchStatsCachingAndTimeTests
 
     /// <summary>
     /// Between two ticks of the shared coarse clock, a thread's self-stamps do not read the precise clock: each is one
-    /// tick after the thread's last (the shortcut this test requires to have run at least a thousand times; on the
-    /// precise path two stamps a tick apart would need two clock reads a nanosecond apart). All of them still increase.
+    /// tick after the thread's last (the shortcut this test requires to have run at least a thousand times; with the
+    /// nanosecond Stopwatch of Linux, the precise path would need two clock reads a nanosecond apart to stamp one tick
+    /// after the last). All of them still increase.
     /// </summary>
     [Fact]
     public void SelfStamps_SystemClock_WithinACoarseTick_AreOneTickAfterTheLast_AndIncrease()
