@@ -499,6 +499,20 @@ public sealed class ExponentialHistogramTests
         Assert.Equal("b", Assert.Throws<ArgumentNullException>(() => ExponentialHistogram.Merge(trimmed, null!)).ParamName);
     }
 
+    [Fact]
+    public void HistogramSet_ArgumentRules_NameTheNullSeriesOrSet()
+    {
+        ExponentialHistogram h = ExponentialHistogram.Create(3, 1, 2, [4], 5, 0.0, 1.25);
+        Assert.Equal("processingTime", Assert.Throws<ArgumentNullException>(() => new BatchStatsHistograms(null!, h, h)).ParamName);
+        Assert.Equal("queueTime", Assert.Throws<ArgumentNullException>(() => new BatchStatsHistograms(h, null!, h)).ParamName);
+        Assert.Equal("latency", Assert.Throws<ArgumentNullException>(() => new BatchStatsHistograms(h, h, null!)).ParamName);
+
+        var set = new BatchStatsHistograms(h, h, h);
+        Assert.Equal("a", Assert.Throws<ArgumentNullException>(() => BatchStatsHistograms.Merge(null!, set)).ParamName);
+        Assert.Equal("b", Assert.Throws<ArgumentNullException>(() => BatchStatsHistograms.Merge(set, null!)).ParamName);
+        Assert.Equal(10, BatchStatsHistograms.Merge(set, set).QueueTime.Count);
+    }
+
     [Theory]
     [InlineData(-4, 0, 16)]
     [InlineData(-4, -2, -16)]
