@@ -122,8 +122,8 @@ public sealed class BatchStatsAnalysis
 
     /// <summary>
     /// <see cref="ToDictionary"/> written as the Python module's dict prints: <c>{'total_batches': 40, …,
-    /// 'load_distribution': {'min': 4, …}, 'performance_trend': 'stable', …, 'bottlenecks': ['queueing']}</c>
-    /// (invariant culture, round-trip precision).
+    /// 'load_distribution': {'min': 4.0, …}, 'performance_trend': 'stable', …, 'bottlenecks': ['queueing']}</c>
+    /// (integers as Python ints, the other figures as Python floats as <c>repr</c> writes them).
     /// </summary>
     /// <returns>One line with every key and value.</returns>
     public override string ToString() => PythonLiteral.Of(ToDictionary());

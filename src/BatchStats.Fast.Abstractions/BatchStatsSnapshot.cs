@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 
 namespace BatchStats.Fast;
 
@@ -151,9 +152,26 @@ public sealed class BatchStatsSnapshot
     };
 
     /// <summary>
-    /// Every figure as <see cref="ToDictionary"/> has it, in its order, written as a Python dict prints:
-    /// <c>{'avg_processing_time': 0.0125, …, 'rejected_samples': 0}</c> (invariant culture, round-trip precision).
+    /// Every figure as <see cref="ToDictionary"/> has it, in its order, written as the Python module's dict prints:
+    /// <c>{'avg_processing_time': 0.0125, 'median_processing_time': 0.0, …, 'rejected_samples': 0}</c>. Counts and
+    /// sizes (the <see langword="int"/> and <see langword="long"/> properties) are Python ints; the other figures are
+    /// Python floats as <c>repr</c> writes them (shortest round-trip digits, <c>0.0</c>, <c>5e-05</c>).
     /// </summary>
     /// <returns>One line with every key and value.</returns>
-    public override string ToString() => PythonLiteral.Of(ToDictionary());
+    public override string ToString() =>
+        PythonLiteral.Of(ToDictionary().Select(p => new KeyValuePair<string, object>(p.Key, Count(p.Key) ?? (object)p.Value)));
+
+    /// <summary>The exact integer behind a key of <see cref="ToDictionary"/> that Python holds as an int; null for a float.</summary>
+    private long? Count(string key) => key switch
+    {
+        "min_batch_size" => MinBatchSize,
+        "max_batch_size" => MaxBatchSize,
+        "max_queue_length" => MaxQueueLength,
+        "total_errors" => TotalErrors,
+        "total_processed" => TotalProcessed,
+        "batch_count" => BatchCount,
+        "window_count" => WindowCount,
+        "rejected_samples" => RejectedSamples,
+        _ => null,
+    };
 }

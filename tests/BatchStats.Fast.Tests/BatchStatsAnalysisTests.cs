@@ -39,7 +39,7 @@ public sealed class BatchStatsAnalysisTests
         };
         Assert.Equal(
             "{'total_batches': 40, 'total_processed': 220, 'avg_throughput': 312.5, 'p95_processing_time': 0.03125, 'error_rate': 0.0125, " +
-            "'efficiency_score': 0.5, 'stability_index': 1, 'load_distribution': {'min': 4, 'q1': 4.75, 'median': 5.5, 'q3': 6.25, 'max': 7}, " +
+            "'efficiency_score': 0.5, 'stability_index': 1.0, 'load_distribution': {'min': 4.0, 'q1': 4.75, 'median': 5.5, 'q3': 6.25, 'max': 7.0}, " +
             "'performance_trend': 'degrading', 'throughput_trend': 'improving', 'error_trend': 'stable', 'utilization': 0.25, " +
             "'recommended_capacity': 3, 'bottlenecks': ['queueing', 'errors']}",
             a.ToString());

@@ -33,14 +33,32 @@ public sealed class BatchStatsJsonTests
     [Fact]
     public void Snapshot_ToString_PrintsAsThePythonDict()
     {
-        var s = new BatchStatsSnapshot { AvgProcessingTime = 0.0125, MaxBatchSize = 64, Throughput = 1234.5, ErrorRate = 0.1, TotalProcessed = 3_000_000_000, WindowCount = 7 };
+        var s = new BatchStatsSnapshot { AvgProcessingTime = 0.0125, MaxBatchSize = 64, Throughput = 1234.5, ErrorRate = 0.1, TotalProcessed = 3_000_000_000, WindowCount = 7, AvgLatency = 5e-05, PeakThroughput = 1e16 };
+
+        // Python's own repr of the dict, with the counts and sizes as ints and every other figure as a float.
         Assert.Equal(
-            "{'avg_processing_time': 0.0125, 'median_processing_time': 0, 'p95_processing_time': 0, 'p99_processing_time': 0, " +
-            "'min_processing_time': 0, 'max_processing_time': 0, 'avg_batch_size': 0, 'min_batch_size': 0, 'max_batch_size': 64, " +
-            "'avg_queue_time': 0, 'avg_latency': 0, 'median_latency': 0, 'p95_latency': 0, 'p99_latency': 0, 'avg_queue_length': 0, " +
-            "'max_queue_length': 0, 'throughput': 1234.5, 'peak_throughput': 0, 'error_rate': 0.1, 'total_errors': 0, " +
+            "{'avg_processing_time': 0.0125, 'median_processing_time': 0.0, 'p95_processing_time': 0.0, 'p99_processing_time': 0.0, " +
+            "'min_processing_time': 0.0, 'max_processing_time': 0.0, 'avg_batch_size': 0.0, 'min_batch_size': 0, 'max_batch_size': 64, " +
+            "'avg_queue_time': 0.0, 'avg_latency': 5e-05, 'median_latency': 0.0, 'p95_latency': 0.0, 'p99_latency': 0.0, 'avg_queue_length': 0.0, " +
+            "'max_queue_length': 0, 'throughput': 1234.5, 'peak_throughput': 1e+16, 'error_rate': 0.1, 'total_errors': 0, " +
             "'total_processed': 3000000000, 'batch_count': 0, 'window_count': 7, 'rejected_samples': 0}",
             s.ToString());
+    }
+
+    [Fact]
+    public void Snapshot_ToString_WritesEveryFloatAsPythonsRepr()
+    {
+        // TestData/generate_python_repr.py: edge values (0, -0, powers of ten at both notation switches, subnormals,
+        // the largest double) and 600 random ones from 1e-12 to 1e20, each as its IEEE bits and Python's repr().
+        string[] lines = Golden("python_repr_golden.txt").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length > 600);
+        foreach (string line in lines)
+        {
+            string[] parts = line.Split(' ');
+            double value = BitConverter.Int64BitsToDouble(Convert.ToInt64(parts[0], 16));
+            string printed = new BatchStatsSnapshot { AvgLatency = value }.ToString();
+            Assert.Contains($"'avg_latency': {parts[1]}, ", printed, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
