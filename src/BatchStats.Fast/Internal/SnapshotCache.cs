@@ -70,8 +70,7 @@ internal sealed class SnapshotCache
         {
             BatchStatsSnapshot candidate = published is null || Dominates(computed, published) ? computed : RaiseCounters(computed, published);
             candidate.Epoch = Volatile.Read(ref _epoch); // acquire; a plain store: the candidate is not shared yet
-            // Full fence (Interlocked): the candidate's stores happen before any reader's acquire load that finds it.
-            BatchStatsSnapshot? seen = Interlocked.CompareExchange(ref _published, candidate, published);
+            BatchStatsSnapshot? seen = Interlocked.CompareExchange(ref _published, candidate, published); // full fence: the candidate's stores precede any acquire load that finds it
             if (ReferenceEquals(seen, published))
             {
                 return candidate;
