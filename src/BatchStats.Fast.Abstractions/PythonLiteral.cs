@@ -41,7 +41,7 @@ internal static class PythonLiteral
             return sign + "0.0";
         }
 
-        // .NET's "E16" would round; "R" is the shortest round-trip form, in either notation: take its digits and exponent.
+        // "R" gives the same shortest round-trip digits as Python's repr, in .NET's notation: take its digits and exponent.
         string shortest = Math.Abs(value).ToString("R", CultureInfo.InvariantCulture);
         int e = shortest.IndexOf('E');
         string mantissa = e < 0 ? shortest : shortest[..e];
