@@ -26,7 +26,7 @@ public sealed class BatchStatsWriter
 {
     private readonly LockFreeBatchStats _stats;
     private readonly WriterRing _ring;
-    private readonly int _token;
+    private readonly long _token;
 
     internal BatchStatsWriter(LockFreeBatchStats stats, WriterRing ring)
     {

@@ -10,36 +10,30 @@ namespace BatchStats.Fast.Internal;
 /// <see cref="BatchStatsWriter"/> compares to know it runs on its creating thread.
 /// </summary>
 /// <remarks>
-/// A primitive <c>[ThreadStatic]</c> field, so the JIT reads it inline. 0 means "none taken yet"; tokens are taken only by
-/// threads that create a writer handle, so the 32-bit supply (2^32 - 1 tokens) is not exhausted in practice; if it
-/// ever were, <see cref="Current"/> throws rather than hand out a token twice.
+/// A primitive <c>[ThreadStatic]</c> field, so the JIT reads it inline. 0 means "none taken yet". Tokens are 64-bit, so
+/// the supply cannot run out (a billion new threads a second would take 292 years): a 32-bit counter would wrap and,
+/// after its last token, hand out 1 again to a new thread while the first may still live.
 /// </remarks>
 internal static class ThreadToken
 {
     [ThreadStatic]
-    private static int t_token;
+    private static long t_token;
 
-    private static int s_lastToken;
+    private static long s_lastToken;
 
     /// <summary>The calling thread's token, or 0 if it never took one (no handle was created on it).</summary>
-    public static int Peek
+    public static long Peek
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => t_token; // own thread's field: no ordering involved
     }
 
     /// <summary>The calling thread's token, taken on first use.</summary>
-    public static int Current => t_token != 0 ? t_token : Take();
+    public static long Current => t_token != 0 ? t_token : Take();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int Take()
+    private static long Take()
     {
-        int token = Interlocked.Increment(ref s_lastToken); // full fence: atomic, so no two threads get the same number
-        if (token == 0)
-        {
-            throw new InvalidOperationException("The supply of writer-handle thread tokens is exhausted.");
-        }
-
-        return t_token = token;
+        return t_token = Interlocked.Increment(ref s_lastToken); // full fence: atomic, so no two threads get the same number
     }
 }
