@@ -49,7 +49,8 @@ public sealed class BatchStatsJsonTests
     public void Snapshot_ToString_WritesEveryFloatAsPythonsRepr()
     {
         // TestData/generate_python_repr.py: edge values (0, -0, powers of ten at both notation switches, subnormals, ±inf, nan,
-        // the largest double) and 600 random ones from 1e-12 to 1e20, each as its IEEE bits and Python's repr().
+        // the largest double) and 600 random ones (log-uniform from 1e-12 to 1e20, lognormal times, whole numbers, short
+        // decimals), each as its IEEE bits and Python's repr().
         string[] lines = Golden("python_repr_golden.txt").Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.True(lines.Length > 600);
         foreach (string line in lines)
