@@ -27,7 +27,8 @@ internal static class TailLatency
                 stats.GetStats();
                 snapshots++;
             }
-        }) { IsBackground = true, Name = "tail-reader" };
+        })
+        { IsBackground = true, Name = "tail-reader" };
 
         var writerDone = new ManualResetEventSlim();
         long count = 0;
@@ -49,7 +50,8 @@ internal static class TailLatency
 
             count = i;
             writerDone.Set();
-        }) { IsBackground = true, Name = "tail-writer" };
+        })
+        { IsBackground = true, Name = "tail-writer" };
 
         stats.Update(new BatchSample(0.001, 1, 0, 0, 0, Stopwatch.GetTimestamp())); // warm up both paths
         stats.GetStats();

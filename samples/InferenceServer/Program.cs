@@ -1,9 +1,9 @@
 using System;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using BatchStats.Fast;

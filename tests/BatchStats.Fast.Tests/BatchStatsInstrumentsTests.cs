@@ -50,10 +50,19 @@ public sealed class BatchStatsInstrumentsTests
         Assert.Equal(
             new Dictionary<string, string?>
             {
-                ["batchstats.processing_time.mean"] = "s", ["batchstats.processing_time.p50"] = "s", ["batchstats.processing_time.p95"] = "s",
-                ["batchstats.processing_time.p99"] = "s", ["batchstats.latency.p95"] = "s", ["batchstats.latency.p99"] = "s",
-                ["batchstats.queue_time.mean"] = "s", ["batchstats.queue_length.mean"] = "{item}", ["batchstats.throughput"] = "{item}/s",
-                ["batchstats.error_rate"] = "1", ["batchstats.batches"] = "{batch}", ["batchstats.items"] = "{item}", ["batchstats.errors"] = "{error}",
+                ["batchstats.processing_time.mean"] = "s",
+                ["batchstats.processing_time.p50"] = "s",
+                ["batchstats.processing_time.p95"] = "s",
+                ["batchstats.processing_time.p99"] = "s",
+                ["batchstats.latency.p95"] = "s",
+                ["batchstats.latency.p99"] = "s",
+                ["batchstats.queue_time.mean"] = "s",
+                ["batchstats.queue_length.mean"] = "{item}",
+                ["batchstats.throughput"] = "{item}/s",
+                ["batchstats.error_rate"] = "1",
+                ["batchstats.batches"] = "{batch}",
+                ["batchstats.items"] = "{item}",
+                ["batchstats.errors"] = "{error}",
             },
             seen.ToDictionary(p => p.Key, p => p.Value.Unit)); // UCUM units, as OpenTelemetry's semantic conventions write them
         Assert.All(seen.Values, v => Assert.False(string.IsNullOrEmpty(v.Description)));

@@ -401,7 +401,8 @@ public sealed class IncrementalWindowTests
 
                     done.Signal.Set();
                 }
-            }) { IsBackground = true }).ToArray();
+            })
+            { IsBackground = true }).ToArray();
             Array.ForEach(_threads, t => t.Start());
         }
 

@@ -23,7 +23,9 @@ public sealed class SampleValidationTests
     [Property(MaxTest = 2000)]
     public Property FastPathCheck_AgreesWithTheRules() =>
         Prop.ForAll(
-            (from a in Interesting from b in Interesting from c in Interesting
+            (from a in Interesting
+             from b in Interesting
+             from c in Interesting
              from bs in Gen.Elements(0, 1, 7, -1, int.MinValue, int.MaxValue)
              from ql in Gen.Elements(0, 3, -2, int.MinValue, int.MaxValue)
              from ts in Gen.Elements(0L, 1L, 2L, -1L, long.MinValue, long.MaxValue, 123456789L)

@@ -1,8 +1,8 @@
 using System;
-using BatchStats.Fast.Export;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using BatchStats.Fast.Export;
 
 namespace BatchStats.Fast;
 
