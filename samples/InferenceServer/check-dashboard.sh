@@ -31,10 +31,15 @@ dom=$(chrome --virtual-time-budget=1500 --dump-dom "$url")
 chrome --virtual-time-budget=1500 --screenshot="$work/dashboard.png" "$url" >/dev/null
 points=$(grep -o 'id="c-throughput"[^>]*data-points="[0-9]*"' <<<"$dom" | grep -o '[0-9]*"$' | tr -d '"' || true)
 throughput=$(grep -o '<b id="throughput">[0-9.k]*</b>' <<<"$dom" | sed 's/<[^>]*>//g' | head -1 || true)
+# The alert list: "none", or each alert's message once, ending with its severity (no "critical: " in front of it).
+alerts=$(tr -d '\n' <<<"$dom" | grep -o '<ul id="alerts">.*</ul>' | grep -o '<li[^>]*>[^<]*</li>' | sed 's/<[^>]*>//g' || true)
 echo "chart points right after load: ${points:-none}, throughput shown: ${throughput:-none}, screenshot: $(stat -c %s "$work/dashboard.png" 2>/dev/null || echo 0) bytes"
+echo "alerts shown: ${alerts:-no list}"
+bad_alert=$(grep -Ev '^none$|\((critical|warning)\)$' <<<"$alerts" || true)
 [ -n "${KEEP_SCREENSHOT:-}" ] && cp "$work/dashboard.png" "$KEEP_SCREENSHOT"
-if [ -n "$points" ] && [ "$points" -gt 5 ] && [ -n "$throughput" ] && [ -s "$work/dashboard.png" ]; then
+if [ -n "$points" ] && [ "$points" -gt 5 ] && [ -n "$throughput" ] && [ -s "$work/dashboard.png" ] && [ -n "$alerts" ] && [ -z "$bad_alert" ] \
+  && ! grep -qE '^(critical|warning): ' <<<"$alerts"; then
   echo "dashboard OK"
 else
-  echo "dashboard did not render its history"; exit 1
+  echo "dashboard did not render its history or its alerts"; exit 1
 fi

@@ -167,7 +167,7 @@ async function tick() {
     redraw();
     const list = document.getElementById('alerts');
     list.innerHTML = '';
-    for (const alert of d.alerts) { const li = document.createElement('li'); li.className = alert.severity; li.textContent = `${alert.severity}: ${alert.message}`; list.appendChild(li); }
+    for (const alert of d.alerts) { const li = document.createElement('li'); li.className = alert.severity; li.textContent = alert.message; /* it ends with its severity; the class colours it */ list.appendChild(li); }
     if (!d.alerts.length) list.innerHTML = '<li>none</li>';
   } catch (e) { console.error(e); }
 }
