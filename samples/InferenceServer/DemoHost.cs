@@ -208,6 +208,10 @@ public sealed class DemoHost : IAsyncDisposable
         return app;
     }
 
+    /// <summary>A rate for the console: whole numbers from 100 a second, three significant digits below (a <c>--rate 0.5</c> read "0" before).</summary>
+    public static string Rate(double perSecond) =>
+        perSecond.ToString(perSecond >= 100 ? "F0" : "G3", CultureInfo.InvariantCulture);
+
     /// <summary>One frame of the console view.</summary>
     public string ConsoleFrame()
     {
@@ -215,12 +219,12 @@ public sealed class DemoHost : IAsyncDisposable
         BatchStatsSnapshot s = a.Snapshot;
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"BatchStats.Fast demo — {System.IO.Path.GetFileName(Model.Path)} [N,{Model.Features}]→[N,{Model.Outputs}] on ONNX Runtime — {Options.Workers} workers — {Address}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"  load        steady {SteadyRate,8:F0} req/s   now {LoadGenerator.RateAt(SteadyRate, Stopwatch.GetElapsedTime(_generator.ProfileStart).TotalSeconds),8:F0} req/s   capacity ~{Capacity:F0} req/s   backlog {Queue.Count:N0}{(Shed > 0 ? $"   shed {Shed:N0}" : "")}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  load        steady {Rate(SteadyRate),8} req/s   now {Rate(LoadGenerator.RateAt(SteadyRate, Stopwatch.GetElapsedTime(_generator.ProfileStart).TotalSeconds)),8} req/s   capacity ~{Capacity:F0} req/s   backlog {Queue.Count:N0}{(Shed > 0 ? $"   shed {Shed:N0}" : "")}");
         long served = Served, now = Stopwatch.GetTimestamp();
         long since = _lastFrame == 0 ? _generator.ProfileStart : _lastFrame; // the first frame: since the traffic began (it showed 0)
         double servedRate = (served - _lastServed) * (double)Stopwatch.Frequency / Math.Max(1, now - since);
         (_lastServed, _lastFrame) = (served, now);
-        text.AppendLine(CultureInfo.InvariantCulture, $"  served      {servedRate,10:F0} req/s   per worker busy {s.Throughput:F0} req/s of inference (peak {s.PeakThroughput:F0})   batches {s.BatchCount:N0}   requests {s.TotalProcessed:N0}   batch avg {s.AvgBatchSize:F1}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  served      {Rate(servedRate),10} req/s   per worker busy {s.Throughput:F0} req/s of inference (peak {s.PeakThroughput:F0})   batches {s.BatchCount:N0}   requests {s.TotalProcessed:N0}   batch avg {s.AvgBatchSize:F1}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  inference   p50 {s.MedianProcessingTime * 1000,7:F3} ms   p95 {s.P95ProcessingTime * 1000,7:F3} ms   p99 {s.P99ProcessingTime * 1000,7:F3} ms");
         text.AppendLine(CultureInfo.InvariantCulture, $"  latency     p50 {s.MedianLatency * 1000,7:F2} ms   p95 {s.P95Latency * 1000,7:F2} ms   p99 {s.P99Latency * 1000,7:F2} ms");
         text.AppendLine(CultureInfo.InvariantCulture, $"  queue       avg {s.AvgQueueLength,7:F1}      max {s.MaxQueueLength,7}      wait {s.AvgQueueTime * 1000,7:F2} ms");

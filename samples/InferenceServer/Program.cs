@@ -71,7 +71,7 @@ catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorC
 
 await using DemoHost _ = host;
 Console.WriteLine($"Dashboard: {host.Address}   Prometheus: {host.Address}metrics   JSON: {host.Address}stats");
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Model: {host.Model.Path} [N,{host.Model.Features}]->[N,{host.Model.Outputs}]; capacity measured {host.Capacity:F0} requests/s; steady load {host.SteadyRate:F0}/s"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Model: {host.Model.Path} [N,{host.Model.Features}]->[N,{host.Model.Outputs}]; capacity measured {host.Capacity:F0} requests/s; steady load {DemoHost.Rate(host.SteadyRate)}/s"));
 if (!options.Serve)
 {
     cancel.CancelAfter(options.Duration);

@@ -13,6 +13,17 @@ namespace BatchStats.Fast.Demo.Tests;
 /// <summary>The demo host in-process on a free loopback port (real inference through ONNX Runtime): its endpoints serve real data, and as a process it stops on SIGTERM and refuses a busy port.</summary>
 public sealed class DemoHostTests
 {
+    /// <summary>The console's rates: a fractional <c>--rate</c> is shown as given, not rounded to 0.</summary>
+    [Theory]
+    [InlineData(0.5, "0.5")]
+    [InlineData(0.0, "0")]
+    [InlineData(12.345, "12.3")]
+    [InlineData(99.94, "99.9")]
+    [InlineData(100.4, "100")]
+    [InlineData(424276.2, "424276")]
+    public void Rate_FractionalBelow100_WholeAbove(double perSecond, string expected) =>
+        Assert.Equal(expected, DemoHost.Rate(perSecond));
+
     [Fact]
     public async Task DemoHost_RunsASecond_EndpointsServeRealData()
     {
@@ -63,9 +74,9 @@ public sealed class DemoHostTests
         Assert.DoesNotContain("https://", page, StringComparison.Ordinal); // self-contained: no CDN
         string frame = host.ConsoleFrame(); // the first frame: its served rate counts from the start of the traffic
         Assert.Contains("throughput", frame, StringComparison.Ordinal);
-        Match served = Regex.Match(frame, @"^  served +(\d+) req/s", RegexOptions.Multiline);
+        Match served = Regex.Match(frame, @"^  served +([\d.]+) req/s", RegexOptions.Multiline);
         Assert.True(served.Success, frame);
-        Assert.True(int.Parse(served.Groups[1].Value, CultureInfo.InvariantCulture) > 0, frame); // it read 0 before a second frame
+        Assert.True(double.Parse(served.Groups[1].Value, CultureInfo.InvariantCulture) > 0, frame); // it read 0 before a second frame
     }
 
     /// <summary>
