@@ -94,6 +94,7 @@ while (!cancel.IsCancellationRequested)
 console.EndFrames(); // the last frame stays; the summary and any late log line go below it
 
 await host.StopLoadAsync(TimeSpan.FromSeconds(1)); // serve the queue for up to a second, then leave the rest
+host.Stats.InvalidateCache(); // the last frame's snapshot may be up to CacheValidTime old: the summary counts every batch served
 Console.WriteLine();
 Console.WriteLine("final summary:");
 foreach ((string key, double value) in host.Stats.GetStats().ToDictionary())

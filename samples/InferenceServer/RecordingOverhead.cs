@@ -65,11 +65,17 @@ public sealed class RecordingOverhead
     /// The summary line over several workers, exactly <c>stats overhead: &lt;ns&gt; ns per batch (&lt;pct&gt;% of mean inference time)</c>:
     /// the mean record-call time over the sampled batches, as a share of the mean <c>Run</c> time over all batches.
     /// </summary>
+    /// <remarks>Without a sampled batch, or without a <c>Run</c> (every request rejected), it says so instead of a share of 0.</remarks>
     public static string Line(IEnumerable<RecordingOverhead> workers)
     {
         (double ns, double share, long samples) = Combine(workers);
-        return samples == 0
-            ? "stats overhead: no batch was sampled"
+        if (samples == 0)
+        {
+            return "stats overhead: no batch was sampled";
+        }
+
+        return Sum(workers).Runs == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"stats overhead: {ns:F1} ns per batch (no inference ran to compare with)")
             : string.Create(CultureInfo.InvariantCulture, $"stats overhead: {ns:F1} ns per batch ({share * 100:F3}% of mean inference time)");
     }
 

@@ -45,4 +45,19 @@ public sealed class RecordingOverheadTests
         Assert.Equal(5.5 / 2_000, share, 12);
         Assert.Contains(" 1 interrupted ones left out", RecordingOverhead.Detail([worker]), System.StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Line_NamesTheCaseWithoutASampleOrWithoutAnInference()
+    {
+        var worker = new RecordingOverhead();
+        Assert.Equal("stats overhead: no batch was sampled", RecordingOverhead.Line([worker]));
+
+        worker.AddRecordCalls(clock: 3, calls: 13); // a batch whose requests were all rejected: RecordError, no Run
+        string noRun = RecordingOverhead.Line([worker]);
+        Assert.StartsWith("stats overhead: ", noRun, System.StringComparison.Ordinal);
+        Assert.EndsWith(" ns per batch (no inference ran to compare with)", noRun, System.StringComparison.Ordinal); // it read "(0.000% of mean inference time)"
+
+        worker.AddRun(1_000);
+        Assert.EndsWith("% of mean inference time)", RecordingOverhead.Line([worker]), System.StringComparison.Ordinal);
+    }
 }
