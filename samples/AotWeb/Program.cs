@@ -124,6 +124,9 @@ using (JsonDocument distribution = JsonDocument.Parse(await http.GetStringAsync(
     Check(distribution.RootElement.ValueKind != JsonValueKind.Undefined, "distribution");
 }
 
+BatchStatsHistograms served = BatchStatsJson.DeserializeHistograms(await http.GetStringAsync("/batchstats/histograms"));
+Check(served.ProcessingTime.Count == 100 && served.Latency.Count == 100 && served.ProcessingTime.Scale == 4, "histograms");
+
 using (HttpResponseMessage redirect = await http.GetAsync("/batchstats"))
 {
     Check(redirect.StatusCode == HttpStatusCode.Redirect && redirect.Headers.Location?.OriginalString == "/batchstats/", "dashboard redirect");

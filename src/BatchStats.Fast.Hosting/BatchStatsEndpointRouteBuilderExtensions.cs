@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Text;
 using System.Text.Json;
 using System.Threading.Tasks;
 using BatchStats.Fast;
@@ -25,8 +26,10 @@ public static class BatchStatsEndpointRouteBuilderExtensions
     /// e.g. <c>requests</c>; the page's units), and the snapshot, analysis and active alerts of <c>?tracker=name</c>, by
     /// default the first registered), <c>{prefix}/history</c> (JSON: the last ten minutes of that tracker's figures,
     /// one point a second), <c>{prefix}/distribution</c> (JSON: its processing-time histogram over the last minute,
-    /// from the difference of two all-time histograms) and <c>{prefix}/</c> (the dashboard page,
-    /// <see cref="BatchStatsDashboardPage"/>).
+    /// from the difference of two all-time histograms), <c>{prefix}/histograms</c> (JSON: its all-time histograms in
+    /// the wire format of <see cref="BatchStatsJson.Serialize(BatchStatsHistograms)"/>, which
+    /// <see cref="BatchStatsJson.DeserializeHistograms"/> reads back exactly, to merge a fleet's by hand) and
+    /// <c>{prefix}/</c> (the dashboard page, <see cref="BatchStatsDashboardPage"/>).
     /// </summary>
     /// <param name="endpoints">The route builder (e.g. the <c>WebApplication</c>).</param>
     /// <param name="prefix">The path prefix; default <c>/batchstats</c>.</param>
@@ -56,6 +59,7 @@ public static class BatchStatsEndpointRouteBuilderExtensions
         group.MapGet("/stats", context => Stats(context, names));
         group.MapGet("/history", context => History(context, names, static h => h.ToJson()));
         group.MapGet("/distribution", context => History(context, names, static h => h.DistributionJson()));
+        group.MapGet("/histograms", context => Histograms(context, names));
         group.MapGet("/", static context =>
         {
             string path = context.Request.PathBase + context.Request.Path;
@@ -111,6 +115,11 @@ public static class BatchStatsEndpointRouteBuilderExtensions
     private static Task History(HttpContext context, BatchStatsTrackerNames names, Func<BatchStatsHistory, byte[]> json) =>
         Tracker(context, names) is { } name
             ? Send(context, Json, json(context.RequestServices.GetRequiredKeyedService<BatchStatsHistory>(name)))
+            : NotFound(context);
+
+    private static Task Histograms(HttpContext context, BatchStatsTrackerNames names) =>
+        Tracker(context, names) is { } name
+            ? Send(context, Json, Encoding.UTF8.GetBytes(BatchStatsJson.Serialize(context.RequestServices.GetRequiredKeyedService<LockFreeBatchStats>(name).GetHistograms())))
             : NotFound(context);
 
     private static async Task Stats(HttpContext context, BatchStatsTrackerNames names)

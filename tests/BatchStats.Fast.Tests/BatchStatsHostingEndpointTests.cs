@@ -119,6 +119,45 @@ public sealed class BatchStatsHostingEndpointTests
         await app.StopAsync();
     }
 
+    /// <summary>
+    /// <c>/histograms</c> serves a tracker's all-time histograms in the JSON wire format: read back, they are the
+    /// tracker's own exactly, and two trackers' fetched and merged equal their direct merge (a fleet merged by hand).
+    /// </summary>
+    [Fact]
+    public async Task Histograms_WireFormat_ReadBackExactly_MergeAsTheTrackersDo()
+    {
+        await using WebApplication app = await Start(new FakeTimeProvider(s_start), []);
+        var a = app.Services.GetRequiredKeyedService<LockFreeBatchStats>("a");
+        var b = app.Services.GetRequiredKeyedService<LockFreeBatchStats>("b");
+        var rng = new Random(3);
+        for (int i = 1; i <= 500; i++)
+        {
+            a.Update(new BatchSample(rng.NextDouble() * 0.05, 4, rng.NextDouble() * 0.002, rng.NextDouble() * 0.06, 1, i));
+            b.Update(new BatchSample(rng.NextDouble() * 3, 1, 0, 3.5, 0, i));
+        }
+
+        using HttpClient http = app.GetTestClient();
+        using HttpResponseMessage response = await http.GetAsync("/batchstats/histograms");
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
+        BatchStatsHistograms fromA = BatchStatsJson.DeserializeHistograms(await response.Content.ReadAsStringAsync()); // the first tracker by default
+        BatchStatsHistograms fromB = BatchStatsJson.DeserializeHistograms(await http.GetStringAsync("/batchstats/histograms?tracker=b"));
+        AssertSame(a.GetHistograms(), fromA);
+        AssertSame(b.GetHistograms(), fromB);
+        AssertSame(BatchStatsHistograms.Merge(a.GetHistograms(), b.GetHistograms()), BatchStatsHistograms.Merge(fromA, fromB));
+        Assert.Equal(1000, BatchStatsHistograms.Merge(fromA, fromB).ProcessingTime.Count);
+        await AssertNoTracker(http, "/batchstats/histograms?tracker=zzz");
+        await app.StopAsync();
+
+        static void AssertSame(BatchStatsHistograms expected, BatchStatsHistograms actual)
+        {
+            foreach ((ExponentialHistogram e, ExponentialHistogram x) in new[] { (expected.ProcessingTime, actual.ProcessingTime), (expected.QueueTime, actual.QueueTime), (expected.Latency, actual.Latency) })
+            {
+                Assert.Equal((e.Scale, e.ZeroCount, e.ZeroThreshold, e.Offset, e.Count, e.Sum, e.Min, e.Max), (x.Scale, x.ZeroCount, x.ZeroThreshold, x.Offset, x.Count, x.Sum, x.Min, x.Max));
+                Assert.Equal(e.Counts.ToArray(), x.Counts.ToArray());
+            }
+        }
+    }
+
     /// <summary><c>?format=text</c> gives text to a scraper that would take protobuf (e.g. a person with curl and a copied header).</summary>
     [Fact]
     public async Task Metrics_FormatText_OverridesAProtobufAccept()
