@@ -251,8 +251,8 @@ public sealed partial class LockFreeBatchStats : IBatchStatsWithHistograms
     /// <summary>What a read that needs no change detector starts from: the rings and the age limit as of now.</summary>
     private ReadContext Context() => Context(_registry.Rings, OldestAllowed(Now()));
 
-    /// <summary>The all-time sum of processing times, without building the histograms (for the instruments).</summary>
-    internal double ProcessingTimeSum() => RingHistograms.SumOf(_registry.Rings, RingHistograms.Processing);
+    /// <summary>The all-time sum of one series (<see cref="RingHistograms.Processing"/>, <c>Queue</c> or <c>Latency</c>), without building the histograms (for the instruments).</summary>
+    internal double AllTimeSum(int series) => RingHistograms.SumOf(_registry.Rings, series);
 
     /// <summary>Reads the incremental reader served so far; -1 while another reader holds it (for tests and benchmarks).</summary>
     internal long IncrementalAdvances => Volatile.Read(ref _incremental)?.Advances ?? -1; // acquire; racy by nature, tests read it when quiet

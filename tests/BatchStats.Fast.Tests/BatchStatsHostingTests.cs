@@ -165,7 +165,7 @@ public sealed class BatchStatsHostingTests
                     seen.Where(i => i.Meter.Tags!.Contains(new KeyValuePair<string, object?>("batchstats.tracker", tracker))).Select(i => i.Name).Order());
             }
 
-            Assert.Equal(28, seen.Length); // 14 a tracker: nothing created twice
+            Assert.Equal(46, seen.Length); // 23 a tracker: nothing created twice
         }
         finally
         {

@@ -38,7 +38,7 @@ public sealed class BatchStatsInstrumentsTests
         listener.RecordObservableInstruments();
 
         BatchStatsSnapshot s = counting.Inner.GetStats();
-        Assert.Equal(13, seen.Count);
+        Assert.Equal(20, seen.Count);
         Assert.Equal(1, counting.Calls); // one snapshot for the whole collection
         Assert.Equal(s.P99ProcessingTime, seen["batchstats.processing_time.p99"].Value);
         Assert.Equal(s.AvgProcessingTime, seen["batchstats.processing_time.mean"].Value);
@@ -47,6 +47,13 @@ public sealed class BatchStatsInstrumentsTests
         Assert.Equal(s.ErrorRate, seen["batchstats.error_rate"].Value);
         Assert.Equal(40, seen["batchstats.batches"].Value);
         Assert.Equal(3, seen["batchstats.errors"].Value);
+        Assert.Equal(s.AvgLatency, seen["batchstats.latency.mean"].Value);
+        Assert.Equal(s.MedianLatency, seen["batchstats.latency.p50"].Value);
+        Assert.Equal(4, seen["batchstats.queue_length.max"].Value); // queue lengths i % 5
+        Assert.Equal(s.AvgBatchSize, seen["batchstats.batch_size.mean"].Value);
+        Assert.Equal(32, seen["batchstats.window.batches"].Value); // a 32-record window of 40
+        Assert.Equal(s.PeakThroughput, seen["batchstats.throughput.peak"].Value);
+        Assert.Equal(s.RejectedSamples, seen["batchstats.rejected_samples"].Value);
         Assert.Equal(
             new Dictionary<string, string?>
             {
@@ -54,15 +61,22 @@ public sealed class BatchStatsInstrumentsTests
                 ["batchstats.processing_time.p50"] = "s",
                 ["batchstats.processing_time.p95"] = "s",
                 ["batchstats.processing_time.p99"] = "s",
+                ["batchstats.latency.mean"] = "s",
+                ["batchstats.latency.p50"] = "s",
                 ["batchstats.latency.p95"] = "s",
                 ["batchstats.latency.p99"] = "s",
                 ["batchstats.queue_time.mean"] = "s",
                 ["batchstats.queue_length.mean"] = "{item}",
+                ["batchstats.queue_length.max"] = "{item}",
+                ["batchstats.batch_size.mean"] = "{item}",
+                ["batchstats.window.batches"] = "{batch}",
                 ["batchstats.throughput"] = "{item}/s",
+                ["batchstats.throughput.peak"] = "{item}/s",
                 ["batchstats.error_rate"] = "1",
                 ["batchstats.batches"] = "{batch}",
                 ["batchstats.items"] = "{item}",
                 ["batchstats.errors"] = "{error}",
+                ["batchstats.rejected_samples"] = "{sample}",
             },
             seen.ToDictionary(p => p.Key, p => p.Value.Unit)); // UCUM units, as OpenTelemetry's semantic conventions write them
         Assert.All(seen.Values, v => Assert.False(string.IsNullOrEmpty(v.Description)));
@@ -75,39 +89,61 @@ public sealed class BatchStatsInstrumentsTests
     }
 
     [Fact]
-    public void Instruments_TrackerWithHistograms_PublishesTheAllTimeProcessingTimeSum()
+    public void Instruments_TrackerWithHistograms_PublishesTheAllTimeSums()
     {
         LockFreeBatchStats inner = ExportHistory.FixedHistory();
         var own = new ForwardingStats(inner);
         using var meter = new Meter("BatchStats.Fast.Tests." + Guid.NewGuid().ToString("N"));
         using BatchStatsInstruments forOwn = BatchStatsInstruments.Create(own, meter);
         using BatchStatsInstruments forCore = BatchStatsInstruments.Create(inner, meter);
-        var sums = new List<(BatchStatsInstruments Owner, double Value)>();
+        var sums = new List<(BatchStatsInstruments Owner, string Name, double Value)>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Name == "batchstats.processing_time.sum" && ReferenceEquals(instrument.Meter, meter))
+            if (instrument.Name.EndsWith(".sum", StringComparison.Ordinal) && ReferenceEquals(instrument.Meter, meter))
             {
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<double>((i, v, _, _) => sums.Add((forOwn.Instruments.Contains(i) ? forOwn : forCore, v)));
+        listener.SetMeasurementEventCallback<double>((i, v, _, _) => sums.Add((forOwn.Instruments.Contains(i) ? forOwn : forCore, i.Name, v)));
         listener.Start();
         listener.RecordObservableInstruments();
 
-        double expected = inner.GetHistograms().ProcessingTime.Sum; // 40 samples of (1 + i % 8) / 256 s
-        Assert.Equal(180 / 256.0, expected);
-        Assert.Equal([(forOwn, expected), (forCore, expected)], sums.OrderBy(s => s.Owner == forCore));
-        Assert.Equal(1, own.HistogramCalls); // the user's type is read through GetHistograms
-        Assert.Equal(14, forOwn.Instruments.Count);
-        Instrument sum = forCore.Instruments.Single(i => i.Name == "batchstats.processing_time.sum");
-        Assert.Equal("s", sum.Unit);
-        Assert.False(string.IsNullOrEmpty(sum.Description));
+        BatchStatsHistograms h = inner.GetHistograms(); // 40 samples of pt = (1 + i % 8) / 256 s, queue time pt / 4, latency 2 pt
+        Assert.Equal(180 / 256.0, h.ProcessingTime.Sum);
+        var expected = new Dictionary<string, double>
+        {
+            ["batchstats.processing_time.sum"] = h.ProcessingTime.Sum,
+            ["batchstats.queue_time.sum"] = h.QueueTime.Sum,
+            ["batchstats.latency.sum"] = h.Latency.Sum,
+        };
+        Assert.Equal(3, expected.Values.Distinct().Count());
+        foreach (BatchStatsInstruments owner in new[] { forOwn, forCore })
+        {
+            Assert.Equal(expected, sums.Where(s => s.Owner == owner).ToDictionary(s => s.Name, s => s.Value));
+        }
+
+        Assert.Equal(1, own.HistogramCalls); // the user's type is read through GetHistograms, once for the three sums
+        Assert.Equal(23, forOwn.Instruments.Count);
+        Assert.All(forCore.Instruments.Where(i => i.Name.EndsWith(".sum", StringComparison.Ordinal)), i =>
+        {
+            Assert.Equal("s", i.Unit);
+            Assert.False(string.IsNullOrEmpty(i.Description));
+        });
+
+        Thread.Sleep(BatchStatsInstruments.SnapshotReuse * 2);
+        own.Update(new BatchSample(1.0, 1, 0.5, 2.0, 0, Timestamp: 5000));
+        sums.Clear();
+        listener.RecordObservableInstruments(); // a later collection reads the histograms afresh: the sums grew
+        Assert.Equal(2, own.HistogramCalls);
+        Assert.Equal(expected["batchstats.latency.sum"] + 2.0, sums.Single(s => s.Owner == forOwn && s.Name == "batchstats.latency.sum").Value);
+        Assert.Equal(expected["batchstats.queue_time.sum"] + 0.5, sums.Single(s => s.Owner == forCore && s.Name == "batchstats.queue_time.sum").Value);
 
         forCore.Dispose();
         sums.Clear();
         listener.RecordObservableInstruments();
-        Assert.Equal([(forOwn, expected)], sums); // the disposed publication's sum reports nothing
+        Assert.Equal(3, sums.Count);
+        Assert.All(sums, s => Assert.Equal(forOwn, s.Owner)); // the disposed publication's sums report nothing
     }
 
     [Fact]

@@ -51,7 +51,7 @@ public sealed class OpenTelemetrySdkTests
             Assert.Equal(7L, LongSum(exported, "batchstats.items", "otel-b"));
             Assert.Equal(a.GetHistograms().ProcessingTime.Sum, DoubleValue(exported, "batchstats.processing_time.sum", "otel-a"));
             Assert.Equal(0.5, DoubleValue(exported, "batchstats.processing_time.p99", "otel-b"));
-            Assert.Equal(2 * 14, exported.Count(m => Tracker(m) is "otel-a" or "otel-b")); // every instrument of both, none twice (other tests' hosts publish on the same meter name)
+            Assert.Equal(2 * 23, exported.Count(m => Tracker(m) is "otel-a" or "otel-b")); // every instrument of both, none twice (other tests' hosts publish on the same meter name)
         }
         finally
         {

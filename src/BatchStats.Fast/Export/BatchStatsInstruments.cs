@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Threading;
+using BatchStats.Fast.Internal;
 
 namespace BatchStats.Fast;
 
@@ -11,13 +12,17 @@ namespace BatchStats.Fast;
 /// <c>dotnet-counters</c>, the OpenTelemetry SDK and any <see cref="MeterListener"/> see the numbers with no extra code.
 /// </summary>
 /// <remarks>
-/// <para>Gauges (windowed): <c>batchstats.processing_time.mean|p50|p95|p99</c>, <c>batchstats.latency.p95|p99</c>,
-/// <c>batchstats.queue_time.mean</c> (unit <c>s</c>), <c>batchstats.queue_length.mean</c> (<c>{item}</c>: items waiting),
-/// <c>batchstats.throughput</c> (<c>{item}/s</c>), <c>batchstats.error_rate</c> (<c>1</c>). Counters (all-time,
-/// monotonic): <c>batchstats.batches</c> (<c>{batch}</c>), <c>batchstats.items</c> (<c>{item}</c>),
-/// <c>batchstats.errors</c> (<c>{error}</c>), and for an <see cref="IBatchStatsWithHistograms"/>
-/// <c>batchstats.processing_time.sum</c> (<c>s</c>: the mean over any interval is its rate divided by the batches'
-/// rate). Names follow the OpenTelemetry semantic-convention style.</para>
+/// <para>Gauges (windowed): <c>batchstats.processing_time.mean|p50|p95|p99</c>, <c>batchstats.latency.mean|p50|p95|p99</c>,
+/// <c>batchstats.queue_time.mean</c> (unit <c>s</c>), <c>batchstats.queue_length.mean|max</c> (<c>{item}</c>: items
+/// waiting), <c>batchstats.batch_size.mean</c> (<c>{item}</c>), <c>batchstats.window.batches</c> (<c>{batch}</c>:
+/// batches in the window), <c>batchstats.throughput</c> and <c>batchstats.throughput.peak</c> (<c>{item}/s</c>: the
+/// highest any snapshot has reported), <c>batchstats.error_rate</c> (<c>1</c>). Counters (all-time, monotonic):
+/// <c>batchstats.batches</c> (<c>{batch}</c>), <c>batchstats.items</c> (<c>{item}</c>), <c>batchstats.errors</c>
+/// (<c>{error}</c>), <c>batchstats.rejected_samples</c> (<c>{sample}</c>: bad samples dropped under
+/// <see cref="InvalidSamplePolicy.Drop"/>), and for an <see cref="IBatchStatsWithHistograms"/>
+/// <c>batchstats.processing_time.sum</c>, <c>batchstats.queue_time.sum</c> and <c>batchstats.latency.sum</c>
+/// (<c>s</c>: the mean over any interval is a sum's rate divided by the batches' rate). These are the figures of the
+/// Prometheus exposition's counters and windowed gauges; names follow the OpenTelemetry semantic-convention style.</para>
 /// <para>One collection reads one snapshot: the first callback takes <see cref="IBatchStats.GetStats"/> and the
 /// callbacks that follow within <see cref="SnapshotReuse"/> (a collection takes microseconds) reuse it.</para>
 /// <para>Dispose to stop publishing (the instruments stay on the meter but report nothing).</para>
@@ -31,6 +36,7 @@ public sealed class BatchStatsInstruments : IDisposable
     private readonly IBatchStats _stats;
     private readonly List<Instrument> _instruments = [];
     private Collection? _collection; // the current collection's snapshot and when it was taken, replaced as one reference
+    private HistogramCollection? _histograms; // the same for a tracker's histograms (trackers other than the core one)
     private int _disposed;
 
     private BatchStatsInstruments(IBatchStats stats, Meter meter)
@@ -40,27 +46,29 @@ public sealed class BatchStatsInstruments : IDisposable
         Gauge(meter, "batchstats.processing_time.p50", "s", "Median processing time over the window.", s => s.MedianProcessingTime);
         Gauge(meter, "batchstats.processing_time.p95", "s", "95th percentile of processing time over the window.", s => s.P95ProcessingTime);
         Gauge(meter, "batchstats.processing_time.p99", "s", "99th percentile of processing time over the window.", s => s.P99ProcessingTime);
+        Gauge(meter, "batchstats.latency.mean", "s", "Mean end-to-end latency per batch over the window.", s => s.AvgLatency);
+        Gauge(meter, "batchstats.latency.p50", "s", "Median end-to-end latency over the window.", s => s.MedianLatency);
         Gauge(meter, "batchstats.latency.p95", "s", "95th percentile of end-to-end latency over the window.", s => s.P95Latency);
         Gauge(meter, "batchstats.latency.p99", "s", "99th percentile of end-to-end latency over the window.", s => s.P99Latency);
         Gauge(meter, "batchstats.queue_time.mean", "s", "Mean queue time per batch over the window.", s => s.AvgQueueTime);
         Gauge(meter, "batchstats.queue_length.mean", "{item}", "Mean observed queue length (items waiting) over the window.", s => s.AvgQueueLength);
+        Gauge(meter, "batchstats.queue_length.max", "{item}", "Largest observed queue length (items waiting) over the window.", s => s.MaxQueueLength);
+        Gauge(meter, "batchstats.batch_size.mean", "{item}", "Mean batch size over the window.", s => s.AvgBatchSize);
+        Gauge(meter, "batchstats.window.batches", "{batch}", "Batches in the window.", s => s.WindowCount);
         Gauge(meter, "batchstats.throughput", "{item}/s", "Items per second of processing over the window.", s => s.Throughput);
+        Gauge(meter, "batchstats.throughput.peak", "{item}/s", "Highest windowed throughput any snapshot has reported.", s => s.PeakThroughput);
         Gauge(meter, "batchstats.error_rate", "1", "All-time errors per processed item.", s => s.ErrorRate);
         Counter(meter, "batchstats.batches", "{batch}", "Batches recorded since start.", s => s.BatchCount);
         Counter(meter, "batchstats.items", "{item}", "Items processed since start.", s => s.TotalProcessed);
         Counter(meter, "batchstats.errors", "{error}", "Errors recorded since start.", s => s.TotalErrors);
+        Counter(meter, "batchstats.rejected_samples", "{sample}", "Bad samples dropped since start (InvalidSamplePolicy.Drop).", s => s.RejectedSamples);
         if (stats is IBatchStatsWithHistograms withHistograms)
         {
-            // All-time processing time, so rate(sum) / rate(batches) gives the mean over any interval. The core
-            // tracker sums its rings' totals without building histograms.
-            Func<double> sum = stats is LockFreeBatchStats tracker
-                ? tracker.ProcessingTimeSum
-                : () => withHistograms.GetHistograms().ProcessingTime.Sum;
-            _instruments.Add(meter.CreateObservableCounter(
-                "batchstats.processing_time.sum",
-                () => Volatile.Read(ref _disposed) != 0 ? [] : new[] { new Measurement<double>(sum()) }, // acquire: pairs with the release store in Dispose, so a collection after it reports nothing
-                "s",
-                "Processing time recorded since start (all-time sum)."));
+            // All-time sums, so rate(sum) / rate(batches) gives the mean over any interval. The core tracker sums its
+            // rings' totals without building histograms; another tracker's histograms are read once per collection.
+            Sum(meter, withHistograms, "batchstats.processing_time.sum", "Processing time recorded since start (all-time sum).", RingHistograms.Processing, h => h.ProcessingTime);
+            Sum(meter, withHistograms, "batchstats.queue_time.sum", "Queue time recorded since start (all-time sum).", RingHistograms.Queue, h => h.QueueTime);
+            Sum(meter, withHistograms, "batchstats.latency.sum", "End-to-end latency recorded since start (all-time sum).", RingHistograms.Latency, h => h.Latency);
         }
     }
 
@@ -87,6 +95,18 @@ public sealed class BatchStatsInstruments : IDisposable
 
     private void Counter(Meter meter, string name, string unit, string description, Func<BatchStatsSnapshot, long> figure) =>
         _instruments.Add(meter.CreateObservableCounter(name, () => Observe(figure), unit, description));
+
+    private void Sum(Meter meter, IBatchStatsWithHistograms stats, string name, string description, int series, Func<BatchStatsHistograms, ExponentialHistogram> ofSeries)
+    {
+        Func<double> sum = stats is LockFreeBatchStats tracker
+            ? () => tracker.AllTimeSum(series)
+            : () => ofSeries(CollectionHistograms(stats)).Sum;
+        _instruments.Add(meter.CreateObservableCounter(
+            name,
+            () => Volatile.Read(ref _disposed) != 0 ? [] : new[] { new Measurement<double>(sum()) }, // acquire: pairs with the release store in Dispose, so a collection after it reports nothing
+            "s",
+            description));
+    }
 
     private IEnumerable<Measurement<T>> Observe<T>(Func<BatchStatsSnapshot, T> figure)
         where T : struct
@@ -116,5 +136,21 @@ public sealed class BatchStatsInstruments : IDisposable
         return current.Snapshot;
     }
 
+    /// <summary>The histograms of the current collection, for a tracker other than the core one (as <see cref="CollectionSnapshot"/>).</summary>
+    private BatchStatsHistograms CollectionHistograms(IBatchStatsWithHistograms stats)
+    {
+        long now = Stopwatch.GetTimestamp();
+        HistogramCollection? current = Volatile.Read(ref _histograms); // acquire: a published collection is complete
+        if (current is null || now - current.TakenAt > s_reuseTicks)
+        {
+            current = new HistogramCollection(stats.GetHistograms(), now);
+            Volatile.Write(ref _histograms, current); // release: the pair is built before another collection can read it
+        }
+
+        return current.Histograms;
+    }
+
     private sealed record Collection(BatchStatsSnapshot Snapshot, long TakenAt);
+
+    private sealed record HistogramCollection(BatchStatsHistograms Histograms, long TakenAt);
 }
