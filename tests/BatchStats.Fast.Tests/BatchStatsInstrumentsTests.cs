@@ -146,12 +146,108 @@ public sealed class BatchStatsInstrumentsTests
         Assert.All(sums, s => Assert.Equal(forOwn, s.Owner)); // the disposed publication's sums report nothing
     }
 
+    /// <summary>
+    /// Two collections on two threads, interleaved at the worst point: A has taken its snapshot and reported its first
+    /// instrument when B, which found no snapshot to reuse as A did, takes a newer one and completes. A's other
+    /// instruments still report A's snapshot (they read B's before: batches of one snapshot, items of another).
+    /// </summary>
+    [Fact]
+    public void OverlappingCollections_EachReportsOneSnapshotOfItsOwn()
+    {
+        var a = new BatchStatsSnapshot { BatchCount = 10, TotalProcessed = 100, AvgProcessingTime = 0.01, Throughput = 1_000 };
+        var b = new BatchStatsSnapshot { BatchCount = 20, TotalProcessed = 200, AvgProcessingTime = 0.02, Throughput = 2_000 };
+        using var bEntered = new ManualResetEventSlim();
+        using var aReported = new ManualResetEventSlim();
+        using var bDone = new ManualResetEventSlim();
+        var wait = TimeSpan.FromSeconds(10);
+        Thread? threadA = null;
+        var stats = new ScriptedStats(() =>
+        {
+            if (Thread.CurrentThread == threadA)
+            {
+                bEntered.Wait(wait); // B is in GetStats too: both found nothing to reuse (no assert on these threads: a timeout shows in the figures)
+                return a;
+            }
+
+            bEntered.Set();
+            aReported.Wait(wait); // B's snapshot is taken after A's
+            return b;
+        });
+        using var meter = new Meter("BatchStats.Fast.Tests." + Guid.NewGuid().ToString("N"));
+        using BatchStatsInstruments instruments = BatchStatsInstruments.Create(stats, meter);
+        var seenA = new Dictionary<string, double>();
+        var seenB = new Dictionary<string, double>();
+        using MeterListener listenerA = Listener(meter, (name, value) =>
+        {
+            seenA[name] = value;
+            if (!aReported.IsSet)
+            {
+                aReported.Set();
+                bDone.Wait(wait); // B's whole collection runs between A's first and second instrument
+            }
+        });
+        using MeterListener listenerB = Listener(meter, (name, value) => seenB[name] = value);
+
+        threadA = new Thread(listenerA.RecordObservableInstruments);
+        threadA.Start();
+        var threadB = new Thread(() =>
+        {
+            listenerB.RecordObservableInstruments();
+            bDone.Set();
+        });
+        threadB.Start();
+        Assert.True(threadA.Join(wait) && threadB.Join(wait), "a collection did not finish");
+
+        Assert.Equal(20, seenA.Count);
+        Assert.Equal((10.0, 100.0, 0.01, 1_000.0), (seenA["batchstats.batches"], seenA["batchstats.items"], seenA["batchstats.processing_time.mean"], seenA["batchstats.throughput"]));
+        Assert.Equal((20.0, 200.0, 0.02, 2_000.0), (seenB["batchstats.batches"], seenB["batchstats.items"], seenB["batchstats.processing_time.mean"], seenB["batchstats.throughput"]));
+        Assert.Equal(2, stats.Calls);
+
+        static MeterListener Listener(Meter meter, Action<string, double> seen)
+        {
+            var listener = new MeterListener();
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (ReferenceEquals(instrument.Meter, meter))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            listener.SetMeasurementEventCallback<double>((i, v, _, _) => seen(i.Name, v));
+            listener.SetMeasurementEventCallback<long>((i, v, _, _) => seen(i.Name, v));
+            listener.Start();
+            return listener;
+        }
+    }
+
     [Fact]
     public void Create_NullArgument_ThrowsNamingIt()
     {
         using var meter = new Meter("BatchStats.Fast.Tests." + Guid.NewGuid().ToString("N"));
         Assert.Equal("stats", Assert.Throws<ArgumentNullException>(() => BatchStatsInstruments.Create(null!, meter)).ParamName);
         Assert.Equal("meter", Assert.Throws<ArgumentNullException>(() => BatchStatsInstruments.Create(new LockFreeBatchStats(10, 0), null!)).ParamName);
+    }
+
+    /// <summary>A tracker whose snapshots come from a script (and count its calls); records nothing.</summary>
+    private sealed class ScriptedStats(Func<BatchStatsSnapshot> snapshot) : IBatchStats
+    {
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public void Update(double processingTime, int batchSize, double queueTime, double latency = 0, int queueLength = 0) => throw new NotSupportedException();
+
+        public void Update(in BatchSample sample) => throw new NotSupportedException();
+
+        public void UpdateMany(ReadOnlySpan<BatchSample> samples) => throw new NotSupportedException();
+
+        public void RecordError(int count = 1) => throw new NotSupportedException();
+
+        public BatchStatsSnapshot GetStats()
+        {
+            Interlocked.Increment(ref _calls);
+            return snapshot();
+        }
     }
 
     private sealed class CountingStats(LockFreeBatchStats inner) : IBatchStats

@@ -24,7 +24,9 @@ namespace BatchStats.Fast;
 /// (<c>s</c>: the mean over any interval is a sum's rate divided by the batches' rate). These are the figures of the
 /// Prometheus exposition's counters and windowed gauges; names follow the OpenTelemetry semantic-convention style.</para>
 /// <para>One collection reads one snapshot: the first callback takes <see cref="IBatchStats.GetStats"/> and the
-/// callbacks that follow within <see cref="SnapshotReuse"/> (a collection takes microseconds) reuse it.</para>
+/// callbacks that follow on the same thread within <see cref="SnapshotReuse"/> (a collection takes microseconds) reuse
+/// it. Each collecting thread keeps its own, so collections that overlap on two threads never mix two snapshots (a
+/// reader that collected twice within that time from two threads could be served the other thread's older one).</para>
 /// <para>Dispose to stop publishing (the instruments stay on the meter but report nothing).</para>
 /// </remarks>
 public sealed class BatchStatsInstruments : IDisposable
@@ -35,8 +37,10 @@ public sealed class BatchStatsInstruments : IDisposable
     private static readonly long s_reuseTicks = (long)(SnapshotReuse.TotalSeconds * Stopwatch.Frequency);
     private readonly IBatchStats _stats;
     private readonly List<Instrument> _instruments = [];
-    private Collection? _collection; // the current collection's snapshot and when it was taken, replaced as one reference
-    private HistogramCollection? _histograms; // the same for a tracker's histograms (trackers other than the core one)
+    // Per collecting thread: its collection's snapshot and when it was taken. Not disposed: a collection may still run
+    // when Dispose is called, and the finalizer frees them.
+    private readonly ThreadLocal<Collection?> _collection = new();
+    private readonly ThreadLocal<HistogramCollection?> _histograms = new(); // the same for a tracker's histograms (trackers other than the core one)
     private int _disposed;
 
     private BatchStatsInstruments(IBatchStats stats, Meter meter)
@@ -120,31 +124,33 @@ public sealed class BatchStatsInstruments : IDisposable
     }
 
     /// <summary>
-    /// The snapshot of the current collection: one reference holds the snapshot with its time, so overlapping
-    /// collections each see a whole pair; the tracker's snapshots never show a counter fall, whichever one wins.
+    /// The snapshot of the calling thread's collection. A listener runs a collection's callbacks one after another on
+    /// one thread, so each thread keeps its own: a collection that overlaps it on another thread reads its own
+    /// snapshot and never replaces this one half-way through (a shared one did: one collection reported batches of
+    /// one snapshot and items of another).
     /// </summary>
     private BatchStatsSnapshot CollectionSnapshot()
     {
         long now = Stopwatch.GetTimestamp();
-        Collection? current = Volatile.Read(ref _collection); // acquire: a published collection is complete
+        Collection? current = _collection.Value; // this thread's own: no other thread reads or writes it
         if (current is null || now - current.TakenAt > s_reuseTicks)
         {
             current = new Collection(_stats.GetStats(), now);
-            Volatile.Write(ref _collection, current); // release: the pair is built before another collection can read it
+            _collection.Value = current;
         }
 
         return current.Snapshot;
     }
 
-    /// <summary>The histograms of the current collection, for a tracker other than the core one (as <see cref="CollectionSnapshot"/>).</summary>
+    /// <summary>The histograms of the calling thread's collection, for a tracker other than the core one (as <see cref="CollectionSnapshot"/>).</summary>
     private BatchStatsHistograms CollectionHistograms(IBatchStatsWithHistograms stats)
     {
         long now = Stopwatch.GetTimestamp();
-        HistogramCollection? current = Volatile.Read(ref _histograms); // acquire: a published collection is complete
+        HistogramCollection? current = _histograms.Value; // this thread's own, as above
         if (current is null || now - current.TakenAt > s_reuseTicks)
         {
             current = new HistogramCollection(stats.GetHistograms(), now);
-            Volatile.Write(ref _histograms, current); // release: the pair is built before another collection can read it
+            _histograms.Value = current;
         }
 
         return current.Histograms;
