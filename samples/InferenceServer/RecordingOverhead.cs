@@ -68,13 +68,14 @@ public sealed class RecordingOverhead
     /// <remarks>Without a sampled batch, or without a <c>Run</c> (every request rejected), it says so instead of a share of 0.</remarks>
     public static string Line(IEnumerable<RecordingOverhead> workers)
     {
-        (double ns, double share, long samples) = Combine(workers);
+        Totals t = Sum(workers);
+        (double ns, double share, long samples) = Combine(t);
         if (samples == 0)
         {
             return "stats overhead: no batch was sampled";
         }
 
-        return Sum(workers).Runs == 0
+        return t.Runs == 0
             ? string.Create(CultureInfo.InvariantCulture, $"stats overhead: {ns:F1} ns per batch (no inference ran to compare with)")
             : string.Create(CultureInfo.InvariantCulture, $"stats overhead: {ns:F1} ns per batch ({share * 100:F3}% of mean inference time)");
     }
@@ -87,9 +88,11 @@ public sealed class RecordingOverhead
     }
 
     /// <summary>Mean record-call ns per sampled batch, its share of the mean <c>Run</c> time, and the sample count.</summary>
-    public static (double NanosecondsPerBatch, double ShareOfInference, long Samples) Combine(IEnumerable<RecordingOverhead> workers)
+    public static (double NanosecondsPerBatch, double ShareOfInference, long Samples) Combine(IEnumerable<RecordingOverhead> workers) =>
+        Combine(Sum(workers));
+
+    private static (double NanosecondsPerBatch, double ShareOfInference, long Samples) Combine(Totals t)
     {
-        Totals t = Sum(workers);
         double ns = t.Samples == 0 ? 0 : t.RecordTicks * 1e9 / Stopwatch.Frequency / t.Samples;
         double runNs = t.Runs == 0 ? 0 : t.RunTicks * 1e9 / Stopwatch.Frequency / t.Runs;
         return (ns, runNs > 0 ? ns / runNs : 0, t.Samples);

@@ -37,10 +37,11 @@ public sealed class BatchStatsInstruments : IDisposable
     private static readonly long s_reuseTicks = (long)(SnapshotReuse.TotalSeconds * Stopwatch.Frequency);
     private readonly IBatchStats _stats;
     private readonly List<Instrument> _instruments = [];
-    // Per collecting thread: its collection's snapshot and when it was taken. Not disposed: a collection may still run
-    // when Dispose is called, and the finalizer frees them.
-    private readonly ThreadLocal<Collection?> _collection = new();
-    private readonly ThreadLocal<HistogramCollection?> _histograms = new(); // the same for a tracker's histograms (trackers other than the core one)
+    // Per collecting thread: its collection's snapshot and when it was taken, and the same for a tracker's histograms
+    // (trackers other than the core one). Not disposed: a collection may still run when Dispose is called, and the
+    // finalizer frees them.
+    private readonly ThreadLocal<Taken<BatchStatsSnapshot>?> _snapshot = new();
+    private readonly ThreadLocal<Taken<BatchStatsHistograms>?> _histograms = new();
     private int _disposed;
 
     private BatchStatsInstruments(IBatchStats stats, Meter meter)
@@ -123,40 +124,31 @@ public sealed class BatchStatsInstruments : IDisposable
         return [new Measurement<T>(figure(CollectionSnapshot()))];
     }
 
+    /// <summary>The snapshot of the calling thread's collection (see <see cref="OfThisCollection"/>).</summary>
+    private BatchStatsSnapshot CollectionSnapshot() => OfThisCollection(_snapshot, _stats.GetStats);
+
+    /// <summary>The histograms of the calling thread's collection, for a tracker other than the core one.</summary>
+    private BatchStatsHistograms CollectionHistograms(IBatchStatsWithHistograms stats) => OfThisCollection(_histograms, stats.GetHistograms);
+
     /// <summary>
-    /// The snapshot of the calling thread's collection. A listener runs a collection's callbacks one after another on
-    /// one thread, so each thread keeps its own: a collection that overlaps it on another thread reads its own
-    /// snapshot and never replaces this one half-way through (a shared one did: one collection reported batches of
-    /// one snapshot and items of another).
+    /// What the calling thread's collection has taken, or <paramref name="take"/> when it took nothing within
+    /// <see cref="SnapshotReuse"/>. A listener runs a collection's callbacks one after another on one thread, so each
+    /// thread keeps its own: a collection that overlaps it on another thread takes its own and never replaces this
+    /// one half-way through (a shared one did: one collection reported batches of one snapshot and items of another).
     /// </summary>
-    private BatchStatsSnapshot CollectionSnapshot()
+    private static T OfThisCollection<T>(ThreadLocal<Taken<T>?> cache, Func<T> take)
+        where T : class
     {
         long now = Stopwatch.GetTimestamp();
-        Collection? current = _collection.Value; // this thread's own: no other thread reads or writes it
-        if (current is null || now - current.TakenAt > s_reuseTicks)
+        Taken<T>? current = cache.Value; // this thread's own: no other thread reads or writes it
+        if (current is null || now - current.At > s_reuseTicks)
         {
-            current = new Collection(_stats.GetStats(), now);
-            _collection.Value = current;
+            current = new Taken<T>(take(), now);
+            cache.Value = current;
         }
 
-        return current.Snapshot;
+        return current.Value;
     }
 
-    /// <summary>The histograms of the calling thread's collection, for a tracker other than the core one (as <see cref="CollectionSnapshot"/>).</summary>
-    private BatchStatsHistograms CollectionHistograms(IBatchStatsWithHistograms stats)
-    {
-        long now = Stopwatch.GetTimestamp();
-        HistogramCollection? current = _histograms.Value; // this thread's own, as above
-        if (current is null || now - current.TakenAt > s_reuseTicks)
-        {
-            current = new HistogramCollection(stats.GetHistograms(), now);
-            _histograms.Value = current;
-        }
-
-        return current.Histograms;
-    }
-
-    private sealed record Collection(BatchStatsSnapshot Snapshot, long TakenAt);
-
-    private sealed record HistogramCollection(BatchStatsHistograms Histograms, long TakenAt);
+    private sealed record Taken<T>(T Value, long At);
 }
