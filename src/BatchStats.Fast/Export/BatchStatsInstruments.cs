@@ -95,25 +95,28 @@ public sealed class BatchStatsInstruments : IDisposable
     /// <summary>Stops reporting.</summary>
     public void Dispose() => Volatile.Write(ref _disposed, 1); // release: later callbacks see it and report nothing
 
-    private void Gauge(Meter meter, string name, string unit, string description, Func<BatchStatsSnapshot, double> figure) =>
-        _instruments.Add(meter.CreateObservableGauge(name, () => Observe(figure), unit, description));
+    private void Gauge(Meter meter, string name, string unit, string description, Func<BatchStatsSnapshot, double> figure)
+    {
+        Func<double> value = () => figure(CollectionSnapshot());
+        _instruments.Add(meter.CreateObservableGauge(name, () => Observe(value), unit, description));
+    }
 
-    private void Counter(Meter meter, string name, string unit, string description, Func<BatchStatsSnapshot, long> figure) =>
-        _instruments.Add(meter.CreateObservableCounter(name, () => Observe(figure), unit, description));
+    private void Counter(Meter meter, string name, string unit, string description, Func<BatchStatsSnapshot, long> figure)
+    {
+        Func<long> value = () => figure(CollectionSnapshot());
+        _instruments.Add(meter.CreateObservableCounter(name, () => Observe(value), unit, description));
+    }
 
     private void Sum(Meter meter, IBatchStatsWithHistograms stats, string name, string description, int series, Func<BatchStatsHistograms, ExponentialHistogram> ofSeries)
     {
         Func<double> sum = stats is LockFreeBatchStats tracker
             ? () => tracker.AllTimeSum(series)
             : () => ofSeries(CollectionHistograms(stats)).Sum;
-        _instruments.Add(meter.CreateObservableCounter(
-            name,
-            () => Volatile.Read(ref _disposed) != 0 ? [] : new[] { new Measurement<double>(sum()) }, // acquire: pairs with the release store in Dispose, so a collection after it reports nothing
-            "s",
-            description));
+        _instruments.Add(meter.CreateObservableCounter(name, () => Observe(sum), "s", description));
     }
 
-    private IEnumerable<Measurement<T>> Observe<T>(Func<BatchStatsSnapshot, T> figure)
+    /// <summary>One callback's measurement of <paramref name="value"/>, or none once disposed.</summary>
+    private IEnumerable<Measurement<T>> Observe<T>(Func<T> value)
         where T : struct
     {
         if (Volatile.Read(ref _disposed) != 0) // acquire: pairs with Dispose's store, so no collection reads after it
@@ -121,7 +124,7 @@ public sealed class BatchStatsInstruments : IDisposable
             return [];
         }
 
-        return [new Measurement<T>(figure(CollectionSnapshot()))];
+        return [new Measurement<T>(value())];
     }
 
     /// <summary>The snapshot of the calling thread's collection (see <see cref="OfThisCollection"/>).</summary>
