@@ -1,4 +1,7 @@
 using System;
+using System.Globalization;
+using System.Linq;
+using System.Reflection;
 using BatchStats.Fast.Internal;
 using Xunit;
 
@@ -29,6 +32,40 @@ public sealed class SnapshotCacheTests
         Assert.Equal(3.0 / 40, returned.ErrorRate);
         Assert.Equal(7, returned.WindowCount); // the window figures are A's own
         Assert.Equal(0.25, returned.MedianLatency);
+    }
+
+    /// <summary>
+    /// The raised copy is built field by field, so a property added to <see cref="BatchStatsSnapshot"/> later and not
+    /// copied there would come back as 0. Every settable property, the internal cache bookkeeping included, is set to
+    /// a distinct value by reflection: the copy must carry each one, except the counters it raises, the error rate it
+    /// recomputes from them, and the generation that <see cref="SnapshotCache.Publish"/> sets.
+    /// </summary>
+    [Fact]
+    public void Publish_RaisedCopy_CarriesEveryOtherProperty()
+    {
+        const BindingFlags Instance = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
+        PropertyInfo[] properties = [.. typeof(BatchStatsSnapshot).GetProperties(Instance).Where(p => p.CanWrite)];
+        var raised = new[] { "BatchCount", "TotalProcessed", "TotalErrors", "RejectedSamples", "PeakThroughput", "ErrorRate", "Epoch" };
+        Assert.Subset(properties.Select(p => p.Name).ToHashSet(), raised.ToHashSet()); // the list above names real properties
+        var a = new BatchStatsSnapshot();
+        int next = 1;
+        foreach (PropertyInfo p in properties)
+        {
+            p.SetValue(a, Convert.ChangeType(next++, p.PropertyType, CultureInfo.InvariantCulture));
+        }
+
+        var cache = new SnapshotCache();
+        var floor = new BatchStatsSnapshot { BatchCount = 1000, TotalProcessed = 1000, TotalErrors = 1000, RejectedSamples = 1000, PeakThroughput = 1000 };
+        cache.Publish(floor);
+        BatchStatsSnapshot returned = cache.Publish(a);
+        Assert.NotSame(a, returned);
+        foreach (PropertyInfo p in properties.Where(p => !raised.Contains(p.Name)))
+        {
+            Assert.True(Equals(p.GetValue(a), p.GetValue(returned)), $"{p.Name}: {p.GetValue(returned)} in the raised copy, {p.GetValue(a)} computed");
+        }
+
+        Assert.Equal(1000, returned.BatchCount);
+        Assert.Equal(1.0, returned.ErrorRate);
     }
 
     [Fact]
