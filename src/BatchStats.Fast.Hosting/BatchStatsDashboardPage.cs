@@ -37,15 +37,15 @@ public static class BatchStatsDashboardPage
 <h1>BatchStats.Fast<span id="tracker"></span> — live dashboard <span id="status"></span></h1>
 <nav id="trackers"></nav>
 <div class="cards">
-  <div class="card">throughput<b id="throughput">–</b><span class="unit">items</span>/s</div>
+  <div class="card">throughput<b id="throughput">–</b><span class="unit">items</span>/s of processing</div>
   <div class="card">p99 processing<b id="p99">–</b>ms</div>
   <div class="card">queue (avg)<b id="queue">–</b><span class="unit">items</span> waiting</div>
   <div class="card">error rate<b id="errors">–</b></div>
   <div class="card">batches<b id="batches">–</b></div>
-  <div class="card">trends<b id="trend" style="font-size:1rem">–</b></div>
+  <div class="card">trends<b id="trend" style="font-size:1rem">–</b><span id="trend-span">newer vs older half of the window</span></div>
 </div>
 <div class="charts">
-  <figure><figcaption>Throughput (<span class="unit">items</span>/s)</figcaption><canvas id="c-throughput"></canvas></figure>
+  <figure><figcaption>Throughput (<span class="unit">items</span> per second of processing: Σ batch size / Σ processing time over the window)</figcaption><canvas id="c-throughput"></canvas></figure>
   <figure><figcaption class="legend">Processing time (ms): <span style="color:#4cc9f0">p50</span><span style="color:#f72585">p95</span><span style="color:#ffd166">p99</span></figcaption><canvas id="c-latency"></canvas></figure>
   <figure><figcaption>Queue length (<span class="unit">items</span> waiting, mean over the window)</figcaption><canvas id="c-queue"></canvas></figure>
   <figure><figcaption>Processing time, last minute: batches per bucket</figcaption><canvas id="c-distribution"></canvas></figure>
@@ -163,7 +163,8 @@ async function tick() {
     document.getElementById('queue').textContent = fmt(s.avg_queue_length, ''); // 58k, as the throughput card, not 58125.9
     document.getElementById('errors').textContent = (s.error_rate * 100).toFixed(3) + ' %';
     document.getElementById('batches').textContent = s.batch_count.toLocaleString();
-    document.getElementById('trend').textContent = `perf ${a.performance_trend}, tput ${a.throughput_trend}, errors ${a.error_trend}`;
+    document.getElementById('trend').textContent = `processing time ${a.performance_trend}, throughput ${a.throughput_trend}, errors ${a.error_trend}`;
+    document.getElementById('trend-span').textContent = `newer vs older half of the window's ${s.window_count.toLocaleString()} batches`; // the window, not the charts' minutes
     redraw();
     const list = document.getElementById('alerts');
     list.innerHTML = '';
