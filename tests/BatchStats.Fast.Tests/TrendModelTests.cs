@@ -11,9 +11,12 @@ namespace BatchStats.Fast.Tests;
 /// <summary>
 /// The three trends of <see cref="LockFreeBatchStats.GetComprehensiveStats"/> against a plain model on random
 /// histories from up to three writer threads: caller stamps drawn from a narrow range (so stamps tie within a ring and
-/// across rings), errors with stamps of their own, and the whole history inside the window, as the guide defines them:
-/// sort the window by (timestamp, gather position), the first ⌊n/2⌋ are the older half; compare the halves' mean
-/// processing time, Σ batch size / Σ processing time and errors per item by 10 % (and 0.001 absolute for errors).
+/// across rings, and go backwards), errors with stamps of their own, and windows that hold the whole history or cut
+/// it. As the guide defines them: the window is the <c>WindowSize</c> greatest (timestamp, ring, record) keys among
+/// each ring's last <c>WindowSize</c> records, gathered ring by ring in record order; sort it by (timestamp, gather
+/// position) and the first ⌊n/2⌋ are the older half; errors count from the window's oldest stamp on (all of them while
+/// the window holds every sample), before the split stamp in the older half; compare the halves' mean processing time,
+/// Σ batch size / Σ processing time and errors per item by 10 % (and 0.001 absolute for errors).
 /// </summary>
 public sealed class TrendModelTests
 {
@@ -21,11 +24,11 @@ public sealed class TrendModelTests
 
     public sealed record ErrorEvent(int Count, long Stamp);
 
-    /// <summary>Each writer's samples in record order (writers register in this order), and the first writer's errors.</summary>
-    public sealed record History(Sample[][] Writers, ErrorEvent[] Errors)
+    /// <summary>The window size, each writer's samples in record order (writers register in this order), and the first writer's errors.</summary>
+    public sealed record History(int Window, Sample[][] Writers, ErrorEvent[] Errors)
     {
         public override string ToString() =>
-            string.Join(" | ", Writers.Select((w, i) => $"writer {i}: " + string.Join(", ", w.Select(s => $"({s.Processing}, {s.BatchSize}, t{s.Stamp})"))))
+            $"window {Window}: " + string.Join(" | ", Writers.Select((w, i) => $"writer {i}: " + string.Join(", ", w.Select(s => $"({s.Processing}, {s.BatchSize}, t{s.Stamp})"))))
             + " | errors: " + string.Join(", ", Errors.Select(e => $"{e.Count}@t{e.Stamp}"));
     }
 
@@ -40,15 +43,16 @@ public sealed class TrendModelTests
         select new Sample(processing, batch, stamp);
 
     public static Arbitrary<History> Histories() =>
-        (from writers in Gen.Choose(1, 3)
+        (from window in Gen.OneOf(Gen.Choose(1, 16), Gen.Constant(128))
+         from writers in Gen.Choose(1, 3)
          from samples in Samples.ArrayOf().Select(a => a.Take(40).ToArray()).ArrayOf(writers)
          from errors in (from c in Gen.Choose(1, 5) from t in Stamp select new ErrorEvent(c, t)).ArrayOf().Select(a => a.Take(20).ToArray())
-         select new History(samples, errors)).ToArbitrary();
+         select new History(window, samples, errors)).ToArbitrary();
 
     [Property(MaxTest = 200, Arbitrary = [typeof(TrendModelTests)])]
     public bool Trends_MatchTheModel(History history)
     {
-        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 128, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
+        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = history.Window, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
         RecordOnLiveThreads(stats, history);
         BatchStatsAnalysis a = stats.GetComprehensiveStats();
         (TrendDirection performance, TrendDirection throughput, TrendDirection errors) = Model(history);
@@ -100,10 +104,19 @@ public sealed class TrendModelTests
     /// <summary>The guide's definitions, computed directly.</summary>
     private static (TrendDirection Performance, TrendDirection Throughput, TrendDirection Errors) Model(History history)
     {
-        // Gather order: writer by writer (registration order), each in record order; writers with no sample have no ring
-        // in the window, and the first writer always registers (it records the errors).
-        Sample[] gathered = [.. history.Writers.SelectMany(w => w)];
+        // Candidates: each writer's last Window records, keyed (stamp, writer, record); the window is the Window greatest,
+        // gathered writer by writer (registration order), each in record order. The first writer always registers (it
+        // records the errors); a writer with no sample has nothing in the window.
+        var candidates = history.Writers
+            .SelectMany((samples, w) => samples.Select((s, r) => (Sample: s, Writer: w, Record: r)).TakeLast(history.Window))
+            .ToArray();
+        Sample[] gathered = [.. candidates
+            .OrderByDescending(c => c.Sample.Stamp).ThenByDescending(c => c.Writer).ThenByDescending(c => c.Record)
+            .Take(history.Window)
+            .OrderBy(c => c.Writer).ThenBy(c => c.Record)
+            .Select(c => c.Sample)];
         int n = gathered.Length;
+        long recorded = history.Writers.Sum(w => (long)w.Length);
         if (n < 4)
         {
             return (TrendDirection.Stable, TrendDirection.Stable, TrendDirection.Stable);
@@ -132,9 +145,11 @@ public sealed class TrendModelTests
             }
         }
 
-        // The window holds every sample ever recorded, so every error counts: before the split stamp in the older half.
-        long olderErrors = history.Errors.Where(e => e.Stamp < split).Sum(e => (long)e.Count);
-        long newerErrors = history.Errors.Where(e => e.Stamp >= split).Sum(e => (long)e.Count);
+        // Errors from the window's oldest stamp on, or all of them while the window holds every sample ever recorded.
+        long windowStart = recorded == n ? long.MinValue : gathered.Min(s => s.Stamp);
+        ErrorEvent[] counted = [.. history.Errors.Where(e => e.Stamp >= windowStart)];
+        long olderErrors = counted.Where(e => e.Stamp < split).Sum(e => (long)e.Count);
+        long newerErrors = counted.Where(e => e.Stamp >= split).Sum(e => (long)e.Count);
 
         static double Mean(double sum, int count) => count > 0 ? sum / count : 0;
         static double Rate(long items, double processing) => processing > 0 ? items / processing : 0;
