@@ -53,17 +53,16 @@ public sealed class TrendModelTests
     public bool Trends_MatchTheModel(History history)
     {
         var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = history.Window, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
-        RecordOnLiveThreads(stats, history);
-        BatchStatsAnalysis a = stats.GetComprehensiveStats();
+        BatchStatsAnalysis a = RecordAndAnalyse(stats, history);
         (TrendDirection performance, TrendDirection throughput, TrendDirection errors) = Model(history);
         return a.PerformanceTrend == performance && a.ThroughputTrend == throughput && a.ErrorTrend == errors;
     }
 
     /// <summary>
     /// Writer i records its samples on thread i, one thread after another, and every thread stays alive until the
-    /// read is done (an exited writer's ring could be handed to the next thread, which would change the gather order).
+    /// analysis is read (an exited writer's ring could be handed to the next thread, which would change the gather order).
     /// </summary>
-    private static void RecordOnLiveThreads(LockFreeBatchStats stats, History history)
+    private static BatchStatsAnalysis RecordAndAnalyse(LockFreeBatchStats stats, History history)
     {
         using var release = new ManualResetEventSlim();
         var threads = new List<Thread>();
@@ -89,16 +88,22 @@ public sealed class TrendModelTests
 
                 recorded.Set();
                 release.Wait();
-            });
+            })
+            { IsBackground = true }; // never keeps the test host alive
             thread.Start();
             recorded.Wait();
             threads.Add(thread);
         }
 
-        stats.InvalidateCache();
-        _ = stats.GetStats(); // the read below runs while every writer is alive
-        release.Set();
-        threads.ForEach(t => t.Join());
+        try
+        {
+            return stats.GetComprehensiveStats();
+        }
+        finally
+        {
+            release.Set();
+            threads.ForEach(t => t.Join());
+        }
     }
 
     /// <summary>The guide's definitions, computed directly.</summary>
