@@ -89,7 +89,8 @@ public sealed class BatchStatsAnalysis
     /// <summary>
     /// Named findings (<c>bottlenecks</c>): <c>queueing</c> (mean queue time above mean processing time),
     /// <c>processing_tail</c> (p99 above 3 × median processing time), <c>errors</c> (error rate above 1 %),
-    /// <c>saturation</c> (utilization above 0.9).
+    /// <c>saturation</c> (utilization above 0.9). The error rate is all-time, so <c>errors</c> is judged even while the
+    /// window is empty (errors recorded and no batch, or every batch aged out); the other three need a window.
     /// </summary>
     public IReadOnlyList<BatchStatsBottleneck> Bottlenecks { get; init; } = [];
 

@@ -66,6 +66,39 @@ public sealed class WindowAnalysisTests
         Assert.Equal("Error rate 2.00 % exceeds 1 %.", b.Message);
     }
 
+    /// <summary>
+    /// The error rate is all-time, so the errors rule holds with an empty window too: errors recorded before any batch,
+    /// and batches that aged out of the window while their errors still count. The window's own rules find nothing.
+    /// </summary>
+    [Fact]
+    public void Errors_WithAnEmptyWindow_StillAFinding()
+    {
+        var onlyErrors = Tracker(16);
+        onlyErrors.RecordError(4);
+        BatchStatsBottleneck b = Assert.Single(onlyErrors.GetComprehensiveStats().Bottlenecks);
+        Assert.Equal(("errors", 4.0, 0.01), (b.Name, b.Value, b.Threshold)); // 4 errors over max(1, 0 items)
+        Assert.Equal("Error rate 400.00 % exceeds 1 %.", b.Message);
+
+        var clock = new ManualTimeProvider();
+        var aged = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, CacheValidTime = TimeSpan.Zero, MaxSampleAge = TimeSpan.FromSeconds(1), TimeProvider = clock });
+        for (int i = 0; i < 10; i++)
+        {
+            aged.Update(new BatchSample(0.5, 10, 1.0, 0, 0, Timestamp: clock.Now)); // queueing and tail both hold while in the window
+        }
+
+        aged.RecordError(2);
+        clock.Advance(TimeSpan.FromSeconds(2));
+        BatchStatsAnalysis a = aged.GetComprehensiveStats();
+        Assert.Equal(0, a.Snapshot.WindowCount);
+        Assert.Equal(("errors", 0.02), (Assert.Single(a.Bottlenecks).Name, a.Bottlenecks[0].Value)); // 2 errors over 100 items
+
+        var healthy = Tracker(16);
+        healthy.RecordError(2);
+        healthy.Update(new BatchSample(0.5, 100, 0, 0, 0, Timestamp: 1_000_000));
+        healthy.Update(new BatchSample(0.5, 100, 0, 0, 0, Timestamp: 11_000_000)); // 10 s apart: busy 1 s of 10.5
+        Assert.Empty(healthy.GetComprehensiveStats().Bottlenecks); // 2 errors over 200 items: exactly 1 %, not above
+    }
+
     [Fact]
     public void Saturation_WhenBusyMoreThanNinetyPercent_WithItsText()
     {

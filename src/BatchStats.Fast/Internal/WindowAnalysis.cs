@@ -29,7 +29,8 @@ internal static class WindowAnalysis
         BatchStatsSnapshot s = figures.Snapshot;
         if (n == 0)
         {
-            return (new BatchStatsAnalysis { Snapshot = s }, figures);
+            // Every windowed score keeps its empty value; the errors rule reads the all-time error rate, so it still applies.
+            return (new BatchStatsAnalysis { Snapshot = s, Bottlenecks = Bottlenecks(s, utilization: 0) }, figures);
         }
 
         // Split the window at its median (timestamp, position) key: the older half is everything before it.
