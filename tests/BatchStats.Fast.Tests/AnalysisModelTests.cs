@@ -9,18 +9,26 @@ using FsCheck.Xunit;
 namespace BatchStats.Fast.Tests;
 
 /// <summary>
-/// The three trends of <see cref="LockFreeBatchStats.GetComprehensiveStats"/> against a plain model on random
-/// histories from up to three writer threads: caller stamps drawn from a narrow range (so stamps tie within a ring and
-/// across rings, and go backwards), errors with stamps of their own, and windows that hold the whole history or cut
-/// it. As the guide defines them: the window is the <c>WindowSize</c> greatest (timestamp, ring, record) keys among
-/// each ring's last <c>WindowSize</c> records, gathered ring by ring in record order; sort it by (timestamp, gather
-/// position) and the first ⌊n/2⌋ are the older half; errors count from the window's oldest stamp on (all of them while
-/// the window holds every sample), before the split stamp in the older half; compare the halves' mean processing time,
-/// Σ batch size / Σ processing time and errors per item by 10 % (and 0.001 absolute for errors).
+/// <see cref="LockFreeBatchStats.GetComprehensiveStats"/> against a plain model on random histories from up to three
+/// writer threads: caller stamps drawn from a narrow range (so stamps tie within a ring and across rings, and go
+/// backwards), errors with stamps of their own, and windows that hold the whole history or cut it. Every analysis
+/// figure is computed from the guide's definitions:
+/// <list type="bullet">
+/// <item>the window is the <c>WindowSize</c> greatest (timestamp, ring, record) keys among each ring's last
+/// <c>WindowSize</c> records, gathered ring by ring in record order;</item>
+/// <item>trends: sort the window by (timestamp, gather position), the first ⌊n/2⌋ are the older half; errors count
+/// from the window's oldest stamp on (all of them while the window holds every sample), before the split stamp in the
+/// older half; the halves' mean processing time, Σ batch size / Σ processing time and errors per item compared by
+/// 10 % (and 0.001 absolute for errors);</item>
+/// <item>efficiency, stability, batch-size quartiles (numpy), utilization, recommended capacity (Little's law at 70 %)
+/// and the four bottleneck rules.</item>
+/// </list>
+/// Sums the implementation takes in another order are compared within 1e-9 relative, and a rule whose model value
+/// lies within that of its threshold is not judged.
 /// </summary>
-public sealed class TrendModelTests
+public sealed class AnalysisModelTests
 {
-    public sealed record Sample(double Processing, int BatchSize, long Stamp);
+    public sealed record Sample(double Processing, int BatchSize, double Queue, double Latency, long Stamp);
 
     public sealed record ErrorEvent(int Count, long Stamp);
 
@@ -28,19 +36,25 @@ public sealed class TrendModelTests
     public sealed record History(int Window, Sample[][] Writers, ErrorEvent[] Errors)
     {
         public override string ToString() =>
-            $"window {Window}: " + string.Join(" | ", Writers.Select((w, i) => $"writer {i}: " + string.Join(", ", w.Select(s => $"({s.Processing}, {s.BatchSize}, t{s.Stamp})"))))
+            $"window {Window}: " + string.Join(" | ", Writers.Select((w, i) => $"writer {i}: " + string.Join(", ", w.Select(s => $"({s.Processing}, {s.BatchSize}, {s.Queue}, {s.Latency}, t{s.Stamp})"))))
             + " | errors: " + string.Join(", ", Errors.Select(e => $"{e.Count}@t{e.Stamp}"));
     }
 
     private const long Base = 1_000_000;
+    private const double TicksPerSecond = 1_000_000; // ManualTimeProvider's
+    private const double Tolerance = 1e-9;
 
     private static Gen<long> Stamp => Gen.Choose(0, 40).Select(i => Base + (i * 1000L));
 
+    private static Gen<double> Seconds => Gen.OneOf(Gen.Choose(0, 1000).Select(i => i / 1000.0), Gen.Choose(0, 4).Select(i => i * 0.125));
+
     private static Gen<Sample> Samples =>
-        from processing in Gen.OneOf(Gen.Choose(0, 1000).Select(i => i / 1000.0), Gen.Choose(1, 4).Select(i => i * 0.125))
+        from processing in Seconds
         from batch in Gen.OneOf(Gen.Choose(0, 64), Gen.Constant(10))
+        from queue in Seconds
+        from latency in Gen.OneOf(Gen.Constant(0.0), Seconds)
         from stamp in Stamp
-        select new Sample(processing, batch, stamp);
+        select new Sample(processing, batch, queue, latency, stamp);
 
     public static Arbitrary<History> Histories() =>
         (from window in Gen.OneOf(Gen.Choose(1, 16), Gen.Constant(128))
@@ -49,14 +63,34 @@ public sealed class TrendModelTests
          from errors in (from c in Gen.Choose(1, 5) from t in Stamp select new ErrorEvent(c, t)).ArrayOf().Select(a => a.Take(20).ToArray())
          select new History(window, samples, errors)).ToArbitrary();
 
-    [Property(MaxTest = 200, Arbitrary = [typeof(TrendModelTests)])]
-    public bool Trends_MatchTheModel(History history)
+    [Property(MaxTest = 500, Arbitrary = [typeof(AnalysisModelTests)])]
+    public Property Analysis_MatchesTheModel(History history)
     {
         var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = history.Window, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
         BatchStatsAnalysis a = RecordAndAnalyse(stats, history);
-        (TrendDirection performance, TrendDirection throughput, TrendDirection errors) = Model(history);
-        return a.PerformanceTrend == performance && a.ThroughputTrend == throughput && a.ErrorTrend == errors;
+        Expected e = Model(history);
+        string[] names = [.. a.Bottlenecks.Select(b => b.Name)];
+        bool capacity = e.Capacity is double c && Math.Abs(c - Math.Round(c)) <= Tolerance * Math.Max(1, c)
+            ? Math.Abs(a.RecommendedCapacity - c) <= 1 // at an integer: the ceiling may fall either side
+            : a.RecommendedCapacity == (int)Math.Min(int.MaxValue, Math.Ceiling(e.Capacity ?? 0));
+        return (a.PerformanceTrend == e.Performance).Label($"performance {a.PerformanceTrend}, model {e.Performance}")
+            .And((a.ThroughputTrend == e.Throughput).Label($"throughput {a.ThroughputTrend}, model {e.Throughput}"))
+            .And((a.ErrorTrend == e.Errors).Label($"errors {a.ErrorTrend}, model {e.Errors}"))
+            .And(Close(a.EfficiencyScore, e.Efficiency).Label($"efficiency {a.EfficiencyScore}, model {e.Efficiency}"))
+            .And(Close(a.StabilityIndex, e.Stability).Label($"stability {a.StabilityIndex}, model {e.Stability}"))
+            .And(Close(a.Utilization, e.Utilization).Label($"utilization {a.Utilization}, model {e.Utilization}"))
+            .And((a.LoadDistribution == e.Load).Label($"load {a.LoadDistribution}, model {e.Load}"))
+            .And(capacity.Label($"capacity {a.RecommendedCapacity}, model {e.Capacity}"))
+            .And(e.Bottlenecks.All(b => b.Value is null || names.Contains(b.Name) == b.Value)
+                .Label($"bottlenecks [{string.Join(", ", names)}], model [{string.Join(", ", e.Bottlenecks.Where(b => b.Value == true).Select(b => b.Name))}]"))
+            .And((a.TotalBatches == history.Writers.Sum(w => w.Length)).Label("total batches"));
     }
+
+    private static bool Close(double actual, double expected) => Math.Abs(actual - expected) <= Tolerance * Math.Max(1, Math.Abs(expected));
+
+    /// <summary>A threshold rule: true or false, or null when the model's value is too close to the threshold to judge.</summary>
+    private static bool? Above(double value, double threshold) =>
+        Math.Abs(value - threshold) <= Tolerance * Math.Max(1, Math.Abs(threshold)) ? null : value > threshold;
 
     /// <summary>
     /// Writer i records its samples on thread i, one thread after another, and every thread stays alive until the
@@ -75,7 +109,7 @@ public sealed class TrendModelTests
             {
                 foreach (Sample s in mine)
                 {
-                    stats.Update(new BatchSample(s.Processing, s.BatchSize, 0, 0, 0, s.Stamp));
+                    stats.Update(new BatchSample(s.Processing, s.BatchSize, s.Queue, s.Latency, 0, s.Stamp));
                 }
 
                 if (first)
@@ -106,8 +140,19 @@ public sealed class TrendModelTests
         }
     }
 
+    private sealed record Expected(
+        TrendDirection Performance,
+        TrendDirection Throughput,
+        TrendDirection Errors,
+        double Efficiency,
+        double Stability,
+        double Utilization,
+        LoadDistribution Load,
+        double? Capacity,
+        (string Name, bool? Value)[] Bottlenecks);
+
     /// <summary>The guide's definitions, computed directly.</summary>
-    private static (TrendDirection Performance, TrendDirection Throughput, TrendDirection Errors) Model(History history)
+    private static Expected Model(History history)
     {
         // Candidates: each writer's last Window records, keyed (stamp, writer, record); the window is the Window greatest,
         // gathered writer by writer (registration order), each in record order. The first writer always registers (it
@@ -115,13 +160,63 @@ public sealed class TrendModelTests
         var candidates = history.Writers
             .SelectMany((samples, w) => samples.Select((s, r) => (Sample: s, Writer: w, Record: r)).TakeLast(history.Window))
             .ToArray();
-        Sample[] gathered = [.. candidates
+        var window = candidates
             .OrderByDescending(c => c.Sample.Stamp).ThenByDescending(c => c.Writer).ThenByDescending(c => c.Record)
             .Take(history.Window)
             .OrderBy(c => c.Writer).ThenBy(c => c.Record)
-            .Select(c => c.Sample)];
+            .ToArray();
+        Sample[] gathered = [.. window.Select(c => c.Sample)];
         int n = gathered.Length;
         long recorded = history.Writers.Sum(w => (long)w.Length);
+        long allItems = history.Writers.Sum(w => w.Sum(s => (long)s.BatchSize));
+        long allErrors = history.Errors.Sum(e => (long)e.Count);
+        double errorRate = (double)allErrors / Math.Max(1, allItems);
+        if (n == 0)
+        {
+            return new Expected(TrendDirection.Stable, TrendDirection.Stable, TrendDirection.Stable, 0, 1, 0, default, 0,
+                [("queueing", false), ("processing_tail", false), ("errors", Above(errorRate, 0.01)), ("saturation", false)]);
+        }
+
+        double processing = ReferenceStats.ExactSum(gathered.Select(s => s.Processing));
+        double endToEnd = ReferenceStats.ExactSum(gathered.Select(s => s.Latency > 0 ? Math.Max(s.Latency, s.Processing) : s.Processing + s.Queue));
+        double mean = processing / n;
+        double stdDev = Math.Sqrt(ReferenceStats.ExactSum(gathered.Select(s => (s.Processing - mean) * (s.Processing - mean))) / n);
+        double[] sizes = [.. gathered.Select(s => (double)s.BatchSize).Order()];
+        double[] times = [.. gathered.Select(s => s.Processing).Order()];
+        var load = new LoadDistribution(sizes[0], ReferenceStats.NumpyPercentile(sizes, 25), ReferenceStats.NumpyPercentile(sizes, 50), ReferenceStats.NumpyPercentile(sizes, 75), sizes[^1]);
+
+        // Wall time: newest − oldest stamp, plus the processing time of the first-gathered sample with the oldest stamp.
+        long oldest = gathered.Min(s => s.Stamp), newest = gathered.Max(s => s.Stamp);
+        double wall = ((newest - oldest) / TicksPerSecond) + gathered.First(s => s.Stamp == oldest).Processing;
+        int writers = window.Select(c => c.Writer).Distinct().Count();
+        double utilization = wall > 0 ? Math.Clamp(processing / (wall * writers), 0, 1) : (processing > 0 ? 1 : 0);
+        double capacity = (wall > 0 ? n / wall : 0) * mean / 0.7;
+
+        double p50 = ReferenceStats.NumpyPercentile(times, 50), p99 = ReferenceStats.NumpyPercentile(times, 99);
+        (string, bool?)[] bottlenecks =
+        [
+            ("queueing", Above(ReferenceStats.ExactSum(gathered.Select(s => s.Queue)) / n, mean)),
+            ("processing_tail", p50 > 0 && p99 > 3 * p50),
+            ("errors", Above(errorRate, 0.01)),
+            ("saturation", Above(utilization, 0.9)),
+        ];
+
+        (TrendDirection performance, TrendDirection throughput, TrendDirection errors) = Trends(history, gathered, recorded);
+        return new Expected(
+            performance,
+            throughput,
+            errors,
+            endToEnd > 0 ? Math.Clamp(processing / endToEnd, 0, 1) : 0,
+            mean > 0 ? 1 / (1 + (stdDev / mean)) : 1,
+            utilization,
+            load,
+            capacity,
+            bottlenecks);
+    }
+
+    private static (TrendDirection Performance, TrendDirection Throughput, TrendDirection Errors) Trends(History history, Sample[] gathered, long recorded)
+    {
+        int n = gathered.Length;
         if (n < 4)
         {
             return (TrendDirection.Stable, TrendDirection.Stable, TrendDirection.Stable);
