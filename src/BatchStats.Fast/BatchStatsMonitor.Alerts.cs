@@ -10,18 +10,29 @@ namespace BatchStats.Fast;
 /// <content>How one figure is judged against its limit, worded and announced (events, then the log).</content>
 public sealed partial class BatchStatsMonitor
 {
-    private void Evaluate(string name, string label, double value, double? limit, bool above, string unit, DateTimeOffset now, List<BatchStatsAlert> raised, List<BatchStatsAlert> cleared)
+    private void Evaluate(string name, string label, double value, double? limit, bool above, string unit, DateTimeOffset now, List<BatchStatsAlert> raised, List<BatchStatsAlert> cleared, bool judgeable = true)
     {
+        _active.TryGetValue(name, out BatchStatsAlert? current);
+        string u = unit.Length == 0 ? string.Empty : " " + unit;
         if (limit is not { } threshold)
         {
-            return; // not configured (or, for throughput, nothing in the window to judge): keep the current state
+            if (current is not null) // its limit was removed (Thresholds replaced): nothing will judge it again
+            {
+                _active.Remove(name);
+                string message = string.Create(CultureInfo.InvariantCulture, $"{label} {Figure(value)}{u} is no longer checked: its threshold was removed");
+                cleared.Add(current with { Value = value, Message = message, Time = now });
+            }
+
+            return;
         }
 
-        _active.TryGetValue(name, out BatchStatsAlert? current);
+        if (!judgeable)
+        {
+            return; // nothing to judge (throughput with an empty window): keep the current state
+        }
 
         bool breached = above ? value > threshold : value < threshold;
         bool critical = above ? value > threshold * _thresholds.CriticalFactor : value < threshold / _thresholds.CriticalFactor;
-        string u = unit.Length == 0 ? string.Empty : " " + unit;
         if (breached)
         {
             AlertSeverity severity = critical ? AlertSeverity.Critical : AlertSeverity.Warning;

@@ -97,7 +97,8 @@ public sealed partial class BatchStatsMonitor : IDisposable
 
     /// <summary>
     /// The limits in force (a copy). Setting it replaces them from the next check on, e.g. when configuration is
-    /// reloaded; active alerts are re-judged against the new limits then.
+    /// reloaded; active alerts are re-judged against the new limits then, and one whose limit was removed is cleared
+    /// (<see cref="AlertCleared"/>, once, saying that it is no longer checked).
     /// </summary>
     /// <exception cref="ArgumentNullException">The value is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A limit is negative, NaN or infinite, or the critical factor is below 1 (the message names the property).</exception>
@@ -178,7 +179,7 @@ public sealed partial class BatchStatsMonitor : IDisposable
         lock (_gate)
         {
             Evaluate("processing_time", "p95 processing time", s.P95ProcessingTime, _thresholds.MaxProcessingTime, above: true, "s", now, raised, cleared);
-            Evaluate("throughput", "throughput", s.Throughput, s.WindowCount > 0 ? _thresholds.MinThroughput : null, above: false, "items/s", now, raised, cleared);
+            Evaluate("throughput", "throughput", s.Throughput, _thresholds.MinThroughput, above: false, "items/s", now, raised, cleared, judgeable: s.WindowCount > 0);
             Evaluate("error_rate", "error rate", s.ErrorRate, _thresholds.MaxErrorRate, above: true, "", now, raised, cleared);
             Evaluate("queue_length", "max queue length", s.MaxQueueLength, _thresholds.MaxQueueLength, above: true, "", now, raised, cleared);
             Evaluate("p99_latency", "p99 latency", s.P99Latency, _thresholds.MaxP99Latency, above: true, "s", now, raised, cleared);

@@ -208,7 +208,7 @@ public sealed class BatchStatsHostingTests
         Assert.Same(time, tracker.Options.TimeProvider); // the registered clock reaches the tracker too
     }
 
-    /// <summary>Thresholds come from configuration and follow a reload into the running monitor.</summary>
+    /// <summary>Thresholds come from configuration and follow a reload into the running monitor, a removed limit too.</summary>
     [Fact]
     public void Monitor_ThresholdsFromConfiguration_FollowAReload()
     {
@@ -236,6 +236,11 @@ public sealed class BatchStatsHostingTests
         configuration.Reload();
         Assert.Equal(0.15, monitor.Thresholds.MaxProcessingTime);
         Assert.Equal("processing_time", Assert.Single(monitor.CheckAlerts()).Name);
+
+        configuration["BatchStats:r:Alerts:MaxProcessingTime"] = null; // the limit taken out of configuration
+        configuration.Reload();
+        Assert.Null(monitor.Thresholds.MaxProcessingTime);
+        Assert.Empty(monitor.CheckAlerts()); // its alert is cleared, not left active with nothing to judge it
     }
 
     /// <summary>A bad monitor interval or alert limit in configuration stops the host's start, naming the key.</summary>

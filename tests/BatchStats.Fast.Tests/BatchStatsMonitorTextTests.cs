@@ -210,6 +210,36 @@ public sealed class BatchStatsMonitorTextTests
             logger.Take().Select(e => (e.Level, e.Message, e.Exception)));
     }
 
+    /// <summary>
+    /// A limit removed while its alert is active (a configuration reload that drops it) clears the alert once, saying
+    /// why: otherwise it would stay in <see cref="BatchStatsMonitor.ActiveAlerts"/>, the dashboard and the health check
+    /// for good, since nothing judges it any more. An empty window keeps the throughput alert as it is (nothing to
+    /// judge), unless the throughput limit itself is removed.
+    /// </summary>
+    [Fact]
+    public void Thresholds_LimitRemovedWhileActive_ClearsTheAlertOnceSayingWhy()
+    {
+        var stats = new FixedStats { Snapshot = new BatchStatsSnapshot { ErrorRate = 0.5, Throughput = 10, WindowCount = 4 } };
+        using var monitor = new BatchStatsMonitor(stats, new AlertThresholds { MaxErrorRate = 0.1, MinThroughput = 100 });
+        var cleared = new List<BatchStatsAlert>();
+        monitor.AlertCleared += (_, a) => cleared.Add(a);
+        Assert.Equal(["error_rate", "throughput"], monitor.CheckAlerts().Select(a => a.Name).Order());
+
+        monitor.Thresholds = new AlertThresholds { MinThroughput = 100 };
+        stats.Snapshot = new BatchStatsSnapshot { ErrorRate = 0.5 }; // the window empties: throughput is not judged
+        Assert.Equal("throughput", Assert.Single(monitor.CheckAlerts()).Name);
+        BatchStatsAlert errors = Assert.Single(cleared);
+        Assert.Equal(("error_rate", 0.5, 0.1), (errors.Name, errors.Value, errors.Threshold));
+        Assert.Equal("error rate 0.5 is no longer checked: its threshold was removed", errors.Message);
+        Assert.Single(monitor.CheckAlerts()); // cleared once
+        Assert.Single(cleared);
+
+        monitor.Thresholds = new AlertThresholds();
+        Assert.Empty(monitor.CheckAlerts());
+        Assert.Equal("throughput 0 items/s is no longer checked: its threshold was removed", cleared[^1].Message);
+        Assert.Equal(2, cleared.Count);
+    }
+
     /// <summary>The monitor keeps its own copy of every field: neither the caller's object nor the getter's result reaches it.</summary>
     [Fact]
     public void Thresholds_CopiedWhole_BothWays()
