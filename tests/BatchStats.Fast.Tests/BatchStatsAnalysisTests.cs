@@ -162,6 +162,92 @@ public sealed class BatchStatsAnalysisTests
         Assert.Equal(new LoadDistribution(4, 4, 4, 4, 4), one.LoadDistribution);
     }
 
+    /// <summary>
+    /// Any finite times, up to double.MaxValue: the windows' sums and squares then overflow, but the scores are ratios and
+    /// stay in their ranges (no NaN), the trends compare finite figures, and the capacity is not negative.
+    /// </summary>
+    [Property(MaxTest = 300)]
+    public Property AnyFiniteTimes_ScoresStayInTheirRanges() =>
+        Prop.ForAll(
+            (from pt in AnyTime
+             from qt in AnyTime
+             from lat in Gen.OneOf(Gen.Constant(0.0), AnyTime)
+             from bs in Gen.Choose(0, 64)
+             from gap in Gen.Choose(0, 5000)
+             select (pt, qt, lat, bs, gap)).ArrayOf().ToArbitrary(),
+            samples =>
+            {
+                LockFreeBatchStats stats = Create(window: 50);
+                long t = 1_000_000;
+                foreach (var (pt, qt, lat, bs, gap) in samples)
+                {
+                    t += gap;
+                    stats.Update(new BatchSample(pt, bs, qt, lat, 0, t));
+                }
+
+                BatchStatsAnalysis a = stats.GetComprehensiveStats();
+                return (a.EfficiencyScore is >= 0 and <= 1).Label($"efficiency {a.EfficiencyScore}")
+                    .And((a.StabilityIndex is > 0 and <= 1).Label($"stability {a.StabilityIndex}"))
+                    .And((a.Utilization is >= 0 and <= 1).Label($"utilization {a.Utilization}"))
+                    .And((a.RecommendedCapacity >= 0).Label($"capacity {a.RecommendedCapacity}"));
+            });
+
+    /// <summary>
+    /// The scores are ratios, so times 2^1022 times larger give the same efficiency, stability and trends (they are
+    /// taken on the times scaled back by a power of two; before, the sums overflowed and the ratios read NaN, and two
+    /// equal halves of infinite mean read as an improving performance).
+    /// </summary>
+    [Fact]
+    public void HugeTimes_ScoresAsForTheSameTimesScaledDown()
+    {
+        double[] processing = [0.25, 0.5, 0.125, 0.75, 0.5, 1.5, 0.25, 2.0];
+        BatchStatsAnalysis Analyse(double factor)
+        {
+            LockFreeBatchStats stats = Create(window: 50);
+            for (int i = 0; i < processing.Length; i++)
+            {
+                stats.Update(new BatchSample(processing[i] * factor, 10, 0.5 * processing[i] * factor, i % 2 == 0 ? 0 : 1.5 * processing[i] * factor, 0, 1_000_000 + i));
+            }
+
+            return stats.GetComprehensiveStats();
+        }
+
+        BatchStatsAnalysis small = Analyse(1), huge = Analyse(Math.ScaleB(1.0, 1022)); // the longest time, 2^1023 s, is finite; their sum is not
+        Assert.True(double.IsInfinity(huge.Snapshot.AvgProcessingTime)); // the snapshot's sum overflows, as documented
+        Assert.Equal(small.EfficiencyScore, huge.EfficiencyScore);
+        Assert.Equal(small.StabilityIndex, huge.StabilityIndex, 12);
+        Assert.Equal((small.PerformanceTrend, small.ThroughputTrend), (huge.PerformanceTrend, huge.ThroughputTrend));
+        Assert.Equal(TrendDirection.Degrading, huge.PerformanceTrend); // means 0.40625 s older, 1.0625 s newer, times 2^1022
+        Assert.Equal(1, huge.Utilization); // busy 5.875 × 2^1022 s within a wall of about the oldest batch's 2^1020 s
+        Assert.InRange(huge.RecommendedCapacity, 0, int.MaxValue);
+
+        BatchStatsAnalysis flat = AnalyseFlat(double.MaxValue); // two equal halves of infinite mean: stable, not improving
+        Assert.Equal((TrendDirection.Stable, TrendDirection.Stable), (flat.PerformanceTrend, flat.ThroughputTrend));
+        Assert.Equal((1.0, 1.0), (flat.EfficiencyScore, flat.StabilityIndex));
+
+        BatchStatsAnalysis AnalyseFlat(double time)
+        {
+            LockFreeBatchStats stats = Create(window: 50);
+            for (int i = 0; i < 8; i++)
+            {
+                stats.Update(new BatchSample(time, 10, 0, 0, 0, 1_000_000 + i));
+            }
+
+            return stats.GetComprehensiveStats();
+        }
+    }
+
+    /// <summary>Any finite non-negative double, from the subnormals to double.MaxValue, zeros included.</summary>
+    private static Gen<double> AnyTime =>
+        Gen.OneOf(
+            Gen.Constant(0.0),
+            Gen.Constant(double.MaxValue),
+            from e in Gen.Choose(-1074, 1023)
+            from m in Gen.Choose(1, 1 << 20)
+            select Math.ScaleB(m, e - 20) into v
+            where double.IsFinite(v)
+            select v);
+
     [Property(MaxTest = 150)]
     public Property AnyHistory_ScoresStayInTheirRanges() =>
         Prop.ForAll(

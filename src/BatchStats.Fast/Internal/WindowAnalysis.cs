@@ -16,6 +16,7 @@ internal static class WindowAnalysis
     private const double TailFactor = 3.0;
     private const double ErrorRateLimit = 0.01;
     private const double SaturationLimit = 0.9;
+    private const int ScaledFrom = 480; // times from 2^480 s on are scaled: n ≤ 2^24 squares below 2^960 sum to below 2^984, finite
 
     private static ReadOnlySpan<double> Quartiles => [25.0, 50.0, 75.0];
 
@@ -37,10 +38,11 @@ internal static class WindowAnalysis
         using SpanOwner<SelectionKey> keysOwner = SpanOwner<SelectionKey>.Allocate(n, pools.Keys, AllocationMode.Default);
         Span<SelectionKey> keys = keysOwner.Span;
         long oldest = long.MaxValue, newest = long.MinValue;
-        double oldestProcessing = 0;
+        double oldestProcessing = 0, longest = 0;
         for (int i = 0; i < n; i++)
         {
             keys[i] = new SelectionKey(window[i].Timestamp, i);
+            longest = Math.Max(longest, Math.Max(window[i].ProcessingTime, Math.Max(window[i].QueueTime, window[i].Latency)));
             if (window[i].Timestamp < oldest)
             {
                 oldest = window[i].Timestamp;
@@ -53,20 +55,25 @@ internal static class WindowAnalysis
         Span<SelectionKey> split = stackalloc SelectionKey[1];
         SampleSelect.Select<SelectionKey, SelectionKeyAscending>(keys, [n / 2], split, pools.Keys);
 
-        double mean = s.AvgProcessingTime, squares = 0, processing = 0, endToEnd = 0;
+        // The scores are ratios of times, so they are the same on times scaled by a power of two (exactly, above the
+        // subnormals). A window whose longest time is 2^480 s or more is scaled so that it is below 2, or the sums and
+        // squares could overflow to infinity and the ratios read NaN; otherwise scale is 1 and nothing changes.
+        double scale = longest < Math.ScaleB(1.0, ScaledFrom) ? 1 : Math.ScaleB(1.0, -Math.ILogB(longest));
+        double mean = scale == 1 ? s.AvgProcessingTime : ScaledMean(window, scale), squares = 0, processing = 0, endToEnd = 0;
         HalfSums older = default, newer = default;
         using SpanOwner<double> batchOwner = SpanOwner<double>.Allocate(n, pools.Doubles, AllocationMode.Default);
         Span<double> batchSizes = batchOwner.Span;
         for (int i = 0; i < n; i++)
         {
             ref readonly Slot x = ref window[i];
-            squares += (x.ProcessingTime - mean) * (x.ProcessingTime - mean);
-            processing += x.ProcessingTime;
-            endToEnd += x.Latency > 0 ? Math.Max(x.Latency, x.ProcessingTime) : x.ProcessingTime + x.QueueTime;
+            double pt = x.ProcessingTime * scale, qt = x.QueueTime * scale, lat = x.Latency * scale;
+            squares += (pt - mean) * (pt - mean);
+            processing += pt;
+            endToEnd += lat > 0 ? Math.Max(lat, pt) : pt + qt;
             batchSizes[i] = x.BatchSize;
             ref HalfSums half = ref SelectionKeyAscending.Less(new SelectionKey(x.Timestamp, i), split[0]) ? ref older : ref newer;
             half.Count++;
-            half.Processing += x.ProcessingTime;
+            half.Processing += pt;
             half.Items += x.BatchSize;
         }
 
@@ -77,7 +84,7 @@ internal static class WindowAnalysis
         Percentiles.Compute(batchSizes, Quartiles, quartiles, s.MinBatchSize, s.MaxBatchSize, pools.Doubles, pools.Ints);
 
         double stdDev = Math.Sqrt(squares / n);
-        double wall = ((newest - oldest) / ticksPerSecond) + oldestProcessing; // timestamps mark completion
+        double wall = (((newest - oldest) / ticksPerSecond) * scale) + (oldestProcessing * scale); // timestamps mark completion; scaled as the times
         double utilization = wall > 0 ? Math.Clamp(processing / (wall * Math.Max(1, writers)), 0, 1) : (processing > 0 ? 1 : 0);
         double arrivalRate = wall > 0 ? n / wall : 0;
         double needed = arrivalRate * mean / BatchStatsAnalysis.TargetUtilization;
@@ -95,6 +102,18 @@ internal static class WindowAnalysis
             Bottlenecks = Bottlenecks(s, utilization),
         };
         return (analysis, figures);
+    }
+
+    /// <summary>The mean processing time of the scaled times (the snapshot's mean may have overflowed).</summary>
+    private static double ScaledMean(ReadOnlySpan<Slot> window, double scale)
+    {
+        double sum = 0;
+        foreach (ref readonly Slot x in window)
+        {
+            sum += x.ProcessingTime * scale;
+        }
+
+        return sum / window.Length;
     }
 
     /// <summary>Adds each ring's error events from <paramref name="windowStart"/> on to the half their timestamp falls in.</summary>
