@@ -212,6 +212,14 @@ public sealed class DemoHost : IAsyncDisposable
     public static string Rate(double perSecond) =>
         perSecond.ToString(perSecond >= 100 ? "F0" : "G3", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// A figure of the final summary: whole numbers (the counts) in full and any figure from 100,000 up as a whole
+    /// number, below 10^15 (six significant digits printed a count of 1,623,516 as 1.62352E+06); six significant
+    /// digits otherwise.
+    /// </summary>
+    public static string SummaryFigure(double value) =>
+        value.ToString((value == Math.Floor(value) || Math.Abs(value) >= 1e5) && Math.Abs(value) < 1e15 ? "F0" : "G6", CultureInfo.InvariantCulture);
+
     /// <summary>One frame of the console view.</summary>
     public string ConsoleFrame()
     {

@@ -99,7 +99,7 @@ Console.WriteLine();
 Console.WriteLine("final summary:");
 foreach ((string key, double value) in host.Stats.GetStats().ToDictionary())
 {
-    Console.WriteLine($"  {key,-24} {value.ToString("G6", CultureInfo.InvariantCulture)}");
+    Console.WriteLine($"  {key,-24} {DemoHost.SummaryFigure(value)}");
 }
 
 BatchStatsAnalysis analysis = host.Stats.GetComprehensiveStats();

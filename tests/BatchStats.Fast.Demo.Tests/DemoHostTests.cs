@@ -24,6 +24,21 @@ public sealed class DemoHostTests
     public void Rate_FractionalBelow100_WholeAbove(double perSecond, string expected) =>
         Assert.Equal(expected, DemoHost.Rate(perSecond));
 
+    /// <summary>The final summary's figures: counts below 10^15 in full, large figures whole, small ones to six significant digits.</summary>
+    [Theory]
+    [InlineData(1_623_516.0, "1623516")]
+    [InlineData(26_045.0, "26045")]
+    [InlineData(9_007_199_254_740_991.0, "9.0072E+15")]
+    [InlineData(0.0, "0")]
+    [InlineData(64.0, "64")]
+    [InlineData(63.019047619, "63.019")]
+    [InlineData(183_921.4, "183921")]
+    [InlineData(19_939.54, "19939.5")]
+    [InlineData(0.000342642123, "0.000342642")]
+    [InlineData(3.7957e-05, "3.7957E-05")]
+    public void SummaryFigure_CountsInFull_OthersToSixDigits(double value, string expected) =>
+        Assert.Equal(expected, DemoHost.SummaryFigure(value));
+
     [Fact]
     public async Task DemoHost_RunsASecond_EndpointsServeRealData()
     {
