@@ -52,7 +52,8 @@ using ILoggerFactory logging = LoggerFactory.Create(b => b
     .AddProvider(new LiveConsoleLoggerProvider(console))
     .SetMinimumLevel(LogLevel.Information)
     .AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical)
-    .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)); // no per-request lines: the polling dashboard made 12 a second and scrolled the live view away
+    .AddFilter("Microsoft.AspNetCore", LogLevel.Warning) // no per-request lines: the polling dashboard made 12 a second and scrolled the live view away
+    .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning)); // the Dashboard: line gives the address; "Application is shutting down..." came after the summary
 DemoHost host;
 try
 {

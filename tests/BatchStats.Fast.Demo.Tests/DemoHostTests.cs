@@ -150,6 +150,25 @@ public sealed class DemoHostTests
         static long Count(string digits) => long.Parse(digits, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// A run to its --duration ends with the overhead line, as the README says: the host's lifetime lines ("Now
+    /// listening", "Application is shutting down...", which came after the summary) are not printed.
+    /// </summary>
+    [Fact]
+    public async Task Demo_RunToItsDuration_SummaryLastAndNoLifetimeLines()
+    {
+        using var process = StartDemo("--port", "0", "--duration", "2", "--rate", "2000");
+        Task<string> errors = process.StandardError.ReadToEndAsync();
+        string output = await process.StandardOutput.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)));
+        Assert.Equal(0, process.ExitCode);
+        Assert.Equal(string.Empty, (await errors).Trim());
+        Assert.DoesNotContain("Microsoft.Hosting.Lifetime", output, StringComparison.Ordinal);
+        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.StartsWith("Dashboard: http://127.0.0.1:", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("stats overhead: ", lines[^1], StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Demo_BusyPort_OneLineAndExitCodeTwo()
     {
