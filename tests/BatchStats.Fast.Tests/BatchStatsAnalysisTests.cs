@@ -221,6 +221,20 @@ public sealed class BatchStatsAnalysisTests
         Assert.Equal(1, huge.Utilization); // busy 5.875 × 2^1022 s within a wall of about the oldest batch's 2^1020 s
         Assert.InRange(huge.RecommendedCapacity, 0, int.MaxValue);
 
+        // The scale follows the longest time of any series: a huge latency or queue time with ordinary processing times
+        // still gives the ratio (2^100 s of processing in 1.5 × 2^1023 s end to end), not 0 from an overflowed sum.
+        foreach (bool inLatency in new[] { true, false })
+        {
+            LockFreeBatchStats stats = Create(window: 50);
+            double longTime = 1.5 * Math.ScaleB(1.0, 1023);
+            for (int i = 0; i < 8; i++)
+            {
+                stats.Update(new BatchSample(Math.ScaleB(1.0, 100), 10, inLatency ? 0 : longTime, inLatency ? longTime : 0, 0, 1_000_000 + i));
+            }
+
+            Assert.Equal(Math.ScaleB(1.0, -923) / 1.5, stats.GetComprehensiveStats().EfficiencyScore, Math.ScaleB(1.0, -970));
+        }
+
         BatchStatsAnalysis flat = AnalyseFlat(double.MaxValue); // two equal halves of infinite mean: stable, not improving
         Assert.Equal((TrendDirection.Stable, TrendDirection.Stable), (flat.PerformanceTrend, flat.ThroughputTrend));
         Assert.Equal((1.0, 1.0), (flat.EfficiencyScore, flat.StabilityIndex));

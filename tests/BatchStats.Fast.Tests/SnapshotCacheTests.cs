@@ -77,6 +77,8 @@ public sealed class SnapshotCacheTests
         cache.Publish(first);
         Assert.Same(second, cache.Publish(second));
         Assert.Same(second, cache.Current);
+        var same = new BatchStatsSnapshot { BatchCount = 2, TotalProcessed = 2 }; // equal counters dominate too: no copy
+        Assert.Same(same, cache.Publish(same));
     }
 
     [Fact]
