@@ -235,6 +235,13 @@ public sealed class BatchStatsAnalysisTests
             Assert.Equal(Math.ScaleB(1.0, -923) / 1.5, stats.GetComprehensiveStats().EfficiencyScore, Math.ScaleB(1.0, -970));
         }
 
+        // Whether a latency was recorded is asked of the time as recorded: 2^-79 s scaled by 2^-1000 rounds to 0, but the
+        // sample still counts its latency (2^-79 s) as its end-to-end time, not processing + queue (2^1000 s).
+        LockFreeBatchStats tiny = Create(window: 50);
+        tiny.Update(new BatchSample(Math.ScaleB(1.0, -80), 1, Math.ScaleB(1.0, 1000), Math.ScaleB(1.0, -79), 0, 1_000_000));
+        tiny.Update(new BatchSample(Math.ScaleB(1.0, 1000), 1, 0, 0, 0, 1_000_001));
+        Assert.Equal(1.0, tiny.GetComprehensiveStats().EfficiencyScore); // 0.5 if the queue time counted
+
         BatchStatsAnalysis flat = AnalyseFlat(double.MaxValue); // two equal halves of infinite mean: stable, not improving
         Assert.Equal((TrendDirection.Stable, TrendDirection.Stable), (flat.PerformanceTrend, flat.ThroughputTrend));
         Assert.Equal((1.0, 1.0), (flat.EfficiencyScore, flat.StabilityIndex));

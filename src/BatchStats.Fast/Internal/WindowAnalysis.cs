@@ -69,7 +69,7 @@ internal static class WindowAnalysis
             double pt = x.ProcessingTime * scale, qt = x.QueueTime * scale, lat = x.Latency * scale;
             squares += (pt - mean) * (pt - mean);
             processing += pt;
-            endToEnd += lat > 0 ? Math.Max(lat, pt) : pt + qt;
+            endToEnd += x.Latency > 0 ? Math.Max(lat, pt) : pt + qt; // whether a latency was recorded: asked of the unscaled value, which scaling cannot round to 0
             batchSizes[i] = x.BatchSize;
             ref HalfSums half = ref SelectionKeyAscending.Less(new SelectionKey(x.Timestamp, i), split[0]) ? ref older : ref newer;
             half.Count++;
