@@ -21,7 +21,9 @@ namespace BatchStats.Fast.Tests;
 /// older half; the halves' mean processing time, Σ batch size / Σ processing time and errors per item compared by
 /// 10 % (and 0.001 absolute for errors);</item>
 /// <item>efficiency, stability, batch-size quartiles (numpy), utilization, recommended capacity (Little's law at 70 %)
-/// and the four bottleneck rules.</item>
+/// and the four bottleneck rules;</item>
+/// <item><see cref="LockFreeBatchStats.CopyRecentSamples"/>: the window by (timestamp, gather position), newest last,
+/// and its newest part when the destination is shorter.</item>
 /// </list>
 /// Sums the implementation takes in another order are compared within 1e-9 relative, and a rule whose model value
 /// lies within that of its threshold is not judged.
@@ -67,8 +69,12 @@ public sealed class AnalysisModelTests
     public Property Analysis_MatchesTheModel(History history)
     {
         var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = history.Window, CacheValidTime = TimeSpan.Zero, TimeProvider = new ManualTimeProvider() });
-        BatchStatsAnalysis a = RecordAndAnalyse(stats, history);
+        (BatchStatsAnalysis a, BatchSample[] copied, BatchSample[] newest) = RecordAndAnalyse(stats, history);
         Expected e = Model(history);
+        static string Samples(IEnumerable<Sample> samples) => string.Join(" ", samples.Select(s => $"{s.Processing}/{s.BatchSize}/{s.Queue}/{s.Latency}@t{s.Stamp}"));
+        string gotCopy = Samples(copied.Select(c => new Sample(c.ProcessingTime, c.BatchSize, c.QueueTime, c.Latency, c.Timestamp)));
+        string gotNewest = Samples(newest.Select(c => new Sample(c.ProcessingTime, c.BatchSize, c.QueueTime, c.Latency, c.Timestamp)));
+        string wantCopy = Samples(e.ByTime), wantNewest = Samples(e.ByTime.TakeLast(newest.Length));
         string[] names = [.. a.Bottlenecks.Select(b => b.Name)];
         bool capacity = e.Capacity is double c && Math.Abs(c - Math.Round(c)) <= Tolerance * Math.Max(1, c)
             ? Math.Abs(a.RecommendedCapacity - c) <= 1 // at an integer: the ceiling may fall either side
@@ -83,7 +89,9 @@ public sealed class AnalysisModelTests
             .And(capacity.Label($"capacity {a.RecommendedCapacity}, model {e.Capacity}"))
             .And(e.Bottlenecks.All(b => b.Value is null || names.Contains(b.Name) == b.Value)
                 .Label($"bottlenecks [{string.Join(", ", names)}], model [{string.Join(", ", e.Bottlenecks.Where(b => b.Value == true).Select(b => b.Name))}]"))
-            .And((a.TotalBatches == history.Writers.Sum(w => w.Length)).Label("total batches"));
+            .And((a.TotalBatches == history.Writers.Sum(w => w.Length)).Label("total batches"))
+            .And((gotCopy == wantCopy).Label($"copied [{gotCopy}], model [{wantCopy}]"))
+            .And((gotNewest == wantNewest).Label($"newest [{gotNewest}], model [{wantNewest}]"));
     }
 
     private static bool Close(double actual, double expected) => Math.Abs(actual - expected) <= Tolerance * Math.Max(1, Math.Abs(expected));
@@ -94,9 +102,10 @@ public sealed class AnalysisModelTests
 
     /// <summary>
     /// Writer i records its samples on thread i, one thread after another, and every thread stays alive until the
-    /// analysis is read (an exited writer's ring could be handed to the next thread, which would change the gather order).
+    /// analysis and the recent samples are read (an exited writer's ring could be handed to the next thread, which would
+    /// change the gather order): the whole window, and the newest part of it that half the window size holds.
     /// </summary>
-    private static BatchStatsAnalysis RecordAndAnalyse(LockFreeBatchStats stats, History history)
+    private static (BatchStatsAnalysis Analysis, BatchSample[] Copied, BatchSample[] Newest) RecordAndAnalyse(LockFreeBatchStats stats, History history)
     {
         using var release = new ManualResetEventSlim();
         var threads = new List<Thread>();
@@ -131,7 +140,9 @@ public sealed class AnalysisModelTests
 
         try
         {
-            return stats.GetComprehensiveStats();
+            var all = new BatchSample[history.Window];
+            var half = new BatchSample[history.Window / 2];
+            return (stats.GetComprehensiveStats(), all[..stats.CopyRecentSamples(all)], half[..stats.CopyRecentSamples(half)]);
         }
         finally
         {
@@ -149,7 +160,8 @@ public sealed class AnalysisModelTests
         double Utilization,
         LoadDistribution Load,
         double? Capacity,
-        (string Name, bool? Value)[] Bottlenecks);
+        (string Name, bool? Value)[] Bottlenecks,
+        Sample[] ByTime);
 
     /// <summary>The guide's definitions, computed directly.</summary>
     private static Expected Model(History history)
@@ -174,7 +186,7 @@ public sealed class AnalysisModelTests
         if (n == 0)
         {
             return new Expected(TrendDirection.Stable, TrendDirection.Stable, TrendDirection.Stable, 0, 1, 0, default, 0,
-                [("queueing", false), ("processing_tail", false), ("errors", Above(errorRate, 0.01)), ("saturation", false)]);
+                [("queueing", false), ("processing_tail", false), ("errors", Above(errorRate, 0.01)), ("saturation", false)], []);
         }
 
         double processing = ReferenceStats.ExactSum(gathered.Select(s => s.Processing));
@@ -211,7 +223,8 @@ public sealed class AnalysisModelTests
             utilization,
             load,
             capacity,
-            bottlenecks);
+            bottlenecks,
+            [.. Enumerable.Range(0, n).OrderBy(i => gathered[i].Stamp).ThenBy(i => i).Select(i => gathered[i])]); // CopyRecentSamples' order
     }
 
     private static (TrendDirection Performance, TrendDirection Throughput, TrendDirection Errors) Trends(History history, Sample[] gathered, long recorded)
