@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Threading;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -107,14 +106,12 @@ public sealed class AnalysisModelTests
     /// </summary>
     private static (BatchStatsAnalysis Analysis, BatchSample[] Copied, BatchSample[] Newest) RecordAndAnalyse(LockFreeBatchStats stats, History history)
     {
-        using var release = new ManualResetEventSlim();
-        var threads = new List<Thread>();
+        using var writers = new WriterThreads(history.Writers.Length);
         for (int w = 0; w < history.Writers.Length; w++)
         {
-            using var recorded = new ManualResetEventSlim();
             Sample[] mine = history.Writers[w];
             bool first = w == 0;
-            var thread = new Thread(() =>
+            writers.Run(w, () =>
             {
                 foreach (Sample s in mine)
                 {
@@ -128,27 +125,12 @@ public sealed class AnalysisModelTests
                         stats.RecordError(e.Count, e.Stamp);
                     }
                 }
-
-                recorded.Set();
-                release.Wait();
-            })
-            { IsBackground = true }; // never keeps the test host alive
-            thread.Start();
-            recorded.Wait();
-            threads.Add(thread);
+            });
         }
 
-        try
-        {
-            var all = new BatchSample[history.Window];
-            var half = new BatchSample[history.Window / 2];
-            return (stats.GetComprehensiveStats(), all[..stats.CopyRecentSamples(all)], half[..stats.CopyRecentSamples(half)]);
-        }
-        finally
-        {
-            release.Set();
-            threads.ForEach(t => t.Join());
-        }
+        var all = new BatchSample[history.Window];
+        var half = new BatchSample[history.Window / 2];
+        return (stats.GetComprehensiveStats(), all[..stats.CopyRecentSamples(all)], half[..stats.CopyRecentSamples(half)]); // the writers are still alive
     }
 
     private sealed record Expected(

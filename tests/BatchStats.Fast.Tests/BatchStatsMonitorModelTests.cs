@@ -80,7 +80,7 @@ public sealed class BatchStatsMonitorModelTests
     [Property(MaxTest = 300, Arbitrary = [typeof(BatchStatsMonitorModelTests)])]
     public Property AlertProtocol_MatchesTheModel(CheckStep[] steps)
     {
-        var stats = new SettableStats();
+        var stats = new FixedStats();
         var limits = new AlertThresholds { MaxErrorRate = 1.0 };
         using var monitor = new BatchStatsMonitor(stats, limits);
         var raised = new List<BatchStatsAlert>();
@@ -173,20 +173,5 @@ public sealed class BatchStatsMonitorModelTests
         Rule("avg_processing_time", s.AvgProcessingTime, l.MaxAvgProcessingTime, above: true);
         Rule("avg_queue_length", s.AvgQueueLength, l.MaxAvgQueueLength, above: true);
         return (raised, cleared);
-    }
-
-    private sealed class SettableStats : IBatchStats
-    {
-        public BatchStatsSnapshot Snapshot { get; set; } = new();
-
-        public BatchStatsSnapshot GetStats() => Snapshot;
-
-        public void Update(double processingTime, int batchSize, double queueTime, double latency = 0, int queueLength = 0) => throw new NotSupportedException();
-
-        public void Update(in BatchSample sample) => throw new NotSupportedException();
-
-        public void UpdateMany(ReadOnlySpan<BatchSample> samples) => throw new NotSupportedException();
-
-        public void RecordError(int count = 1) => throw new NotSupportedException();
     }
 }

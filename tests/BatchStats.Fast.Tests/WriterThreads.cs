@@ -1,0 +1,69 @@
+using System;
+using System.Collections.Concurrent;
+using System.Linq;
+using System.Threading;
+
+namespace BatchStats.Fast.Tests;
+
+/// <summary>Long-lived threads, one per writer, each running the actions handed to it, one at a time, in order.</summary>
+internal sealed class WriterThreads : IDisposable
+{
+    private readonly BlockingCollection<(Action Action, TaskCompletionSourceLike Done)>[] _queues;
+    private readonly Thread[] _threads;
+
+    public WriterThreads(int count)
+    {
+        _queues = Enumerable.Range(0, count).Select(_ => new BlockingCollection<(Action, TaskCompletionSourceLike)>()).ToArray();
+        _threads = _queues.Select(q => new Thread(() =>
+        {
+            foreach ((Action action, TaskCompletionSourceLike done) in q.GetConsumingEnumerable())
+            {
+                try
+                {
+                    action();
+                }
+                catch (Exception e)
+                {
+                    done.Error = e;
+                }
+
+                done.Signal.Set();
+            }
+        })
+        { IsBackground = true }).ToArray();
+        Array.ForEach(_threads, t => t.Start());
+    }
+
+    public void Run(int writer, Action action)
+    {
+        var done = new TaskCompletionSourceLike();
+        _queues[writer].Add((action, done));
+        done.Signal.Wait();
+        done.Signal.Dispose();
+        if (done.Error is { } e)
+        {
+            throw new InvalidOperationException("a writer step failed", e);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var q in _queues)
+        {
+            q.CompleteAdding();
+        }
+
+        Array.ForEach(_threads, t => t.Join());
+        foreach (var q in _queues)
+        {
+            q.Dispose();
+        }
+    }
+}
+
+internal sealed class TaskCompletionSourceLike
+{
+    public ManualResetEventSlim Signal { get; } = new();
+
+    public Exception? Error { get; set; }
+}
