@@ -76,7 +76,7 @@ public sealed class AnalysisModelTests
         string wantCopy = Samples(e.ByTime), wantNewest = Samples(e.ByTime.TakeLast(newest.Length));
         string[] names = [.. a.Bottlenecks.Select(b => b.Name)];
         bool capacity = e.Capacity is double c && Math.Abs(c - Math.Round(c)) <= Tolerance * Math.Max(1, c)
-            ? Math.Abs(a.RecommendedCapacity - c) <= 1 // at an integer: the ceiling may fall either side
+            ? a.RecommendedCapacity - Math.Round(c) is 0 or 1 // at an integer k (1398.9999999999998 is 1399): the ceiling is k or k + 1
             : a.RecommendedCapacity == (int)Math.Min(int.MaxValue, Math.Ceiling(e.Capacity ?? 0));
         return (a.PerformanceTrend == e.Performance).Label($"performance {a.PerformanceTrend}, model {e.Performance}")
             .And((a.ThroughputTrend == e.Throughput).Label($"throughput {a.ThroughputTrend}, model {e.Throughput}"))
