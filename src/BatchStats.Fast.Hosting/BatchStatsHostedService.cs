@@ -2,8 +2,10 @@ using System;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace BatchStats.Fast.Hosting;
 
@@ -20,6 +22,7 @@ internal sealed class BatchStatsHostedService(IServiceProvider services, BatchSt
     /// </remarks>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
+        WarnOfUnregisteredSections();
         foreach (string name in names)
         {
             services.GetRequiredKeyedService<BatchStatsInstruments>(name);
@@ -27,6 +30,29 @@ internal sealed class BatchStatsHostedService(IServiceProvider services, BatchSt
         }
 
         return base.StartAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Logs a warning for each section under <c>BatchStats</c> that names no registered tracker (a misspelled
+    /// tracker name would otherwise leave every setting in it unused without a word). A warning, not a failed start:
+    /// one configuration file may serve several applications that register different trackers.
+    /// </summary>
+    private void WarnOfUnregisteredSections()
+    {
+        if (services.GetService<IConfiguration>() is not { } configuration)
+        {
+            return;
+        }
+
+        ILogger? logger = null;
+        foreach (IConfigurationSection section in configuration.GetSection("BatchStats").GetChildren())
+        {
+            if (!names.Contains(section.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                logger ??= services.GetRequiredService<ILoggerFactory>().CreateLogger("BatchStats.Fast.Hosting");
+                HostingLog.UnregisteredSection(logger, section.Path, string.Join(", ", names));
+            }
+        }
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)

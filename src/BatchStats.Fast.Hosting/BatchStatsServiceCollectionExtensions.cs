@@ -82,6 +82,13 @@ public static class BatchStatsServiceCollectionExtensions
     /// <summary>The tracker; an option it refuses is reported under its configuration key, so a host with several trackers says which.</summary>
     private static LockFreeBatchStats CreateTracker(IServiceProvider sp, string name)
     {
+        if (sp.GetService<IConfiguration>()?.GetSection($"BatchStats:{name}") is { } section
+            && (BatchStatsConfigurationKeys.FindUnknown(section, BatchStatsConfigurationKeys.Tracker)
+                ?? BatchStatsConfigurationKeys.FindUnknown(section.GetSection("Alerts"), BatchStatsConfigurationKeys.Alerts)) is { } unknown)
+        {
+            throw new InvalidOperationException(unknown);
+        }
+
         BatchStatsOptions options = sp.GetRequiredService<IOptionsMonitor<BatchStatsOptions>>().Get(name);
         try
         {
@@ -126,6 +133,13 @@ public static class BatchStatsServiceCollectionExtensions
         {
             if (changedName == name)
             {
+                if (sp.GetService<IConfiguration>()?.GetSection($"BatchStats:{name}:Alerts") is { } alerts
+                    && BatchStatsConfigurationKeys.FindUnknown(alerts, BatchStatsConfigurationKeys.Alerts) is { } unknown)
+                {
+                    HostingLog.ReloadedLimitsIgnored(logger, null, name, unknown);
+                    return;
+                }
+
                 try
                 {
                     monitor.Thresholds = changed;

@@ -7,5 +7,8 @@ namespace BatchStats.Fast.Hosting;
 internal static partial class HostingLog
 {
     [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "Reloaded BatchStats:{Name}:Alerts ignored, the limits in force stay: {Reason}")]
-    public static partial void ReloadedLimitsIgnored(ILogger logger, Exception exception, string name, string reason);
+    public static partial void ReloadedLimitsIgnored(ILogger logger, Exception? exception, string name, string reason);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "{Path} configures no tracker registered with AddBatchStats (registered: {Registered}); its settings are not used")]
+    public static partial void UnregisteredSection(ILogger logger, string path, string registered);
 }

@@ -255,12 +255,78 @@ public sealed class BatchStatsHostingTests
     [InlineData("BatchStats:x:CacheValidTime", "-00:00:01", "BatchStats:x:CacheValidTime: The cache valid time must not be negative.")]
     [InlineData("BatchStats:x:HistogramScale", "99", "BatchStats:x:HistogramScale: The histogram scale must be between 0 and 6. Actual value was 99.")]
     [InlineData("BatchStats:x:MaxSampleAge", "00:00:00", "BatchStats:x:MaxSampleAge: The maximum sample age must be positive (or null for none).")]
+    [InlineData("BatchStats:x:WindowSise", "500", "BatchStats:x:WindowSise is not a BatchStats setting; BatchStats:x takes WindowSize, CacheValidTime, MaxSampleAge, HistogramScale, InvalidSamplePolicy, MonitorInterval, Alerts, Items.")]
+    [InlineData("BatchStats:x:TimeProvider", "system", "BatchStats:x:TimeProvider is not a BatchStats setting;")] // a property, but the container's, never configuration's
+    [InlineData("BatchStats:x:Alerts:MaxProcesingTime", "0.05", "BatchStats:x:Alerts:MaxProcesingTime is not a BatchStats setting; BatchStats:x:Alerts takes MaxProcessingTime, MinThroughput, MaxErrorRate, MaxQueueLength, MaxP99Latency, MaxAvgProcessingTime, MaxAvgQueueLength, CriticalFactor.")]
+    [InlineData("BatchStats:x:Alerts:Window:Size", "5", "BatchStats:x:Alerts:Window is not a BatchStats setting;")]
     public async Task HostedService_BadConfiguration_StartFailsNamingTheKey(string key, string value, string message)
     {
         ServiceProvider sp = Services(new() { [key] = value }, s => s.AddBatchStats("x"));
         IHostedService service = Assert.Single(sp.GetServices<IHostedService>());
         InvalidOperationException e = await Assert.ThrowsAsync<InvalidOperationException>(() => service.StartAsync(CancellationToken.None));
         Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Keys are matched as configuration matches them, ignoring case: differently cased keys bind and are not
+    /// refused, and a tracker's section is found under any casing of its name.
+    /// </summary>
+    [Fact]
+    public async Task HostedService_KeysInAnyCase_BoundNotRefused()
+    {
+        ServiceProvider sp = Services(new()
+        {
+            ["batchstats:X:windowsize"] = "7",
+            ["BATCHSTATS:x:ALERTS:maxerrorrate"] = "0.25",
+        }, s => s.AddBatchStats("x").AddFakeLogging());
+        await Assert.Single(sp.GetServices<IHostedService>()).StartAsync(CancellationToken.None);
+        Assert.Equal(7, sp.GetRequiredKeyedService<LockFreeBatchStats>("x").Options.WindowSize);
+        Assert.Equal(0.25, sp.GetRequiredKeyedService<BatchStatsMonitor>("x").Thresholds.MaxErrorRate);
+        Assert.DoesNotContain(sp.GetFakeLogCollector().GetSnapshot(), r => r.Level >= LogLevel.Warning); // "X" is the registered "x"
+    }
+
+    /// <summary>
+    /// A section under <c>BatchStats</c> that names no registered tracker (a misspelled name) is reported at start as
+    /// a warning naming it and the registered trackers; the start goes on, and the registered trackers keep their defaults.
+    /// </summary>
+    [Fact]
+    public async Task HostedService_SectionOfNoRegisteredTracker_WarnedAtStart()
+    {
+        ServiceProvider sp = Services(new()
+        {
+            ["BatchStats:inferance:WindowSize"] = "64",
+            ["BatchStats:other:WindowSize"] = "32",
+        }, s => s.AddBatchStats("inference").AddBatchStats("other").AddFakeLogging());
+        await Assert.Single(sp.GetServices<IHostedService>()).StartAsync(CancellationToken.None);
+        FakeLogRecord warning = Assert.Single(sp.GetFakeLogCollector().GetSnapshot(), r => r.Level >= LogLevel.Warning);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Equal("BatchStats:inferance configures no tracker registered with AddBatchStats (registered: inference, other); its settings are not used", warning.Message);
+        Assert.Equal(1000, sp.GetRequiredKeyedService<LockFreeBatchStats>("inference").Options.WindowSize);
+        Assert.Equal(32, sp.GetRequiredKeyedService<LockFreeBatchStats>("other").Options.WindowSize);
+    }
+
+    /// <summary>A reload that brings a key that is not an alert limit is logged as an error naming it, and leaves the limits in force.</summary>
+    [Fact]
+    public void Monitor_ReloadWithAnUnknownKey_LoggedAndIgnored()
+    {
+        var source = new Dictionary<string, string?> { ["BatchStats:r:Alerts:MaxErrorRate"] = "0.05" };
+        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(source).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration).AddFakeLogging().AddBatchStats("r");
+        using ServiceProvider sp = services.BuildServiceProvider();
+        var monitor = sp.GetRequiredKeyedService<BatchStatsMonitor>("r");
+
+        configuration["BatchStats:r:Alerts:MaxErrorRate"] = null;
+        configuration["BatchStats:r:Alerts:MaxErorRate"] = "0.02"; // meant as the new limit; bound, it would remove the old one
+        configuration.Reload();
+        Assert.Equal(0.05, monitor.Thresholds.MaxErrorRate);
+        FakeLogRecord logged = Assert.Single(sp.GetFakeLogCollector().GetSnapshot(), r => r.Level == LogLevel.Error);
+        Assert.StartsWith("Reloaded BatchStats:r:Alerts ignored, the limits in force stay: BatchStats:r:Alerts:MaxErorRate is not a BatchStats setting;", logged.Message, StringComparison.Ordinal);
+
+        configuration["BatchStats:r:Alerts:MaxErorRate"] = null;
+        configuration["BatchStats:r:Alerts:MaxErrorRate"] = "0.02";
+        configuration.Reload();
+        Assert.Equal(0.02, monitor.Thresholds.MaxErrorRate); // the misspelled key, set to null, sets nothing and is not refused
     }
 
     /// <summary>A reload with a bad limit is logged as an error and leaves the limits in force.</summary>
