@@ -47,7 +47,8 @@ internal sealed class BatchStatsHostedService(IServiceProvider services, BatchSt
         ILogger? logger = null;
         foreach (IConfigurationSection section in configuration.GetSection("BatchStats").GetChildren())
         {
-            if (!names.Contains(section.Key, StringComparer.OrdinalIgnoreCase))
+            // A name with a ':' ("gpu:0") is a nested section in configuration: its first part is a child here.
+            if (!names.Any(n => n.Equals(section.Key, StringComparison.OrdinalIgnoreCase) || n.StartsWith(section.Key + ":", StringComparison.OrdinalIgnoreCase)))
             {
                 logger ??= services.GetRequiredService<ILoggerFactory>().CreateLogger("BatchStats.Fast.Hosting");
                 HostingLog.UnregisteredSection(logger, section.Path, string.Join(", ", names));

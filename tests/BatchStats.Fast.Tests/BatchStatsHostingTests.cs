@@ -296,11 +296,13 @@ public sealed class BatchStatsHostingTests
         {
             ["BatchStats:inferance:WindowSize"] = "64",
             ["BatchStats:other:WindowSize"] = "32",
-        }, s => s.AddBatchStats("inference").AddBatchStats("other").AddFakeLogging());
+            ["BatchStats:gpu:0:WindowSize"] = "16", // the tracker "gpu:0": a nested section, not a "gpu" tracker
+        }, s => s.AddBatchStats("inference").AddBatchStats("other").AddBatchStats("gpu:0").AddFakeLogging());
         await Assert.Single(sp.GetServices<IHostedService>()).StartAsync(CancellationToken.None);
         FakeLogRecord warning = Assert.Single(sp.GetFakeLogCollector().GetSnapshot(), r => r.Level >= LogLevel.Warning);
         Assert.Equal(LogLevel.Warning, warning.Level);
-        Assert.Equal("BatchStats:inferance configures no tracker registered with AddBatchStats (registered: inference, other); its settings are not used", warning.Message);
+        Assert.Equal("BatchStats:inferance configures no tracker registered with AddBatchStats (registered: inference, other, gpu:0); its settings are not used", warning.Message);
+        Assert.Equal(16, sp.GetRequiredKeyedService<LockFreeBatchStats>("gpu:0").Options.WindowSize);
         Assert.Equal(1000, sp.GetRequiredKeyedService<LockFreeBatchStats>("inference").Options.WindowSize);
         Assert.Equal(32, sp.GetRequiredKeyedService<LockFreeBatchStats>("other").Options.WindowSize);
     }
