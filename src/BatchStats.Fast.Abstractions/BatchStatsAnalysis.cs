@@ -14,6 +14,12 @@ public sealed class BatchStatsAnalysis
     /// <summary>Relative change beyond which a trend is not <see cref="TrendDirection.Stable"/>: 10 %.</summary>
     public const double TrendThreshold = 0.10;
 
+    /// <summary>
+    /// Batches the window must hold for the trends to be judged: 4 (two per half). With fewer, every trend is
+    /// <see cref="TrendDirection.Stable"/>.
+    /// </summary>
+    public const int MinTrendSamples = 4;
+
     /// <summary>Absolute error-rate change (errors per item) below which the error trend stays stable: 0.001.</summary>
     public const double ErrorTrendFloor = 0.001;
 
@@ -56,20 +62,23 @@ public sealed class BatchStatsAnalysis
 
     /// <summary>
     /// Mean processing time, newer half vs older half (<c>performance_trend</c>): more than
-    /// <see cref="TrendThreshold"/> higher is degrading, more than that lower is improving.
+    /// <see cref="TrendThreshold"/> higher is degrading, more than that lower is improving. Stable while the window
+    /// holds fewer than <see cref="MinTrendSamples"/> batches.
     /// </summary>
     public TrendDirection PerformanceTrend { get; init; }
 
     /// <summary>
     /// Throughput (Σ batch size / Σ processing time), newer half vs older half (<c>throughput_trend</c>): more than
-    /// <see cref="TrendThreshold"/> higher is improving, more than that lower is degrading.
+    /// <see cref="TrendThreshold"/> higher is improving, more than that lower is degrading. Stable while the window
+    /// holds fewer than <see cref="MinTrendSamples"/> batches.
     /// </summary>
     public TrendDirection ThroughputTrend { get; init; }
 
     /// <summary>
     /// Errors per item, newer half vs older half (<c>error_trend</c>), errors placed by their timestamps: degrading when
     /// the newer rate exceeds the older by more than <see cref="TrendThreshold"/> relative and
-    /// <see cref="ErrorTrendFloor"/> absolute; improving in the mirror case.
+    /// <see cref="ErrorTrendFloor"/> absolute; improving in the mirror case. Stable while the window holds fewer than
+    /// <see cref="MinTrendSamples"/> batches.
     /// </summary>
     public TrendDirection ErrorTrend { get; init; }
 

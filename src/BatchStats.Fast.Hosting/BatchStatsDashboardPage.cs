@@ -1,3 +1,6 @@
+using System;
+using System.Globalization;
+
 namespace BatchStats.Fast.Hosting;
 
 /// <summary>
@@ -9,7 +12,7 @@ namespace BatchStats.Fast.Hosting;
 public static class BatchStatsDashboardPage
 {
     /// <summary>The page's HTML.</summary>
-    public static string Html => Page;
+    public static string Html { get; } = Page.Replace("MIN_TREND_SAMPLES", BatchStatsAnalysis.MinTrendSamples.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
     private const string Page = """
 <!doctype html>
@@ -163,8 +166,11 @@ async function tick() {
     document.getElementById('queue').textContent = fmt(s.avg_queue_length, ''); // 58k, as the throughput card, not 58125.9
     document.getElementById('errors').textContent = (s.error_rate * 100).toFixed(3) + ' %';
     document.getElementById('batches').textContent = s.batch_count.toLocaleString();
-    document.getElementById('trend').textContent = `processing time ${a.performance_trend}, throughput ${a.throughput_trend}, errors ${a.error_trend}`;
-    document.getElementById('trend-span').textContent = `newer vs older half of the window's ${s.window_count.toLocaleString()} batches`; // the window, not the charts' minutes
+    const judged = s.window_count >= MIN_TREND_SAMPLES; // below it the analysis reports "stable" without comparing anything
+    document.getElementById('trend').textContent = judged ? `processing time ${a.performance_trend}, throughput ${a.throughput_trend}, errors ${a.error_trend}` : 'not judged yet';
+    document.getElementById('trend-span').textContent = judged
+      ? `newer vs older half of the window's ${s.window_count.toLocaleString()} batches` // the window, not the charts' minutes
+      : `trends need MIN_TREND_SAMPLES batches in the window; it holds ${s.window_count}`;
     redraw();
     const list = document.getElementById('alerts');
     list.innerHTML = '';

@@ -390,6 +390,8 @@ public sealed class BatchStatsHostingTests
         Assert.Contains("<canvas id=\"c-throughput\"", page, StringComparison.Ordinal);
         Assert.Contains("fetch('stats' + query", page, StringComparison.Ordinal);
         Assert.DoesNotMatch(@"fetch\('[a-z]+',", page); // every fetch carries the page's ?tracker= on to the JSON endpoints
+        Assert.Contains("const judged = s.window_count >= 4;", page, StringComparison.Ordinal); // BatchStatsAnalysis.MinTrendSamples, put in the page
+        Assert.DoesNotContain("MIN_TREND_SAMPLES", page, StringComparison.Ordinal);
         using HttpResponseMessage chosen = await http.GetAsync("/batchstats?tracker=b");
         Assert.Equal("/batchstats/?tracker=b", chosen.Headers.Location!.OriginalString);
         await app.StopAsync();

@@ -12,7 +12,6 @@ namespace BatchStats.Fast.Internal;
 /// </summary>
 internal static class WindowAnalysis
 {
-    private const int MinTrendSamples = 4;
     private const double TailFactor = 3.0;
     private const double ErrorRateLimit = 0.01;
     private const double SaturationLimit = 0.9;
@@ -94,9 +93,9 @@ internal static class WindowAnalysis
             EfficiencyScore = endToEnd > 0 ? Math.Clamp(processing / endToEnd, 0, 1) : 0,
             StabilityIndex = mean > 0 ? 1 / (1 + (stdDev / mean)) : 1,
             LoadDistribution = new LoadDistribution(s.MinBatchSize, quartiles[0], quartiles[1], quartiles[2], s.MaxBatchSize),
-            PerformanceTrend = n < MinTrendSamples ? TrendDirection.Stable : Compare(older.MeanProcessing, newer.MeanProcessing, higherIsBetter: false, floor: 0),
-            ThroughputTrend = n < MinTrendSamples ? TrendDirection.Stable : Compare(older.Throughput, newer.Throughput, higherIsBetter: true, floor: 0),
-            ErrorTrend = n < MinTrendSamples ? TrendDirection.Stable : Compare(older.ErrorRate, newer.ErrorRate, higherIsBetter: false, floor: BatchStatsAnalysis.ErrorTrendFloor),
+            PerformanceTrend = n < BatchStatsAnalysis.MinTrendSamples ? TrendDirection.Stable : Compare(older.MeanProcessing, newer.MeanProcessing, higherIsBetter: false, floor: 0),
+            ThroughputTrend = n < BatchStatsAnalysis.MinTrendSamples ? TrendDirection.Stable : Compare(older.Throughput, newer.Throughput, higherIsBetter: true, floor: 0),
+            ErrorTrend = n < BatchStatsAnalysis.MinTrendSamples ? TrendDirection.Stable : Compare(older.ErrorRate, newer.ErrorRate, higherIsBetter: false, floor: BatchStatsAnalysis.ErrorTrendFloor),
             Utilization = utilization,
             RecommendedCapacity = (int)Math.Min(int.MaxValue, Math.Ceiling(needed)),
             Bottlenecks = Bottlenecks(s, utilization),
