@@ -99,6 +99,24 @@ public sealed class BatchStatsWriter
     }
 
     /// <summary>
+    /// Counts failed batches that happened at <paramref name="timestamp"/> (see
+    /// <see cref="LockFreeBatchStats.RecordError(int, long)"/>): for a loop that stamps its samples itself, so that
+    /// its errors are placed in the window's halves by the same clock.
+    /// </summary>
+    /// <param name="count">Number of errors; at least 1.</param>
+    /// <param name="timestamp">When they happened, in the clock of caller-supplied sample timestamps; 0 = now.</param>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="count"/> is below 1 or <paramref name="timestamp"/> is negative, and the policy is <see cref="InvalidSamplePolicy.Throw"/>.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">Called from a thread other than the one that created this handle.</exception>
+    public void RecordError(int count, long timestamp)
+    {
+        CheckThread();
+        _stats.RecordError(_ring, count, timestamp);
+        GC.KeepAlive(this); // as in Update(double, ...)
+    }
+
+    /// <summary>
     /// The out-of-line part of <see cref="Update(in BatchSample)"/>: the thread check again (the inline path also
     /// comes here for bad input, -0.0 and Timestamp 0), then the full record path.
     /// </summary>

@@ -31,7 +31,11 @@ public sealed class BatchStatsWriterTests
         viaTracker.UpdateMany(many);
         writer.RecordError(3);
         viaTracker.RecordError(3);
+        writer.RecordError(30, 60); // in the window's older half (stamps 53–102 of 53–150, 200, 201): ten times the newer half's 3 (stamped now)
+        viaTracker.RecordError(30, 60);
         Assert.Equal(viaTracker.GetStats().ToDictionary(), viaWriter.GetStats().ToDictionary());
+        Assert.Equal(TrendDirection.Improving, viaWriter.GetComprehensiveStats().ErrorTrend); // placed by the stamp, not now
+        Assert.Equal(viaTracker.GetComprehensiveStats().ToDictionary(), viaWriter.GetComprehensiveStats().ToDictionary());
         Assert.Equal(1, viaWriter.RingCount); // the handle and the tracker's methods share this thread's ring
         viaWriter.Update(new BatchSample(0.1, 1, 0, 0.1, 0, 300));
         Assert.Equal(1, viaWriter.RingCount);
@@ -104,6 +108,7 @@ public sealed class BatchStatsWriterTests
             () => writer.Update(new BatchSample(0.2, -1, 0, Timestamp: 3)), // bad input: the thread check comes first
             () => writer.UpdateMany([new(0.1, 1, 0)]),
             () => writer.RecordError(),
+            () => writer.RecordError(1, 5),
         ];
         var caught = new Exception?[calls.Length];
         var other = new Thread(() =>
@@ -140,6 +145,8 @@ public sealed class BatchStatsWriterTests
         Assert.Equal("sample", Assert.Throws<ArgumentOutOfRangeException>(() => writer.Update(new BatchSample(0.1, -1, 0))).ParamName);
         Assert.Equal("samples", Assert.Throws<ArgumentOutOfRangeException>(() => writer.UpdateMany([new(0.1, 1, 0), new(-1, 1, 0)])).ParamName);
         Assert.Equal("count", Assert.Throws<ArgumentOutOfRangeException>(() => writer.RecordError(0)).ParamName);
+        Assert.Equal("count", Assert.Throws<ArgumentOutOfRangeException>(() => writer.RecordError(0, 5)).ParamName);
+        Assert.Equal("timestamp", Assert.Throws<ArgumentOutOfRangeException>(() => writer.RecordError(1, -5)).ParamName);
         Assert.Equal(before, stats.GetStats().ToDictionary());
     }
 
