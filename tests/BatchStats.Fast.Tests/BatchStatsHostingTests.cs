@@ -218,10 +218,8 @@ public sealed class BatchStatsHostingTests
             ["BatchStats:r:CacheValidTime"] = "00:00:00",
             ["BatchStats:r:Alerts:MaxProcessingTime"] = "1.0",
         };
-        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(source).Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(configuration).AddLogging().AddBatchStats("r");
-        using ServiceProvider sp = services.BuildServiceProvider();
+        using ServiceProvider sp = Services(source, s => s.AddLogging().AddBatchStats("r"));
+        var configuration = (IConfigurationRoot)sp.GetRequiredService<IConfiguration>(); // the memory source, set and reloaded below
         var tracker = sp.GetRequiredKeyedService<LockFreeBatchStats>("r");
         var monitor = sp.GetRequiredKeyedService<BatchStatsMonitor>("r");
         for (int i = 1; i <= 10; i++)
@@ -312,10 +310,8 @@ public sealed class BatchStatsHostingTests
     public void Monitor_ReloadWithAnUnknownKey_LoggedAndIgnored()
     {
         var source = new Dictionary<string, string?> { ["BatchStats:r:Alerts:MaxErrorRate"] = "0.05" };
-        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(source).Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(configuration).AddFakeLogging().AddBatchStats("r");
-        using ServiceProvider sp = services.BuildServiceProvider();
+        using ServiceProvider sp = Services(source, s => s.AddFakeLogging().AddBatchStats("r"));
+        var configuration = (IConfigurationRoot)sp.GetRequiredService<IConfiguration>(); // the memory source, set and reloaded below
         var monitor = sp.GetRequiredKeyedService<BatchStatsMonitor>("r");
 
         configuration["BatchStats:r:Alerts:MaxErrorRate"] = null;
@@ -336,10 +332,8 @@ public sealed class BatchStatsHostingTests
     public void Monitor_ReloadWithABadLimit_LoggedAndIgnored()
     {
         var source = new Dictionary<string, string?> { ["BatchStats:r:Alerts:MaxErrorRate"] = "0.05" };
-        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(source).Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(configuration).AddFakeLogging().AddBatchStats("r");
-        using ServiceProvider sp = services.BuildServiceProvider();
+        using ServiceProvider sp = Services(source, s => s.AddFakeLogging().AddBatchStats("r"));
+        var configuration = (IConfigurationRoot)sp.GetRequiredService<IConfiguration>(); // the memory source, set and reloaded below
         var monitor = sp.GetRequiredKeyedService<BatchStatsMonitor>("r");
 
         configuration["BatchStats:r:Alerts:MaxErrorRate"] = "-1";
