@@ -292,14 +292,15 @@ public sealed class BatchStatsHostingTests
     {
         ServiceProvider sp = Services(new()
         {
-            ["BatchStats:inferance:WindowSize"] = "64",
+            ["BatchStats:inferenc:WindowSize"] = "64", // a prefix of "inference", not a section of it
             ["BatchStats:other:WindowSize"] = "32",
             ["BatchStats:gpu:0:WindowSize"] = "16", // the tracker "gpu:0": a nested section, not a "gpu" tracker
         }, s => s.AddBatchStats("inference").AddBatchStats("other").AddBatchStats("gpu:0").AddFakeLogging());
         await Assert.Single(sp.GetServices<IHostedService>()).StartAsync(CancellationToken.None);
         FakeLogRecord warning = Assert.Single(sp.GetFakeLogCollector().GetSnapshot(), r => r.Level >= LogLevel.Warning);
         Assert.Equal(LogLevel.Warning, warning.Level);
-        Assert.Equal("BatchStats:inferance configures no tracker registered with AddBatchStats (registered: inference, other, gpu:0); its settings are not used", warning.Message);
+        Assert.Equal("BatchStats:inferenc configures no tracker registered with AddBatchStats (registered: inference, other, gpu:0); its settings are not used", warning.Message);
+        Assert.Equal("BatchStats.Fast.Hosting", warning.Category);
         Assert.Equal(16, sp.GetRequiredKeyedService<LockFreeBatchStats>("gpu:0").Options.WindowSize);
         Assert.Equal(1000, sp.GetRequiredKeyedService<LockFreeBatchStats>("inference").Options.WindowSize);
         Assert.Equal(32, sp.GetRequiredKeyedService<LockFreeBatchStats>("other").Options.WindowSize);
