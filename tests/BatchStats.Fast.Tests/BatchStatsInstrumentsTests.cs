@@ -94,8 +94,8 @@ public sealed class BatchStatsInstrumentsTests
         LockFreeBatchStats inner = ExportHistory.FixedHistory();
         var own = new ForwardingStats(inner);
         using var meter = new Meter("BatchStats.Fast.Tests." + Guid.NewGuid().ToString("N"));
-        using BatchStatsInstruments forOwn = BatchStatsInstruments.Create(own, meter);
-        using BatchStatsInstruments forCore = BatchStatsInstruments.Create(inner, meter);
+        using BatchStatsInstruments forOwn = BatchStatsInstruments.Create(own, meter, [new("tracker", "own")]);
+        using BatchStatsInstruments forCore = BatchStatsInstruments.Create(inner, meter, [new("tracker", "core")]);
         var sums = new List<(BatchStatsInstruments Owner, string Name, double Value)>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
@@ -105,7 +105,14 @@ public sealed class BatchStatsInstrumentsTests
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<double>((i, v, _, _) => sums.Add((forOwn.Instruments.Contains(i) ? forOwn : forCore, i.Name, v)));
+        listener.SetMeasurementEventCallback<double>((i, v, tags, _) =>
+        {
+            BatchStatsInstruments owner = forOwn.Instruments.Contains(i) ? forOwn : forCore;
+            if (tags.Length == 1 && tags[0].Key == "tracker" && (string?)tags[0].Value == (owner == forOwn ? "own" : "core")) // each measurement carries its publication's tags
+            {
+                sums.Add((owner, i.Name, v));
+            }
+        });
         listener.Start();
         listener.RecordObservableInstruments();
 

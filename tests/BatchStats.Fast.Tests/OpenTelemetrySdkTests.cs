@@ -60,6 +60,65 @@ public sealed class OpenTelemetrySdkTests
     }
 
     /// <summary>
+    /// Two trackers on one meter, told apart by their measurement tags: the SDK exports a point for each, with its own
+    /// numbers. Untagged, the SDK exported one point with the last tracker's numbers (the other's were lost), so a
+    /// second publication with the same tags on a meter is refused; disposing one frees its tags.
+    /// </summary>
+    [Fact]
+    public void TwoTrackersOnOneMeter_TaggedApart_EachExportedWithItsOwnNumbers()
+    {
+        var resnet = new LockFreeBatchStats(100, 0);
+        var bert = new LockFreeBatchStats(100, 0);
+        for (int i = 0; i < 10; i++)
+        {
+            resnet.Update(0.01, 2, 0);
+        }
+
+        bert.Update(0.5, 7, 0);
+        using var meter = new Meter("BatchStats.Fast.Tests.TwoTrackers");
+        using BatchStatsInstruments forResnet = BatchStatsInstruments.Create(resnet, meter, [new("model", "resnet")]);
+        using BatchStatsInstruments forBert = BatchStatsInstruments.Create(bert, meter, [new("model", "bert")]);
+        var exported = new List<Metric>();
+        using MeterProvider provider = Sdk.CreateMeterProviderBuilder().AddMeter(meter.Name).AddInMemoryExporter(exported).Build();
+        Assert.True(provider.ForceFlush());
+
+        Dictionary<string, long> batches = Points(Assert.Single(exported, m => m.Name == "batchstats.batches"), p => p.GetSumLong());
+        Assert.Equal(new Dictionary<string, long> { ["resnet"] = 10, ["bert"] = 1 }, batches);
+        Dictionary<string, double> p99 = Points(Assert.Single(exported, m => m.Name == "batchstats.processing_time.p99"), p => p.GetGaugeLastValueDouble());
+        Assert.Equal(new Dictionary<string, double> { ["resnet"] = 0.01, ["bert"] = 0.5 }, p99);
+
+        ArgumentException twice = Assert.Throws<ArgumentException>(() => BatchStatsInstruments.Create(bert, meter, [new("model", "bert")]));
+        Assert.Equal("tags", twice.ParamName);
+        Assert.StartsWith("The meter 'BatchStats.Fast.Tests.TwoTrackers' already publishes a tracker with the tags model=bert:", twice.Message, StringComparison.Ordinal);
+        using (BatchStatsInstruments.Create(resnet, meter))
+        {
+            Assert.StartsWith("The meter 'BatchStats.Fast.Tests.TwoTrackers' already publishes a tracker with no tags:", Assert.Throws<ArgumentException>(() => BatchStatsInstruments.Create(bert, meter)).Message, StringComparison.Ordinal);
+        }
+
+        BatchStatsInstruments.Create(bert, meter).Dispose(); // the untagged publication above was disposed: its tags are free
+        forBert.Dispose();
+        BatchStatsInstruments.Create(bert, meter, [new("model", "bert")]).Dispose();
+        BatchStatsInstruments.Create(bert, new Meter(meter.Name), [new("model", "resnet")]).Dispose(); // another meter object: its own tag sets
+
+        static Dictionary<string, T> Points<T>(Metric metric, Func<MetricPoint, T> value)
+        {
+            var byModel = new Dictionary<string, T>();
+            foreach (ref readonly MetricPoint point in metric.GetMetricPoints())
+            {
+                string? model = null;
+                foreach (KeyValuePair<string, object?> tag in point.Tags)
+                {
+                    model = tag.Key == "model" ? (string?)tag.Value : model;
+                }
+
+                byModel.Add(model!, value(point));
+            }
+
+            return byModel;
+        }
+    }
+
+    /// <summary>
     /// With delta temporality the SDK exports each counter's change since the last collection: it equals what was
     /// recorded in between, never negative, while the window rolls from all-small to all-large values and back (a
     /// windowed count or sum would fall here and export a negative delta).

@@ -1,7 +1,10 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using BatchStats.Fast.Internal;
 
@@ -27,6 +30,11 @@ namespace BatchStats.Fast;
 /// callbacks that follow on the same thread within <see cref="SnapshotReuse"/> (a collection takes microseconds) reuse
 /// it. Each collecting thread keeps its own, so collections that overlap on two threads never mix two snapshots (a
 /// reader that collected twice within that time from two threads could be served the other thread's older one).</para>
+/// <para>Several trackers on one meter need tags that tell them apart (<c>Create(stats, meter, [new("model",
+/// "resnet")])</c>): the tags go on every measurement. Two publications on one meter with the same tags would report
+/// under the same names and tags, and a collector keeps only one of them (the OpenTelemetry SDK exported the last
+/// tracker's numbers alone), so the second is refused. Alternatively give each tracker its own meter, as the hosting
+/// package does (one meter per tracker from <c>IMeterFactory</c>, with the meter tag <c>batchstats.tracker</c>).</para>
 /// <para>Dispose to stop publishing (the instruments stay on the meter but report nothing).</para>
 /// </remarks>
 public sealed class BatchStatsInstruments : IDisposable
@@ -35,7 +43,12 @@ public sealed class BatchStatsInstruments : IDisposable
     public static readonly TimeSpan SnapshotReuse = TimeSpan.FromMilliseconds(100);
 
     private static readonly long s_reuseTicks = (long)(SnapshotReuse.TotalSeconds * Stopwatch.Frequency);
+    // The tag sets published on each meter: a second publication with the same tags is refused (see the remarks).
+    private static readonly ConditionalWeakTable<Meter, ConcurrentDictionary<string, byte>> s_published = [];
     private readonly IBatchStats _stats;
+    private readonly KeyValuePair<string, object?>[] _tags;
+    private readonly Meter _meter;
+    private readonly string _tagKey;
     private readonly List<Instrument> _instruments = [];
     // Per collecting thread: its collection's snapshot and when it was taken, and the same for a tracker's histograms
     // (trackers other than the core one). Not disposed: a collection may still run when Dispose is called, and the
@@ -44,9 +57,12 @@ public sealed class BatchStatsInstruments : IDisposable
     private readonly ThreadLocal<Taken<BatchStatsHistograms>?> _histograms = new();
     private int _disposed;
 
-    private BatchStatsInstruments(IBatchStats stats, Meter meter)
+    private BatchStatsInstruments(IBatchStats stats, Meter meter, KeyValuePair<string, object?>[] tags, string tagKey)
     {
         _stats = stats;
+        _meter = meter;
+        _tags = tags;
+        _tagKey = tagKey;
         Gauge(meter, "batchstats.processing_time.mean", "s", "Mean processing time per batch over the window.", s => s.AvgProcessingTime);
         Gauge(meter, "batchstats.processing_time.p50", "s", "Median processing time over the window.", s => s.MedianProcessingTime);
         Gauge(meter, "batchstats.processing_time.p95", "s", "95th percentile of processing time over the window.", s => s.P95ProcessingTime);
@@ -80,20 +96,59 @@ public sealed class BatchStatsInstruments : IDisposable
     /// <summary>The instruments created on the meter.</summary>
     public IReadOnlyList<Instrument> Instruments => _instruments;
 
-    /// <summary>Creates the instruments for <paramref name="stats"/> on <paramref name="meter"/>.</summary>
+    /// <summary>Creates the instruments for <paramref name="stats"/> on <paramref name="meter"/>, untagged.</summary>
     /// <param name="stats">The tracker to publish.</param>
     /// <param name="meter">The meter to create the instruments on (its name is what listeners subscribe to).</param>
     /// <returns>The publication; dispose it to stop reporting.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    public static BatchStatsInstruments Create(IBatchStats stats, Meter meter)
+    /// <exception cref="ArgumentException">The meter already publishes an untagged tracker (see the remarks on the type).</exception>
+    public static BatchStatsInstruments Create(IBatchStats stats, Meter meter) => Create(stats, meter, []);
+
+    /// <summary>
+    /// Creates the instruments for <paramref name="stats"/> on <paramref name="meter"/>, with <paramref name="tags"/>
+    /// on every measurement: how several trackers share one meter (<c>[new("model", "resnet")]</c>).
+    /// </summary>
+    /// <param name="stats">The tracker to publish.</param>
+    /// <param name="meter">The meter to create the instruments on (its name is what listeners subscribe to).</param>
+    /// <param name="tags">The tags of every measurement; keys non-empty and distinct.</param>
+    /// <returns>The publication; dispose it to stop reporting.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">
+    /// A tag key is null, empty or repeated, or the meter already publishes a tracker with the same tags (see the
+    /// remarks on the type).
+    /// </exception>
+    public static BatchStatsInstruments Create(IBatchStats stats, Meter meter, IEnumerable<KeyValuePair<string, object?>> tags)
     {
         ArgumentNullException.ThrowIfNull(stats);
         ArgumentNullException.ThrowIfNull(meter);
-        return new BatchStatsInstruments(stats, meter);
+        ArgumentNullException.ThrowIfNull(tags);
+        KeyValuePair<string, object?>[] copy = [.. tags];
+        if (copy.Any(t => string.IsNullOrEmpty(t.Key)) || copy.DistinctBy(t => t.Key, StringComparer.Ordinal).Count() != copy.Length)
+        {
+            throw new ArgumentException("Tag keys must be non-empty and distinct.", nameof(tags));
+        }
+
+        // One text per tag set, whatever the order the tags come in: "key=value" lines, sorted.
+        string tagKey = string.Join('\n', copy.Select(t => $"{t.Key}={t.Value}").Order(StringComparer.Ordinal));
+        if (!s_published.GetOrAdd(meter, static _ => new(StringComparer.Ordinal)).TryAdd(tagKey, 0))
+        {
+            throw new ArgumentException(
+                $"The meter '{meter.Name}' already publishes a tracker with {(copy.Length == 0 ? "no tags" : $"the tags {tagKey.Replace('\n', ',')}")}: " +
+                "both would report under the same names and tags, and a collector keeps only one. Give each tracker its own tags or its own meter.",
+                nameof(tags));
+        }
+
+        return new BatchStatsInstruments(stats, meter, copy, tagKey);
     }
 
-    /// <summary>Stops reporting.</summary>
-    public void Dispose() => Volatile.Write(ref _disposed, 1); // release: later callbacks see it and report nothing
+    /// <summary>Stops reporting; the tags are free for another publication on the meter.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && s_published.TryGetValue(_meter, out var published)) // full fence: later callbacks see it and report nothing
+        {
+            published.TryRemove(_tagKey, out _);
+        }
+    }
 
     private void Gauge(Meter meter, string name, string unit, string description, Func<BatchStatsSnapshot, double> figure)
     {
@@ -119,12 +174,12 @@ public sealed class BatchStatsInstruments : IDisposable
     private IEnumerable<Measurement<T>> Observe<T>(Func<T> value)
         where T : struct
     {
-        if (Volatile.Read(ref _disposed) != 0) // acquire: pairs with Dispose's store, so no collection reads after it
+        if (Volatile.Read(ref _disposed) != 0) // acquire: pairs with Dispose's exchange, so no collection reads after it
         {
             return [];
         }
 
-        return [new Measurement<T>(value())];
+        return [new Measurement<T>(value(), _tags)];
     }
 
     /// <summary>The snapshot of the calling thread's collection (see <see cref="OfThisCollection"/>).</summary>
