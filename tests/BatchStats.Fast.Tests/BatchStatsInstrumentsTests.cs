@@ -233,6 +233,32 @@ public sealed class BatchStatsInstrumentsTests
         using var meter = new Meter("BatchStats.Fast.Tests." + Guid.NewGuid().ToString("N"));
         Assert.Equal("stats", Assert.Throws<ArgumentNullException>(() => BatchStatsInstruments.Create(null!, meter)).ParamName);
         Assert.Equal("meter", Assert.Throws<ArgumentNullException>(() => BatchStatsInstruments.Create(new LockFreeBatchStats(10, 0), null!)).ParamName);
+        Assert.Equal("tags", Assert.Throws<ArgumentNullException>(() => BatchStatsInstruments.Create(new LockFreeBatchStats(10, 0), meter, null!)).ParamName);
+    }
+
+    /// <summary>
+    /// Tag keys must be non-empty and distinct; a tag set is the same whatever order its tags come in (and then
+    /// refused on the same meter), and a refused or bad call publishes nothing.
+    /// </summary>
+    [Fact]
+    public void Create_Tags_CheckedAndComparedAsASet()
+    {
+        using var meter = new Meter("BatchStats.Fast.Tests." + Guid.NewGuid().ToString("N"));
+        var stats = new LockFreeBatchStats(10, 0);
+        Assert.Equal("tags", Assert.Throws<ArgumentException>(() => BatchStatsInstruments.Create(stats, meter, [new("", "x")])).ParamName);
+        Assert.Equal("tags", Assert.Throws<ArgumentException>(() => BatchStatsInstruments.Create(stats, meter, [new(null!, "x")])).ParamName);
+        Assert.Equal("tags", Assert.Throws<ArgumentException>(() => BatchStatsInstruments.Create(stats, meter, [new("model", "a"), new("model", "b")])).ParamName);
+
+        BatchStatsInstruments first = BatchStatsInstruments.Create(stats, meter, [new("model", "a"), new("pool", 2)]);
+        ArgumentException again = Assert.Throws<ArgumentException>(() => BatchStatsInstruments.Create(stats, meter, [new("pool", 2), new("model", "a")]));
+        Assert.Contains("the tags model=a,pool=2:", again.Message, StringComparison.Ordinal);
+        using BatchStatsInstruments other = BatchStatsInstruments.Create(stats, meter, [new("model", "a"), new("pool", 3)]); // one value differs: another set
+        first.Dispose();
+        using BatchStatsInstruments reordered = BatchStatsInstruments.Create(stats, meter, [new("pool", 2), new("model", "a")]); // freed by Dispose
+        first.Dispose(); // again: does not free the set, now reordered's
+        Assert.Throws<ArgumentException>(() => BatchStatsInstruments.Create(stats, meter, [new("model", "a"), new("pool", 2)]));
+        Assert.Throws<ArgumentException>(() => BatchStatsInstruments.Create(stats, meter, [new("pool", 3), new("model", "a")])); // "other" still holds its set
+        Assert.Equal(23, reordered.Instruments.Count);
     }
 
     /// <summary>A tracker whose snapshots come from a script (and count its calls); records nothing.</summary>
