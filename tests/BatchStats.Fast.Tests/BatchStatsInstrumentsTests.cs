@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
@@ -259,6 +260,20 @@ public sealed class BatchStatsInstrumentsTests
         Assert.Throws<ArgumentException>(() => BatchStatsInstruments.Create(stats, meter, [new("model", "a"), new("pool", 2)]));
         Assert.Throws<ArgumentException>(() => BatchStatsInstruments.Create(stats, meter, [new("pool", 3), new("model", "a")])); // "other" still holds its set
         Assert.Equal(23, reordered.Instruments.Count);
+
+        CultureInfo culture = CultureInfo.CurrentCulture;
+        try
+        {
+            var comma = (CultureInfo)CultureInfo.InvariantCulture.Clone(); // the tests run with invariant globalization: no de-DE
+            comma.NumberFormat.NumberDecimalSeparator = ","; // writes 0.5 as "0,5"
+            CultureInfo.CurrentCulture = comma;
+            using BatchStatsInstruments half = BatchStatsInstruments.Create(stats, meter, [new("share", 0.5)]);
+            Assert.Contains("the tags share=0.5:", Assert.Throws<ArgumentException>(() => BatchStatsInstruments.Create(stats, meter, [new("share", 0.5)])).Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = culture;
+        }
     }
 
     /// <summary>A tracker whose snapshots come from a script (and count its calls); records nothing.</summary>

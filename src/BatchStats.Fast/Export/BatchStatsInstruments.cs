@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
@@ -128,8 +129,8 @@ public sealed class BatchStatsInstruments : IDisposable
             throw new ArgumentException("Tag keys must be non-empty and distinct.", nameof(tags));
         }
 
-        // One text per tag set, whatever the order the tags come in: "key=value" lines, sorted.
-        string tagKey = string.Join('\n', copy.Select(t => $"{t.Key}={t.Value}").Order(StringComparer.Ordinal));
+        // One text per tag set, whatever the order the tags come in: "key=value" lines, sorted, values in the invariant culture.
+        string tagKey = string.Join('\n', copy.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key}={t.Value}")).Order(StringComparer.Ordinal));
         if (!s_published.GetOrAdd(meter, static _ => new(StringComparer.Ordinal)).TryAdd(tagKey, 0))
         {
             throw new ArgumentException(
