@@ -89,16 +89,49 @@ public static class BatchStatsServiceCollectionExtensions
             throw new InvalidOperationException(unknown);
         }
 
-        BatchStatsOptions options = sp.GetRequiredService<IOptionsMonitor<BatchStatsOptions>>().Get(name);
+        IOptionsMonitor<BatchStatsOptions> monitor = sp.GetRequiredService<IOptionsMonitor<BatchStatsOptions>>();
+        LockFreeBatchStats tracker;
         try
         {
-            return new LockFreeBatchStats(options);
+            tracker = new LockFreeBatchStats(monitor.Get(name));
         }
         catch (ArgumentException e) when (e.ParamName is { } param && param.StartsWith("options.", StringComparison.Ordinal))
         {
             string message = e.Message.Replace($" (Parameter '{param}')", string.Empty, StringComparison.Ordinal).ReplaceLineEndings(" ");
             throw new InvalidOperationException($"BatchStats:{name}:{param["options.".Length..]}: {message}", e);
         }
+
+        // A tracker keeps the options it was created with (its rings are sized by them): a reload that changes one is
+        // said, rather than seeming to take effect. The registration lives as long as the container.
+        ILogger logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger($"BatchStats.Fast.{name}");
+        monitor.OnChange((changed, changedName) =>
+        {
+            if (changedName == name && ChangedOptions(tracker.Options, changed) is { Length: > 0 } differences)
+            {
+                HostingLog.ReloadedOptionsNotApplied(logger, name, differences);
+            }
+        });
+        return tracker;
+    }
+
+    /// <summary>The bindable options that differ, as "WindowSize 1000 -> 500, ..." (empty when none does).</summary>
+    private static string ChangedOptions(BatchStatsOptions inForce, BatchStatsOptions reloaded)
+    {
+        var differences = new List<string>();
+        void Compare<T>(string key, T now, T then)
+        {
+            if (!EqualityComparer<T>.Default.Equals(now, then))
+            {
+                differences.Add(string.Create(CultureInfo.InvariantCulture, $"{key} {(object?)now ?? "none"} -> {(object?)then ?? "none"}"));
+            }
+        }
+
+        Compare(nameof(BatchStatsOptions.WindowSize), inForce.WindowSize, reloaded.WindowSize);
+        Compare(nameof(BatchStatsOptions.CacheValidTime), inForce.CacheValidTime, reloaded.CacheValidTime);
+        Compare(nameof(BatchStatsOptions.MaxSampleAge), inForce.MaxSampleAge, reloaded.MaxSampleAge);
+        Compare(nameof(BatchStatsOptions.HistogramScale), inForce.HistogramScale, reloaded.HistogramScale);
+        Compare(nameof(BatchStatsOptions.InvalidSamplePolicy), inForce.InvalidSamplePolicy, reloaded.InvalidSamplePolicy);
+        return string.Join(", ", differences);
     }
 
     private static BatchStatsMonitor CreateMonitor(IServiceProvider sp, string name)

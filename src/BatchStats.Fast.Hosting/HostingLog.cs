@@ -11,4 +11,7 @@ internal static partial class HostingLog
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "{Path} configures no tracker registered with AddBatchStats (registered: {Registered}); its settings are not used")]
     public static partial void UnregisteredSection(ILogger logger, string path, string registered);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Reloaded BatchStats:{Name} changes {Differences}: a tracker keeps the options it was created with until the application restarts (only Alerts follow a reload)")]
+    public static partial void ReloadedOptionsNotApplied(ILogger logger, string name, string differences);
 }

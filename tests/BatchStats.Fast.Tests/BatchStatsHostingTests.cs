@@ -328,6 +328,38 @@ public sealed class BatchStatsHostingTests
         Assert.Equal(0.02, monitor.Thresholds.MaxErrorRate); // the misspelled key, set to null, sets nothing and is not refused
     }
 
+    /// <summary>
+    /// A reload that changes the tracker's own options is logged as a warning naming each change, since the tracker
+    /// keeps the options it was created with; a reload that changes none (an alert limit only) says nothing.
+    /// </summary>
+    [Fact]
+    public void Tracker_ReloadChangingItsOptions_WarnsTheyApplyAtTheNextStart()
+    {
+        var source = new Dictionary<string, string?> { ["BatchStats:r:WindowSize"] = "10", ["BatchStats:r:MaxSampleAge"] = "00:01:00" };
+        using ServiceProvider sp = Services(source, s => s.AddFakeLogging().AddBatchStats("r").AddBatchStats("other"));
+        var configuration = (IConfigurationRoot)sp.GetRequiredService<IConfiguration>();
+        var tracker = sp.GetRequiredKeyedService<LockFreeBatchStats>("r");
+        sp.GetRequiredKeyedService<LockFreeBatchStats>("other");
+
+        configuration["BatchStats:r:Alerts:MaxErrorRate"] = "0.5";
+        configuration.Reload();
+        Assert.DoesNotContain(sp.GetFakeLogCollector().GetSnapshot(), r => r.Level >= LogLevel.Warning);
+
+        configuration["BatchStats:r:WindowSize"] = "20";
+        configuration["BatchStats:r:MaxSampleAge"] = null;
+        configuration["BatchStats:r:InvalidSamplePolicy"] = "Drop";
+        configuration["BatchStats:r:CacheValidTime"] = "00:00:00.5";
+        configuration["BatchStats:r:HistogramScale"] = "4";
+        configuration.Reload();
+        FakeLogRecord warning = Assert.Single(sp.GetFakeLogCollector().GetSnapshot(), r => r.Level >= LogLevel.Warning); // "other" did not change
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Equal("BatchStats.Fast.r", warning.Category);
+        Assert.Equal(
+            "Reloaded BatchStats:r changes WindowSize 10 -> 20, CacheValidTime 00:00:01 -> 00:00:00.5000000, MaxSampleAge 00:01:00 -> none, HistogramScale 3 -> 4, InvalidSamplePolicy Throw -> Drop: a tracker keeps the options it was created with until the application restarts (only Alerts follow a reload)",
+            warning.Message);
+        Assert.Equal(10, tracker.Options.WindowSize);
+    }
+
     /// <summary>A reload with a bad limit is logged as an error and leaves the limits in force.</summary>
     [Fact]
     public void Monitor_ReloadWithABadLimit_LoggedAndIgnored()
