@@ -358,6 +358,10 @@ public sealed class BatchStatsHostingTests
             "Reloaded BatchStats:r changes WindowSize 10 -> 20, CacheValidTime 00:00:01 -> 00:00:00.5000000, MaxSampleAge 00:01:00 -> none, HistogramScale 3 -> 4, InvalidSamplePolicy Throw -> Drop: a tracker keeps the options it was created with until the application restarts (only Alerts follow a reload)",
             warning.Message);
         Assert.Equal(10, tracker.Options.WindowSize);
+
+        configuration["BatchStats:other:MaxSampleAge"] = "00:00:30"; // "other" has none in force
+        configuration.Reload();
+        Assert.Contains(sp.GetFakeLogCollector().GetSnapshot(), r => r.Message.StartsWith("Reloaded BatchStats:other changes MaxSampleAge none -> 00:00:30:", StringComparison.Ordinal));
     }
 
     /// <summary>A reload with a bad limit is logged as an error and leaves the limits in force.</summary>
