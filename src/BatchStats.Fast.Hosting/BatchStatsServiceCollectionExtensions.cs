@@ -47,6 +47,7 @@ public static class BatchStatsServiceCollectionExtensions
 
         names.Add(name);
         services.AddMetrics();
+        services.AddLogging(); // the tracker and the monitor log; a no-op when the host already added it
         OptionsBuilder<BatchStatsOptions> options = services.AddOptions<BatchStatsOptions>(name)
             .Configure<IServiceProvider>((o, sp) => o.TimeProvider = sp.GetService<TimeProvider>() ?? o.TimeProvider)
             .BindConfiguration($"BatchStats:{name}"); // the binding generator's code, not reflection; TimeProvider comes from the line above

@@ -93,6 +93,19 @@ public sealed class BatchStatsHostingTests
         Assert.Equal(8, settings.Count(s => s.Key.StartsWith("BatchStats:g:Alerts:", StringComparison.Ordinal))); // the eight limits today
     }
 
+    /// <summary>A container with an empty configuration and <c>AddBatchStats</c>, no logging added, builds every part and starts.</summary>
+    [Fact]
+    public async Task AddBatchStats_Alone_EveryPartResolvesAndStarts()
+    {
+        using ServiceProvider sp = new ServiceCollection().AddSingleton<IConfiguration>(new ConfigurationBuilder().Build()).AddBatchStats("bare").BuildServiceProvider();
+        sp.GetRequiredKeyedService<LockFreeBatchStats>("bare").Update(0.01, 1, 0);
+        Assert.Equal(1, sp.GetRequiredKeyedService<LockFreeBatchStats>("bare").GetStats().BatchCount);
+        Assert.NotNull(sp.GetRequiredKeyedService<BatchStatsMonitor>("bare"));
+        IHostedService hosted = Assert.Single(sp.GetServices<IHostedService>());
+        await hosted.StartAsync(CancellationToken.None);
+        await hosted.StopAsync(CancellationToken.None);
+    }
+
     /// <summary>A configured <c>MonitorInterval</c> is the monitor's interval (one second without one); the arguments are checked.</summary>
     [Fact]
     public void AddBatchStats_MonitorIntervalFromConfiguration_ArgumentsChecked()
