@@ -90,11 +90,11 @@ public static class BatchStatsServiceCollectionExtensions
             throw new InvalidOperationException(unknown);
         }
 
-        IOptionsMonitor<BatchStatsOptions> monitor = sp.GetRequiredService<IOptionsMonitor<BatchStatsOptions>>();
+        IOptionsMonitor<BatchStatsOptions> options = sp.GetRequiredService<IOptionsMonitor<BatchStatsOptions>>();
         LockFreeBatchStats tracker;
         try
         {
-            tracker = new LockFreeBatchStats(monitor.Get(name));
+            tracker = new LockFreeBatchStats(options.Get(name));
         }
         catch (ArgumentException e) when (e.ParamName is { } param && param.StartsWith("options.", StringComparison.Ordinal))
         {
@@ -105,7 +105,7 @@ public static class BatchStatsServiceCollectionExtensions
         // A tracker keeps the options it was created with (its rings are sized by them): a reload that changes one is
         // said, rather than seeming to take effect. The registration lives as long as the container.
         ILogger logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger($"BatchStats.Fast.{name}");
-        monitor.OnChange((changed, changedName) =>
+        options.OnChange((changed, changedName) =>
         {
             if (changedName == name && ChangedOptions(tracker.Options, changed) is { Length: > 0 } differences)
             {
