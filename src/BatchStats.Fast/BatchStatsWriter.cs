@@ -138,5 +138,7 @@ public sealed class BatchStatsWriter
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowWrongThread() =>
-        throw new InvalidOperationException("A BatchStatsWriter records only on the thread that created it; call CreateWriter on each worker thread.");
+        throw new InvalidOperationException(
+            "A BatchStatsWriter records only on the thread that created it; call CreateWriter on each worker thread. "
+            + "Code that awaits between records may resume on another thread: record there with the tracker's own Update, which works on any thread.");
 }

@@ -35,7 +35,8 @@ public sealed partial class LockFreeBatchStats
     /// <summary>
     /// The calling thread's recording handle for this tracker: the fastest way to record from a worker loop (no
     /// thread-local lookup per record). Take it once per worker thread; calling again on the same thread returns the
-    /// same handle while it is reachable.
+    /// same handle while it is reachable. Not for async methods that await between records (they may resume on
+    /// another thread, where the handle throws): use <see cref="Update(in BatchSample)"/> there.
     /// </summary>
     /// <returns>A handle that records into this thread's ring and throws if used from another thread.</returns>
     public BatchStatsWriter CreateWriter()

@@ -129,6 +129,7 @@ public sealed class BatchStatsWriterTests
         other.Join();
         Assert.All(caught, e => Assert.IsType<InvalidOperationException>(e));
         Assert.Contains("CreateWriter", caught[0]!.Message, StringComparison.Ordinal);
+        Assert.Contains("await", caught[0]!.Message, StringComparison.Ordinal); // the usual way to get here: a handle used across an await
         BatchStatsSnapshot s = stats.GetStats();
         Assert.Equal(1, s.BatchCount);
         Assert.Equal(0, s.TotalErrors);
