@@ -2,7 +2,11 @@ using System;
 
 namespace BatchStats.Fast.Tests;
 
-/// <summary>A manual clock: timestamps advance only when a test says so.</summary>
+/// <summary>
+/// A manual clock whose raw timestamp a test sets directly (microsecond ticks), for histories placed tick by tick.
+/// Tests of wall time and timers (the monitor, the dashboard, the hosting package) use the package's
+/// <c>FakeTimeProvider</c> instead.
+/// </summary>
 internal sealed class ManualTimeProvider : TimeProvider
 {
     public long Now { get; set; } = 1_000_000;
