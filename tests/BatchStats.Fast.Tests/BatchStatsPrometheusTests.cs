@@ -167,6 +167,26 @@ public sealed class BatchStatsPrometheusTests
     }
 
     /// <summary>
+    /// The guide's example: one chosen bound snaps to different edges at scales 3 and 5 (so a fleet that sums classic
+    /// buckets across scales should choose edges of the coarsest), while a power of two is the same edge at both.
+    /// </summary>
+    [Fact]
+    public void UserBuckets_AtDifferentScales_SnapToDifferentEdgesUnlessEdgesOfTheCoarsest()
+    {
+        string Bounds(int scale)
+        {
+            var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 8, HistogramScale = scale });
+            stats.Update(new BatchSample(0.01, 1, 0, 0, 0, 1));
+            string text = Text(stats, new() { HistogramBuckets = [0.015, 0.03125] });
+            return string.Join(" ", text.Split('\n').Where(l => l.StartsWith("batch_processing_duration_seconds_bucket", StringComparison.Ordinal)).Select(l => l[(l.IndexOf('"', StringComparison.Ordinal) + 1)..l.LastIndexOf('"')]));
+        }
+
+        Assert.Equal("0.015625 0.03125 +Inf", Bounds(3));
+        Assert.Equal($"{Math.Pow(2, -193.0 / 32):R} 0.03125 +Inf", Bounds(5));
+        Assert.StartsWith("0.015290", Bounds(5), StringComparison.Ordinal); // as the guide writes it
+    }
+
+    /// <summary>
     /// Every edge at every scale, and the doubles next to it, snap to the smallest edge at or above them, found by a
     /// plain scan over the edges (the snap starts from a logarithm and corrects it both ways: near an edge the
     /// logarithm may round across it).
