@@ -26,6 +26,7 @@ public class RecordBenchmarks
     private LockedBatchStats _locked = null!;
     private HdrSet _hdr = null!;
     private OtelSet _otel = null!;
+    private PrometheusNetSet _prometheusNet = null!;
     private FloorRing[] _floorRings = null!;
     private BatchStatsWriter[] _writers = null!;
     private int _perThread;
@@ -41,6 +42,7 @@ public class RecordBenchmarks
         _locked = new LockedBatchStats(1000, 1.0);
         _hdr = new HdrSet();
         _otel = new OtelSet();
+        _prometheusNet = new PrometheusNetSet();
         _perThread = TotalRecords / Threads;
         _floorRings = new FloorRing[Threads];
         for (int i = 0; i < Threads; i++)
@@ -83,6 +85,9 @@ public class RecordBenchmarks
 
     [Benchmark(OperationsPerInvoke = TotalRecords, Description = "OTel SDK Histogram<double> x5")]
     public void Otel() => _team.Run(_ => Loops.Otel(_otel, _perThread));
+
+    [Benchmark(OperationsPerInvoke = TotalRecords, Description = "prometheus-net Histogram x5")]
+    public void PrometheusNet() => _team.Run(_ => Loops.PrometheusNet(_prometheusNet, _perThread));
 
     /// <summary>Tight, identical loops (static, so the JIT keeps the tracker in a register); also used by <see cref="Paired"/>.</summary>
     internal static class Loops
@@ -153,6 +158,14 @@ public class RecordBenchmarks
         }
 
         public static void Otel(OtelSet set, int n)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                set.Record(Time(i), i & 31, 0.0001, 0.002, i & 7);
+            }
+        }
+
+        public static void PrometheusNet(PrometheusNetSet set, int n)
         {
             for (int i = 0; i < n; i++)
             {
@@ -231,6 +244,36 @@ public class RecordBenchmarks
         {
             _provider.Dispose();
             _meter.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// prometheus-net histograms (the most used .NET Prometheus client), one per series, in a registry of their own:
+    /// times in 16 doubling buckets from 100 µs, counts in 16 buckets of 4.
+    /// </summary>
+    internal sealed class PrometheusNetSet
+    {
+        private readonly Prometheus.Histogram _processing, _batch, _queue, _latency, _queueLength;
+
+        public PrometheusNetSet()
+        {
+            Prometheus.MetricFactory factory = Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry());
+            var times = new Prometheus.HistogramConfiguration { Buckets = Prometheus.Histogram.ExponentialBuckets(0.0001, 2, 16) };
+            var counts = new Prometheus.HistogramConfiguration { Buckets = Prometheus.Histogram.LinearBuckets(1, 4, 16) };
+            _processing = factory.CreateHistogram("batch_processing_seconds", "processing time", times);
+            _batch = factory.CreateHistogram("batch_size", "batch size", counts);
+            _queue = factory.CreateHistogram("batch_queue_seconds", "queue time", times);
+            _latency = factory.CreateHistogram("batch_latency_seconds", "latency", times);
+            _queueLength = factory.CreateHistogram("batch_queue_length", "queue length", counts);
+        }
+
+        public void Record(double processing, int batch, double queue, double latency, int queueLength)
+        {
+            _processing.Observe(processing);
+            _batch.Observe(batch);
+            _queue.Observe(queue);
+            _latency.Observe(latency);
+            _queueLength.Observe(queueLength);
         }
     }
 }
