@@ -21,9 +21,9 @@ public sealed class PrometheusExportOptions
     /// added. Each is snapped to the nearest edge of the exponential buckets at or above it (edges are
     /// <c>2^((i + 1) / 2^scale)</c>), and the snapped value is what <c>le</c> shows, so trackers of different scales
     /// can snap one bound to different edges: to sum classic buckets across them, choose edges of the coarsest
-    /// scale. Higher bounds are refused: the
-    /// highest exponential bucket, which ends at 2^16 s, also counts every larger value. Default null: every power of
-    /// two from 2^-14 s (about 61 µs) to 2^6 s (64 s), which are exact edges at every scale.
+    /// scale. Higher bounds are refused: the highest exponential bucket, which ends at 2^16 s, also counts every
+    /// larger value. Default null: every power of two from 2^-14 s (about 61 µs) to 2^6 s (64 s), which are exact
+    /// edges at every scale.
     /// </summary>
     public IReadOnlyList<double>? HistogramBuckets { get; init; }
 }
