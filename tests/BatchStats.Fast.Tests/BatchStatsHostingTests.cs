@@ -323,10 +323,7 @@ public sealed class BatchStatsHostingTests
     [Fact]
     public void Monitor_ReloadWithAnUnknownKey_LoggedAndIgnored()
     {
-        var source = new Dictionary<string, string?> { ["BatchStats:r:Alerts:MaxErrorRate"] = "0.05" };
-        using ServiceProvider sp = Services(source, s => s.AddFakeLogging().AddBatchStats("r"));
-        var configuration = (IConfigurationRoot)sp.GetRequiredService<IConfiguration>(); // the memory source, set and reloaded below
-        var monitor = sp.GetRequiredKeyedService<BatchStatsMonitor>("r");
+        using ServiceProvider sp = MonitorWithErrorRateLimit("0.05", out IConfigurationRoot configuration, out BatchStatsMonitor monitor);
 
         configuration["BatchStats:r:Alerts:MaxErrorRate"] = null;
         configuration["BatchStats:r:Alerts:MaxErorRate"] = "0.02"; // meant as the new limit; bound, it would remove the old one
@@ -381,10 +378,7 @@ public sealed class BatchStatsHostingTests
     [Fact]
     public void Monitor_ReloadWithABadLimit_LoggedAndIgnored()
     {
-        var source = new Dictionary<string, string?> { ["BatchStats:r:Alerts:MaxErrorRate"] = "0.05" };
-        using ServiceProvider sp = Services(source, s => s.AddFakeLogging().AddBatchStats("r"));
-        var configuration = (IConfigurationRoot)sp.GetRequiredService<IConfiguration>(); // the memory source, set and reloaded below
-        var monitor = sp.GetRequiredKeyedService<BatchStatsMonitor>("r");
+        using ServiceProvider sp = MonitorWithErrorRateLimit("0.05", out IConfigurationRoot configuration, out BatchStatsMonitor monitor);
 
         configuration["BatchStats:r:Alerts:MaxErrorRate"] = "-1";
         configuration.Reload();
@@ -685,6 +679,15 @@ public sealed class BatchStatsHostingTests
         using HttpResponseMessage response = await http.SendAsync(request);
         using var body = new MemoryStream(await response.Content.ReadAsByteArrayAsync());
         return (response.Content.Headers.ContentType?.MediaType, MetricFamily.Parser.ParseDelimitedFrom(body));
+    }
+
+    /// <summary>Tracker "r" with a fake logger and an error-rate limit; its monitor, and the in-memory configuration that reloads it.</summary>
+    private static ServiceProvider MonitorWithErrorRateLimit(string limit, out IConfigurationRoot configuration, out BatchStatsMonitor monitor)
+    {
+        ServiceProvider sp = Services(new() { ["BatchStats:r:Alerts:MaxErrorRate"] = limit }, s => s.AddFakeLogging().AddBatchStats("r"));
+        configuration = (IConfigurationRoot)sp.GetRequiredService<IConfiguration>(); // the memory source, set and reloaded by the caller
+        monitor = sp.GetRequiredKeyedService<BatchStatsMonitor>("r");
+        return sp;
     }
 
     private static ServiceProvider Services(Dictionary<string, string?> configuration, Action<IServiceCollection> register)
