@@ -77,6 +77,12 @@ internal sealed class RingRegistry
         return ring is not null && ReferenceEquals(ring.Owner, _owner) ? ring : CurrentSlow();
     }
 
+    /// <summary>The published window cutoff (<see cref="long.MinValue"/> until a reader raises it).</summary>
+    public long WindowCutoff => Volatile.Read(ref _windowCutoff); // acquire: raised by readers' and registrars' CAS
+
+    /// <summary>Test hook: runs after <see cref="RaiseCutoff"/> read the cutoff and before its compare-exchange (null in production).</summary>
+    internal Action? BeforeCutoffExchange { get; set; }
+
     /// <summary>
     /// Raises the published window cutoff: timestamps below it can no longer be in the window (the W-th newest
     /// timestamp never falls as samples are added, nor does the age limit).
@@ -86,6 +92,7 @@ internal sealed class RingRegistry
         long current = Volatile.Read(ref _windowCutoff); // acquire: the CAS below starts from a value another reader published
         while (cutoff > current)
         {
+            BeforeCutoffExchange?.Invoke();
             long seen = Interlocked.CompareExchange(ref _windowCutoff, cutoff, current); // full fence: racing readers agree on one maximum
             if (seen == current)
             {
