@@ -12,7 +12,75 @@ namespace BatchStats.Fast.Tests;
 /// </summary>
 public sealed class RingRegistryTests
 {
-    private static RingRegistry NewRegistry() => new(new object(), 16, ExponentialLayout.Build(3), ReaderPools.Shared, () => long.MinValue);
+    private static RingRegistry NewRegistry(int windowSize = 16) =>
+        new(new object(), windowSize, ExponentialLayout.Build(3), ReaderPools.Shared, () => long.MinValue);
+
+    /// <summary>Runs <paramref name="action"/> on a fresh thread, so the per-thread ring caches start empty.</summary>
+    private static void OnFreshThread(Action action)
+    {
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        if (failure is not null)
+        {
+            throw new InvalidOperationException("The test thread failed.", failure);
+        }
+    }
+
+    /// <summary>
+    /// A ring holds the window twice over, in a power of two (a reader's copy is lapped only when the writer records a
+    /// whole window meanwhile). 129 and 300 are sizes where the window plus a fixed margin would round up to less.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(64)]
+    [InlineData(129)]
+    [InlineData(300)]
+    [InlineData(5000)]
+    public void Current_NewRing_HoldsTheWindowTwice(int windowSize)
+    {
+        OnFreshThread(() =>
+        {
+            int capacity = NewRegistry(windowSize).Current().Capacity;
+            Assert.True(capacity >= 2 * windowSize, $"capacity {capacity} for a window of {windowSize}");
+            Assert.True(capacity >= windowSize + 64, $"capacity {capacity} for a window of {windowSize}");
+            Assert.True(System.Numerics.BitOperations.IsPow2(capacity), $"capacity {capacity} is not a power of two");
+        });
+    }
+
+    /// <summary>
+    /// A thread that records into more trackers than its recent-ring cache holds finds its own ring again in the
+    /// registry when it comes back, rather than registering a second one.
+    /// </summary>
+    [Fact]
+    public void Current_BackFromMoreTrackersThanTheThreadCaches_FindsItsOwnRing()
+    {
+        OnFreshThread(() =>
+        {
+            RingRegistry[] registries = [.. Enumerable.Range(0, 6).Select(_ => NewRegistry())];
+            WriterRing[] first = [.. registries.Select(r => r.Current())];
+            for (int round = 0; round < 3; round++)
+            {
+                for (int i = 0; i < registries.Length; i++)
+                {
+                    Assert.Same(first[i], registries[i].Current());
+                }
+            }
+
+            Assert.All(registries, r => Assert.Single(r.Rings));
+        });
+    }
 
     [Fact]
     public void RaiseCutoff_OneReader_KeepsTheHighest()
