@@ -18,24 +18,8 @@ public sealed class RingRegistryTests
     /// <summary>Runs <paramref name="action"/> on a fresh thread, so the per-thread ring caches start empty.</summary>
     private static void OnFreshThread(Action action)
     {
-        Exception? failure = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                action();
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        });
-        thread.Start();
-        thread.Join();
-        if (failure is not null)
-        {
-            throw new InvalidOperationException("The test thread failed.", failure);
-        }
+        using var thread = new WriterThreads(1);
+        thread.Run(0, action);
     }
 
     /// <summary>
@@ -112,17 +96,7 @@ public sealed class RingRegistryTests
     {
         RingRegistry registry = NewRegistry();
         registry.RaiseCutoff(1);
-        int exchanges = 0;
-        registry.BeforeCutoffExchange = () =>
-        {
-            if (exchanges++ == 0)
-            {
-                registry.BeforeCutoffExchange = null; // the other reader's own exchange runs without the hook
-                registry.RaiseCutoff(theirs);
-                registry.BeforeCutoffExchange = () => exchanges++;
-            }
-        };
-        registry.RaiseCutoff(mine);
+        int exchanges = ExchangeRace.RaiseWithAnotherMidway(registry.RaiseCutoff, hook => registry.BeforeCutoffExchange = hook, mine, theirs);
         Assert.Equal(Math.Max(mine, theirs), registry.WindowCutoff);
         Assert.Equal(mine > theirs ? 2 : 1, exchanges);
     }

@@ -116,17 +116,7 @@ public sealed class SnapshotCacheTests
     {
         var cache = new SnapshotCache();
         cache.RaisePeak(1);
-        int exchanges = 0;
-        cache.BeforePeakExchange = () =>
-        {
-            if (exchanges++ == 0)
-            {
-                cache.BeforePeakExchange = null; // the other reader's own exchange runs without the hook
-                cache.RaisePeak(theirs);
-                cache.BeforePeakExchange = () => exchanges++;
-            }
-        };
-        cache.RaisePeak(mine);
+        int exchanges = ExchangeRace.RaiseWithAnotherMidway(cache.RaisePeak, hook => cache.BeforePeakExchange = hook, mine, theirs);
         Assert.Equal(Math.Max(mine, theirs), cache.Peak);
         Assert.Equal(mine > theirs ? 2 : 1, exchanges); // a lost exchange retries only while this reader's value is higher
     }
