@@ -64,6 +64,31 @@ public sealed class LockFreeBatchStatsCachingAndTimeTests
         Assert.Equal(0, stats.GetStats().WindowCount);
     }
 
+    /// <summary>
+    /// With an age limit and nothing recorded, the cached snapshot is served (the same instance) until its oldest
+    /// sample is older than the limit; a sample exactly at the limit is still in the window.
+    /// </summary>
+    [Fact]
+    public void MaxSampleAge_NothingRecordedAndNothingAgedOut_ServesTheCachedSnapshot()
+    {
+        var clock = new ManualTimeProvider { Now = 1000 };
+        var stats = new LockFreeBatchStats(new BatchStatsOptions
+        {
+            WindowSize = 10,
+            CacheValidTime = TimeSpan.Zero,
+            MaxSampleAge = TimeSpan.FromSeconds(100.0 / clock.TimestampFrequency), // 100 ticks
+            TimeProvider = clock,
+        });
+        stats.Update(new BatchSample(0.5, 1, 0, Timestamp: 1000));
+        BatchStatsSnapshot first = stats.GetStats();
+        Assert.Equal(1, first.WindowCount);
+        Assert.Same(first, stats.GetStats());
+        clock.Now = 1100; // the limit is now 1000: the sample is exactly at it
+        Assert.Same(first, stats.GetStats());
+        clock.Now = 1101;
+        Assert.Equal(0, stats.GetStats().WindowCount);
+    }
+
     [Fact]
     public void SelfStamps_UseTheConfiguredClock_AndOrderAfterCallerStamps()
     {

@@ -124,6 +124,34 @@ public sealed class LockFreeBatchStatsFigureTests
         Assert.Equal(100, s.PeakThroughput);
     }
 
+    /// <summary>
+    /// The peak is one high-water mark across every kind of read: a burst seen only by one reader (a snapshot, the
+    /// analysis, or a merge from scratch) is still the peak that every later reader of any kind reports.
+    /// </summary>
+    [Theory]
+    [InlineData("stats", "analysis")]
+    [InlineData("analysis", "stats")]
+    [InlineData("analysis", "analysis")]
+    [InlineData("scratch", "stats")]
+    [InlineData("scratch", "analysis")]
+    public void PeakThroughput_BurstSeenByOneKindOfRead_IsThePeakOfTheNext(string burstReader, string laterReader)
+    {
+        var stats = new LockFreeBatchStats(1, 0);
+        static BatchStatsSnapshot Read(LockFreeBatchStats stats, string reader) => reader switch
+        {
+            "stats" => stats.GetStats(),
+            "analysis" => stats.GetComprehensiveStats().Snapshot,
+            _ => stats.GetStatsFromScratch(),
+        };
+
+        stats.Update(1, 100, 0);
+        Assert.Equal(100, Read(stats, burstReader).Throughput);
+        stats.Update(1, 10, 0);
+        BatchStatsSnapshot later = Read(stats, laterReader);
+        Assert.Equal(10, later.Throughput);
+        Assert.Equal(100, later.PeakThroughput);
+    }
+
     internal static BatchSample Sample(Random rng, Data kind, long timestamp)
     {
         double Next() => kind switch

@@ -155,6 +155,24 @@ public sealed class LockFreeBatchStatsTests
     }
 
     /// <summary>
+    /// While the window is not full every sample is in it, so a read publishes no cutoff from the window's oldest
+    /// timestamp: an exited thread's ring whose samples are older than all the others is still not handed on.
+    /// </summary>
+    [Fact]
+    public void Register_WindowNotFull_ExitedThreadsRingIsNotReused()
+    {
+        var stats = new LockFreeBatchStats(10, 0);
+        stats.Update(LockFreeBatchStatsConcurrencyTests.Linked(100));
+        Assert.Equal(1, stats.GetStats().WindowCount); // oldest 100, but the window is not full
+        RunOnNewThread(() => stats.Update(LockFreeBatchStatsConcurrencyTests.Linked(50))); // ring 2, older than 100
+        RunOnNewThread(() => stats.Update(LockFreeBatchStatsConcurrencyTests.Linked(60))); // ring 2 is still in the window
+        Assert.Equal(3, stats.RingCount);
+        var samples = new BatchSample[10];
+        Assert.Equal(3, stats.CopyRecentSamples(samples));
+        Assert.Equal(new long[] { 50, 60, 100 }, samples[..3].Select(s => s.Timestamp));
+    }
+
+    /// <summary>
     /// Two writers, two readers, a 1 ms cache: on each reader, successive snapshots never show an all-time counter
     /// lower than before; across readers, a snapshot's counters are at least those of every snapshot that finished
     /// before it started.
