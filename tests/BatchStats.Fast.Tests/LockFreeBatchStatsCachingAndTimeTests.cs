@@ -11,6 +11,15 @@ namespace BatchStats.Fast.Tests;
 
 public sealed class LockFreeBatchStatsCachingAndTimeTests
 {
+    /// <summary>A tracker on <paramref name="clock"/> with no cache time and an age limit of 100 raw ticks.</summary>
+    private static LockFreeBatchStats HundredTickAgeLimit(ManualTimeProvider clock, int windowSize) => new(new BatchStatsOptions
+    {
+        WindowSize = windowSize,
+        CacheValidTime = TimeSpan.Zero,
+        MaxSampleAge = TimeSpan.FromSeconds(100.0 / clock.TimestampFrequency),
+        TimeProvider = clock,
+    });
+
     [Fact]
     public void GetStats_NothingRecorded_ReturnsSameInstanceEvenWithZeroCacheTime()
     {
@@ -72,13 +81,7 @@ public sealed class LockFreeBatchStatsCachingAndTimeTests
     public void MaxSampleAge_NothingRecordedAndNothingAgedOut_ServesTheCachedSnapshot()
     {
         var clock = new ManualTimeProvider { Now = 1000 };
-        var stats = new LockFreeBatchStats(new BatchStatsOptions
-        {
-            WindowSize = 10,
-            CacheValidTime = TimeSpan.Zero,
-            MaxSampleAge = TimeSpan.FromSeconds(100.0 / clock.TimestampFrequency), // 100 ticks
-            TimeProvider = clock,
-        });
+        LockFreeBatchStats stats = HundredTickAgeLimit(clock, windowSize: 10);
         stats.Update(new BatchSample(0.5, 1, 0, Timestamp: 1000));
         BatchStatsSnapshot first = stats.GetStats();
         Assert.Equal(1, first.WindowCount);
@@ -136,13 +139,7 @@ public sealed class LockFreeBatchStatsCachingAndTimeTests
     public void MaxSampleAge_AfterAMergeThatCouldNotSeed_ASampleAgingOutIsRecomputed()
     {
         var clock = new ManualTimeProvider { Now = 1002 };
-        var stats = new LockFreeBatchStats(new BatchStatsOptions
-        {
-            WindowSize = 6,
-            CacheValidTime = TimeSpan.Zero,
-            MaxSampleAge = TimeSpan.FromSeconds(100.0 / clock.TimestampFrequency), // 100 ticks
-            TimeProvider = clock,
-        });
+        LockFreeBatchStats stats = HundredTickAgeLimit(clock, windowSize: 6);
         stats.Update(new BatchSample(0.5, 1, 0, Timestamp: 1000));
         stats.Update(new BatchSample(0.9, 1, 0, Timestamp: 850)); // backwards, and out of the limit from the start
         stats.Update(new BatchSample(0.3, 1, 0, Timestamp: 1001));
