@@ -120,15 +120,8 @@ public sealed class RingRegistryTests
                 }
             }
         }))];
-        foreach (Thread t in threads)
-        {
-            t.Start();
-        }
-
-        foreach (Thread t in threads)
-        {
-            t.Join();
-        }
+        Array.ForEach(threads, t => t.Start());
+        Array.ForEach(threads, t => t.Join());
 
         Assert.Equal(0, fell);
         Assert.Equal(199_999, registry.WindowCutoff);
