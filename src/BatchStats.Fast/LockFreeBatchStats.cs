@@ -260,6 +260,9 @@ public sealed partial class LockFreeBatchStats : IBatchStatsWithHistograms
     /// <summary>Percentile band rebuilds of the incremental reader; -1 while another reader holds it (for tests and benchmarks).</summary>
     internal long IncrementalBandRebuilds => Volatile.Read(ref _incremental)?.BandRebuilds ?? -1; // acquire; as above
 
+    /// <summary>The incremental reader's kept window, for tests that set its hook; null while a reader holds it.</summary>
+    internal IncrementalWindow? IncrementalWindowForTests => Volatile.Read(ref _incremental); // acquire; as above
+
     /// <summary>The calling thread's ring, registering it if needed (for tests and benchmarks that drive a ring directly).</summary>
     internal WriterRing CurrentRingForTests() => CurrentRing();
 

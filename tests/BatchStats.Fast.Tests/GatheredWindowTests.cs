@@ -61,6 +61,21 @@ public sealed class GatheredWindowTests
         Assert.Equal(new RingCounters(20, 40, 0, 0), gathered.Totals); // counters are all-time
     }
 
+    /// <summary>
+    /// Stamps at <see cref="long.MaxValue"/> (valid: any non-negative stamp is) tie across rings: the window takes the
+    /// later-registered ring's ties first, then the newest records of the earlier ring, with no stamp + 1 overflowing.
+    /// </summary>
+    [Fact]
+    public void OrderedRuns_StampsTiedAtTheLargestStamp_CutByRingThenRecordOrder()
+    {
+        const long Max = long.MaxValue;
+        WriterRing a = Ring(Max - 2, Max, Max, Max), b = Ring(Max - 1, Max, Max);
+        using GatheredWindow gathered = GatheredWindow.Gather(Context(4, long.MinValue, a, b));
+        Assert.Equal([[Max, Max], [Max, Max]], Segments(gathered));
+        Assert.Equal([4L, 3], gathered.Heads.ToArray());
+        Assert.True(gathered.CanSeed);
+    }
+
     [Fact]
     public void RunsOutOfTimestampOrder_StillTheNewestWindow_ButNotKept()
     {

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
+using BatchStats.Fast.Internal;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -289,6 +290,128 @@ public sealed class IncrementalWindowTests
         Assert.Equal(before + 1, stats.IncrementalAdvances);
     }
 
+    /// <summary>
+    /// A writer publishes more between the reader's count of what is pending and its copy than the scratch that
+    /// count sized holds (the hook records at that exact point, as a busy writer would): the advance declines, the
+    /// read merges from scratch with every record, and the next small change is applied incrementally again.
+    /// </summary>
+    [Fact]
+    public void MoreArrivesWhileTheDeltaIsCopiedThanTheScratchHolds_TheReadMergesFromScratch()
+    {
+        var stats = new LockFreeBatchStats(1000, 0);
+        long t = 0;
+        void Record(int count)
+        {
+            for (int i = 0; i < count; i++, t++)
+            {
+                stats.Update(new BatchSample(t % 29 * 0.001, 1 + (int)(t % 5), 0, t % 31 * 0.002, (int)(t % 3), t + 1));
+            }
+        }
+
+        Record(1000);
+        stats.GetStats(); // merges from scratch and keeps the window
+        long before = stats.IncrementalAdvances;
+        IncrementalWindow kept = stats.IncrementalWindowForTests!;
+        kept.BeforeDeltaCopy = () =>
+        {
+            kept.BeforeDeltaCopy = null;
+            Record(100); // the scratch holds 1 pending + 64; 101 is still under the advance limit of 250
+        };
+        Record(1);
+        BatchStatsSnapshot snapshot = stats.GetStats();
+        Assert.Null(kept.BeforeDeltaCopy); // the hook ran
+        Assert.Equal(1101, snapshot.BatchCount);
+        Assert.Equal(before, stats.IncrementalAdvances);
+        AssertSameBits(stats.GetStatsFromScratch(), snapshot);
+        Record(1);
+        AssertSameBits(stats.GetStatsFromScratch(), stats.GetStats());
+        Assert.Equal(before + 1, stats.IncrementalAdvances);
+    }
+
+    /// <summary>
+    /// A read that throws inside an advance (the hook throws, as an exhausted pool would) hands the exception to its
+    /// caller and drops the kept window, which may be half-applied: the next read merges from scratch and equals the
+    /// full merge, and the one after it advances again.
+    /// </summary>
+    [Fact]
+    public void ReadThrowsDuringAnAdvance_TheNextReadMergesFromScratch()
+    {
+        var stats = new LockFreeBatchStats(100, 0);
+        for (int i = 1; i <= 150; i++)
+        {
+            stats.Update(new BatchSample(i % 7 * 0.01, 2, 0, i % 5 * 0.02, 1, i));
+        }
+
+        stats.GetStats(); // merges from scratch and keeps the window
+        long before = stats.IncrementalAdvances;
+        IncrementalWindow kept = stats.IncrementalWindowForTests!;
+        kept.BeforeDeltaCopy = () => throw new InvalidOperationException("the pool is exhausted");
+        stats.Update(new BatchSample(0.5, 3, 0, 0.6, 2, 151));
+        Assert.Equal("the pool is exhausted", Assert.Throws<InvalidOperationException>(() => stats.GetStats()).Message);
+        kept.BeforeDeltaCopy = null;
+        BatchStatsSnapshot after = stats.GetStats();
+        Assert.Equal(151, after.BatchCount);
+        Assert.Equal(before, stats.IncrementalAdvances);
+        AssertSameBits(stats.GetStatsFromScratch(), after);
+        stats.Update(new BatchSample(0.25, 1, 0, 0.3, 0, 152));
+        AssertSameBits(stats.GetStatsFromScratch(), stats.GetStats());
+        Assert.Equal(before + 1, stats.IncrementalAdvances);
+    }
+
+    /// <summary>
+    /// The age limit is inclusive for new records too: after every kept sample has aged out, a new one stamped exactly
+    /// at the limit stays in the window, as in the full merge.
+    /// </summary>
+    [Fact]
+    public void NewSampleExactlyAtTheAgeLimit_AfterTheKeptWindowAgedOut_IsKept()
+    {
+        var clock = new ManualTimeProvider { Now = 1000 };
+        var stats = new LockFreeBatchStats(new BatchStatsOptions
+        {
+            WindowSize = 16,
+            CacheValidTime = TimeSpan.Zero,
+            MaxSampleAge = TimeSpan.FromSeconds(100 / (double)clock.TimestampFrequency),
+            TimeProvider = clock,
+        });
+        stats.Update(new BatchSample(0.5, 1, 0, 0.5, 0, 999));
+        stats.Update(new BatchSample(0.6, 1, 0, 0.6, 0, 1000));
+        Assert.Equal(2, stats.GetStats().WindowCount); // merges from scratch and keeps the window
+        long before = stats.IncrementalAdvances;
+        clock.Now = 1200; // the limit is 1100: both kept samples are older
+        stats.Update(new BatchSample(0.7, 1, 0, 0.7, 0, 1100));
+        stats.Update(new BatchSample(0.9, 1, 0, 0.9, 0, 1150));
+        BatchStatsSnapshot incremental = stats.GetStats();
+        Assert.Equal(before + 1, stats.IncrementalAdvances);
+        Assert.Equal((2, 0.7), (incremental.WindowCount, incremental.MinProcessingTime));
+        AssertSameBits(stats.GetStatsFromScratch(), incremental);
+    }
+
+    /// <summary>
+    /// Two writers' records all stamped <see cref="long.MaxValue"/>: the ties leave the window in (ring, record) order,
+    /// the earlier-registered ring's first, so each incremental read equals the full merge bit for bit.
+    /// </summary>
+    [Fact]
+    public void StampsTiedAtTheLargestStamp_AppliedIncrementally_LeaveByRingThenRecord()
+    {
+        var stats = new LockFreeBatchStats(4, 0);
+        using var writers = new WriterThreads(2);
+        void Record(int writer, double value) => writers.Run(writer, () => stats.Update(new BatchSample(value, 1, 0, value * 2, 0, long.MaxValue)));
+        Record(0, 0.1);
+        Record(1, 0.2);
+        Record(0, 0.3);
+        Record(1, 0.4);
+        stats.GetStats(); // merges from scratch and keeps the window
+        long before = stats.IncrementalAdvances;
+        for (int i = 1; i <= 6; i++)
+        {
+            Record(i % 2, 0.5 + (0.1 * i));
+            BatchStatsSnapshot incremental = stats.GetStats();
+            AssertSameBits(stats.GetStatsFromScratch(), incremental);
+        }
+
+        Assert.Equal(before + 6, stats.IncrementalAdvances);
+    }
+
     [Fact]
     public void TrendingData_RebuildsBands_AndStaysExact()
     {
@@ -307,6 +430,7 @@ public sealed class IncrementalWindowTests
         }
 
         Assert.True(stats.IncrementalAdvances > 500);
+        Assert.True(stats.IncrementalBandRebuilds > 0);
     }
 
     private static void Check(LockFreeBatchStats stats, WindowModel model, Scenario scenario, long now)

@@ -28,6 +28,7 @@ internal sealed partial class IncrementalWindow
         using SpanOwner<int> partsOwner = SpanOwner<int>.Allocate(3 * ringCount, pools.Ints, AllocationMode.Default);
         using SpanOwner<long> headsOwner = SpanOwner<long>.Allocate(ringCount, pools.Longs, AllocationMode.Default);
         var plan = new AdvancePlan(deltaOwner.Span, partsOwner.Span, headsOwner.Span[..ringCount], ringCount);
+        BeforeDeltaCopy?.Invoke();
         if (!CopyDelta(rings, ref plan))
         {
             return false;
@@ -170,20 +171,14 @@ internal sealed partial class IncrementalWindow
         for (int r = 0, start = 0; r < plan.RingCount; start = plan.DeltaEnds[r], r++)
         {
             RingMirror mirror = _mirrors[r];
-            long stamp;
-            if (plan.MirrorDrops[r] < mirror.Count)
-            {
-                stamp = mirror.TimestampAt(plan.MirrorDrops[r]);
-            }
-            else if (start + plan.DeltaSkips[r] < plan.DeltaEnds[r])
-            {
-                stamp = plan.Delta[start + plan.DeltaSkips[r]].Timestamp;
-            }
-            else
+            bool inMirror = plan.MirrorDrops[r] < mirror.Count;
+            int nextNew = start + plan.DeltaSkips[r];
+            if (!inMirror && nextNew >= plan.DeltaEnds[r])
             {
                 continue; // this ring's run is used up
             }
 
+            long stamp = inMirror ? mirror.TimestampAt(plan.MirrorDrops[r]) : plan.Delta[nextNew].Timestamp;
             if (oldestRing < 0 || stamp < oldestStamp)
             {
                 oldestRing = r;

@@ -52,6 +52,9 @@ internal sealed partial class IncrementalWindow
     /// <summary>Successful advances so far (for tests and benchmarks: which path a read took).</summary>
     internal long Advances { get; private set; }
 
+    /// <summary>Test hook: runs in <see cref="TryAdvance"/> after the pending count sized the scratch and before the delta is copied.</summary>
+    internal Action? BeforeDeltaCopy { get; set; }
+
     /// <summary>Forgets the window: the next read merges from scratch.</summary>
     public void Invalidate() => _valid = false;
 
