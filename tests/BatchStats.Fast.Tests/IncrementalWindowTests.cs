@@ -245,13 +245,7 @@ public sealed class IncrementalWindowTests
     public void AgedOutSampleBetweenKeptOnes_LaterReadsEqualTheFullMerge()
     {
         var clock = new ManualTimeProvider { Now = 1000 };
-        var stats = new LockFreeBatchStats(new BatchStatsOptions
-        {
-            WindowSize = 6,
-            CacheValidTime = TimeSpan.Zero,
-            MaxSampleAge = TimeSpan.FromSeconds(100 / (double)clock.TimestampFrequency),
-            TimeProvider = clock,
-        });
+        LockFreeBatchStats stats = LockFreeBatchStatsCachingAndTimeTests.HundredTickAgeLimit(clock, windowSize: 6);
         void Record(long stamp, double value) => stats.Update(new BatchSample(value, 1, value / 10, value * 2, (int)(stamp % 7), stamp));
         Record(1000, 0.5);
         Record(850, 0.9); // backwards, and older than the age limit once the clock passes 950
@@ -366,13 +360,7 @@ public sealed class IncrementalWindowTests
     public void NewSampleExactlyAtTheAgeLimit_AfterTheKeptWindowAgedOut_IsKept()
     {
         var clock = new ManualTimeProvider { Now = 1000 };
-        var stats = new LockFreeBatchStats(new BatchStatsOptions
-        {
-            WindowSize = 16,
-            CacheValidTime = TimeSpan.Zero,
-            MaxSampleAge = TimeSpan.FromSeconds(100 / (double)clock.TimestampFrequency),
-            TimeProvider = clock,
-        });
+        LockFreeBatchStats stats = LockFreeBatchStatsCachingAndTimeTests.HundredTickAgeLimit(clock, windowSize: 16);
         stats.Update(new BatchSample(0.5, 1, 0, 0.5, 0, 999));
         stats.Update(new BatchSample(0.6, 1, 0, 0.6, 0, 1000));
         Assert.Equal(2, stats.GetStats().WindowCount); // merges from scratch and keeps the window

@@ -12,7 +12,7 @@ namespace BatchStats.Fast.Tests;
 public sealed class LockFreeBatchStatsCachingAndTimeTests
 {
     /// <summary>A tracker on <paramref name="clock"/> with no cache time and an age limit of 100 raw ticks.</summary>
-    private static LockFreeBatchStats HundredTickAgeLimit(ManualTimeProvider clock, int windowSize) => new(new BatchStatsOptions
+    internal static LockFreeBatchStats HundredTickAgeLimit(ManualTimeProvider clock, int windowSize) => new(new BatchStatsOptions
     {
         WindowSize = windowSize,
         CacheValidTime = TimeSpan.Zero,
