@@ -241,19 +241,4 @@ public sealed class LockFreeBatchStatsCachingAndTimeTests
         Assert.Equal(doubles.Rented, doubles.Returned);
         Assert.Equal(keys.Rented, keys.Returned);
     }
-
-    private sealed class CountingPool<T> : ArrayPool<T>
-    {
-        public int Rented { get; private set; }
-
-        public int Returned { get; private set; }
-
-        public override T[] Rent(int minimumLength)
-        {
-            Rented++;
-            return new T[minimumLength];
-        }
-
-        public override void Return(T[] array, bool clearArray = false) => Returned++;
-    }
 }

@@ -45,6 +45,35 @@ public sealed class PercentilesTests
                 return ps.Select((p, i) => BitConverter.DoubleToInt64Bits(ReferenceStats.NumpyPercentile(sorted, p)) == BitConverter.DoubleToInt64Bits(results[i])).All(ok => ok);
             });
 
+    /// <summary>
+    /// The selection each series gets: introselect in place (no scratch) below <see cref="Percentiles.SmallSeries"/>
+    /// values or when a bound is unknown (NaN), the bucket select (which rents its counts) from there on with both
+    /// bounds known. Both give the same ranks, so the choice is speed only; what it rents shows which one ran.
+    /// </summary>
+    [Theory]
+    [InlineData(Percentiles.SmallSeries - 1, false, false, false)]
+    [InlineData(Percentiles.SmallSeries, false, false, true)]
+    [InlineData(4 * Percentiles.SmallSeries, true, false, false)]
+    [InlineData(4 * Percentiles.SmallSeries, false, true, false)]
+    public void SelectRanks_BucketSelectFromSmallSeriesOn_WhenBothBoundsAreKnown(int n, bool minUnknown, bool maxUnknown, bool bucketSelect)
+    {
+        double[] values = [.. Enumerable.Range(0, n).Select(i => (double)(i * 7919 % n))]; // 0 .. n-1 shuffled (7919 is prime)
+        var doubles = new CountingPool<double>();
+        var ints = new CountingPool<int>();
+        var results = new double[3];
+        Percentiles.SelectRanks(values, [0, n / 2, n - 1], results, minUnknown ? double.NaN : 0, maxUnknown ? double.NaN : n - 1, doubles, ints);
+        Assert.Equal([0, n / 2, n - 1], results);
+        Assert.Equal(bucketSelect, doubles.Rented + ints.Rented > 0);
+    }
+
+    [Fact]
+    public void Compute_EmptySeries_EveryResultIsZero()
+    {
+        double[] results = [double.NaN, double.NaN, double.NaN];
+        Percentiles.Compute([], [50, 95], results, double.NaN, double.NaN, new CountingPool<double>(), new CountingPool<int>());
+        Assert.Equal([0, 0, double.NaN], results); // one result per percentile, the rest untouched
+    }
+
     [Fact]
     public void GoldenFile_IsLoaded_HasCasesAndHistories()
     {
