@@ -1,5 +1,4 @@
 using System;
-using System.Linq;
 using BenchmarkDotNet.Running;
 
 namespace BatchStats.Fast.Benchmarks;

@@ -5,7 +5,6 @@ using System.Net.Http;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Threading.Tasks;
-using BatchStats.Fast.Demo;
 using Xunit;
 
 namespace BatchStats.Fast.Demo.Tests;

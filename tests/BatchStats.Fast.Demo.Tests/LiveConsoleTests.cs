@@ -1,6 +1,5 @@
 using System;
 using System.IO;
-using BatchStats.Fast.Demo;
 using Microsoft.Extensions.Logging;
 using Xunit;
 

@@ -1,5 +1,4 @@
 using System.Linq;
-using BatchStats.Fast.Demo;
 using Xunit;
 
 namespace BatchStats.Fast.Demo.Tests;

@@ -10,7 +10,6 @@ using System.Threading;
 using System.Threading.Tasks;
 using BatchStats.Fast.Tests.PrometheusProto;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,13 +1,9 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using System.IO;
 using System.Linq;
-using System.Text.Json;
 using System.Threading;
-using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace BatchStats.Fast.Tests;

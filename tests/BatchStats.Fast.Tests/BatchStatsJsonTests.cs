@@ -1,11 +1,8 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
-using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace BatchStats.Fast.Tests;

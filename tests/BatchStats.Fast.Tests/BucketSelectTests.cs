@@ -1,9 +1,6 @@
-using System;
 using System.Linq;
 using BatchStats.Fast.Internal.Kernels;
-using FsCheck;
 using FsCheck.Fluent;
-using FsCheck.Xunit;
 using Xunit;
 
 namespace BatchStats.Fast.Tests;

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using BatchStats.Fast.Internal;
-using BatchStats.Fast.Internal.Kernels;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
