@@ -7,6 +7,10 @@ using Xunit;
 
 namespace BatchStats.Fast.Tests;
 
+/// <summary>
+/// <see cref="LockFreeBatchStats.GetComprehensiveStats"/> in scenarios: trends of rising, falling and steady histories,
+/// bottlenecks, the scores' formulas and ranges, and the Python dict it prints as.
+/// </summary>
 public sealed class BatchStatsAnalysisTests
 {
     private const long Ms = 1000; // ManualTimeProvider ticks are microseconds

@@ -11,6 +11,10 @@ using Xunit;
 
 namespace BatchStats.Fast.Tests;
 
+/// <summary>
+/// <see cref="BatchStatsMonitor"/>: alerts raised once and cleared once, severities, subscribers, the monitoring loop on
+/// a fake clock (start, stop, restart, cancellation, disposal) and its argument checks.
+/// </summary>
 public sealed class BatchStatsMonitorTests
 {
     private static readonly AlertThresholds s_thresholds = new()

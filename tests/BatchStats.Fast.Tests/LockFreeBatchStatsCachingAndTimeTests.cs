@@ -7,6 +7,10 @@ using Xunit;
 
 namespace BatchStats.Fast.Tests;
 
+/// <summary>
+/// <see cref="LockFreeBatchStats"/>'s snapshot cache, the sample-age limit and self-stamps on the configured and the
+/// system clock.
+/// </summary>
 public sealed class LockFreeBatchStatsCachingAndTimeTests
 {
     /// <summary>A tracker on <paramref name="clock"/> with no cache time and an age limit of 100 raw ticks.</summary>

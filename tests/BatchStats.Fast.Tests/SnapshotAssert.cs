@@ -4,6 +4,7 @@ using Xunit;
 
 namespace BatchStats.Fast.Tests;
 
+/// <summary>A snapshot against expected figures (a reference's or a model's): order statistics and integer figures bit for bit, means within 1e-12.</summary>
 internal static class SnapshotAssert
 {
     /// <summary>Figures that must match the reference bit for bit (order statistics and integer figures).</summary>

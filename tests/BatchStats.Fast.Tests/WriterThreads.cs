@@ -8,15 +8,15 @@ namespace BatchStats.Fast.Tests;
 /// <summary>Long-lived threads, one per writer, each running the actions handed to it, one at a time, in order.</summary>
 internal sealed class WriterThreads : IDisposable
 {
-    private readonly BlockingCollection<(Action Action, TaskCompletionSourceLike Done)>[] _queues;
+    private readonly BlockingCollection<(Action Action, StepDone Done)>[] _queues;
     private readonly Thread[] _threads;
 
     public WriterThreads(int count)
     {
-        _queues = Enumerable.Range(0, count).Select(_ => new BlockingCollection<(Action, TaskCompletionSourceLike)>()).ToArray();
+        _queues = Enumerable.Range(0, count).Select(_ => new BlockingCollection<(Action, StepDone)>()).ToArray();
         _threads = _queues.Select(q => new Thread(() =>
         {
-            foreach ((Action action, TaskCompletionSourceLike done) in q.GetConsumingEnumerable())
+            foreach ((Action action, StepDone done) in q.GetConsumingEnumerable())
             {
                 try
                 {
@@ -36,7 +36,7 @@ internal sealed class WriterThreads : IDisposable
 
     public void Run(int writer, Action action)
     {
-        var done = new TaskCompletionSourceLike();
+        var done = new StepDone();
         _queues[writer].Add((action, done));
         done.Signal.Wait();
         done.Signal.Dispose();
@@ -61,7 +61,8 @@ internal sealed class WriterThreads : IDisposable
     }
 }
 
-internal sealed class TaskCompletionSourceLike
+/// <summary>One step's end: set when the writer thread has run it, with the exception it threw, if any.</summary>
+internal sealed class StepDone
 {
     public ManualResetEventSlim Signal { get; } = new();
 
