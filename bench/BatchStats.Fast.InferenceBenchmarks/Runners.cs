@@ -3,6 +3,7 @@ using BatchStats.Fast.Demo;
 
 namespace BatchStats.Fast.Benchmarks;
 
+/// <summary>Model runners with their inputs filled, as the benchmarks hand them to a worker loop.</summary>
 internal static class Runners
 {
     /// <summary>A runner for batches of <paramref name="batchSize"/> with its rows filled with standard-normal features.</summary>

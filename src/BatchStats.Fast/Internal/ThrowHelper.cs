@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 
 namespace BatchStats.Fast.Internal;
 
+/// <summary>Throws from a method of its own, so the argument checks that call it stay small (those on the record path inline).</summary>
 internal static class ThrowHelper
 {
     [DoesNotReturn]
