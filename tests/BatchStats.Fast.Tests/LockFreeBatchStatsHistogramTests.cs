@@ -121,6 +121,7 @@ public sealed class LockFreeBatchStatsHistogramTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new LockFreeBatchStats(new BatchStatsOptions { HistogramScale = -1 }));
     }
 
+    /// <summary>The processing-time histogram of a tracker at <paramref name="scale"/> that recorded <paramref name="values"/>, one stamp apart.</summary>
     internal static ExponentialHistogram Record(double[] values, int scale)
     {
         var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 16, HistogramScale = scale });
