@@ -68,7 +68,7 @@ internal static class Introselect
             }
 
             T pivot = MedianOfThree(values, lo, lo + ((hi - lo) >> 1), hi - 1, cmp);
-            int split = Partition(values, lo, hi, pivot, cmp);
+            int split = Partition<T, TComparer>(values, lo, hi, pivot);
 
             // ks[..left] lie in [lo, split), the rest in [split, hi).
             int left = LowerBound(ks, split);
@@ -101,7 +101,7 @@ internal static class Introselect
     /// [lo, split) not greater than the pivot and every element of [split, hi) not smaller. Runs of values equal to
     /// the pivot stop both scans, so they are divided evenly (all-equal input splits in the middle).
     /// </summary>
-    private static int Partition<T, TComparer>(Span<T> values, int lo, int hi, T pivot, TComparer cmp)
+    private static int Partition<T, TComparer>(Span<T> values, int lo, int hi, T pivot)
         where TComparer : struct, IOrdering<T>
     {
         int i = lo - 1, j = hi;
