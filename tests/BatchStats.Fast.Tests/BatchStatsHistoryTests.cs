@@ -11,14 +11,15 @@ namespace BatchStats.Fast.Tests;
 /// </summary>
 public sealed class BatchStatsHistoryTests
 {
+    private static readonly DateTimeOffset s_start = new(2026, 11, 29, 0, 0, 0, TimeSpan.Zero);
+
     [Fact]
     public void History_KeepsTheLastTenMinutes_OldestFirst()
     {
         var history = new Hosting.BatchStatsHistory();
-        var start = new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero);
         for (int i = 0; i < Hosting.BatchStatsHistory.Capacity + 25; i++)
         {
-            history.Add(start.AddSeconds(i), new BatchStatsSnapshot { Throughput = i, P99ProcessingTime = i / 1000.0 });
+            history.Add(s_start.AddSeconds(i), new BatchStatsSnapshot { Throughput = i, P99ProcessingTime = i / 1000.0 });
         }
 
         using JsonDocument json = JsonDocument.Parse(history.ToJson());
@@ -26,7 +27,7 @@ public sealed class BatchStatsHistoryTests
         Assert.Equal(Hosting.BatchStatsHistory.Capacity, points.Length);
         Assert.Equal(25, points[0].GetProperty("throughput").GetDouble());
         Assert.Equal(Hosting.BatchStatsHistory.Capacity + 24, points[^1].GetProperty("throughput").GetDouble());
-        Assert.Equal(start.AddSeconds(25).ToUnixTimeSeconds(), points[0].GetProperty("t").GetDouble());
+        Assert.Equal(s_start.AddSeconds(25).ToUnixTimeSeconds(), points[0].GetProperty("t").GetDouble());
     }
 
     /// <summary>Fewer points than the ring holds: all of them, oldest first.</summary>
@@ -34,10 +35,9 @@ public sealed class BatchStatsHistoryTests
     public void History_FewPoints_AllOfThemOldestFirst()
     {
         var history = new Hosting.BatchStatsHistory();
-        var start = new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero);
         for (int i = 0; i < 3; i++)
         {
-            history.Add(start.AddSeconds(i), new BatchStatsSnapshot { Throughput = 10 + i });
+            history.Add(s_start.AddSeconds(i), new BatchStatsSnapshot { Throughput = 10 + i });
         }
 
         using JsonDocument json = JsonDocument.Parse(history.ToJson());
@@ -48,9 +48,8 @@ public sealed class BatchStatsHistoryTests
     [Fact]
     public void Distribution_BucketPastTheOlderHistogramsRange_CountsWhole()
     {
-        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 100, CacheValidTime = TimeSpan.Zero, HistogramScale = 0 });
+        LockFreeBatchStats stats = ScaleZeroTracker();
         var history = new Hosting.BatchStatsHistory();
-        var start = new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero);
         long stamp = 0;
         stats.Update(new BatchSample(0.1, 1, 0, 0.1, 0, ++stamp)); // bucket (2^-4, 2^-3]
         for (int second = 0; second <= Hosting.BatchStatsHistory.DistributionSeconds; second++)
@@ -60,7 +59,7 @@ public sealed class BatchStatsHistoryTests
                 stats.Update(new BatchSample(0.2, 1, 0, 0.2, 0, ++stamp)); // the next bucket up, (2^-3, 2^-2]
             }
 
-            history.Add(start.AddSeconds(second), stats.GetStats(), stats.GetHistograms().ProcessingTime);
+            Sample(history, stats, second);
         }
 
         using JsonDocument json = JsonDocument.Parse(history.DistributionJson());
@@ -72,14 +71,13 @@ public sealed class BatchStatsHistoryTests
     [Fact]
     public void Distribution_IsTheDifferenceOfTwoAllTimeHistograms()
     {
-        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 100, CacheValidTime = TimeSpan.Zero, HistogramScale = 0 });
+        LockFreeBatchStats stats = ScaleZeroTracker();
         var history = new Hosting.BatchStatsHistory();
-        var start = new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero);
         long stamp = 0;
         for (int second = 0; second <= 70; second++)
         {
             stats.Update(new BatchSample(second < 10 ? 0.003 : 0.1, 1, 0, 0.1, 0, ++stamp)); // small values only in the first 10 s
-            history.Add(start.AddSeconds(second), stats.GetStats(), stats.GetHistograms().ProcessingTime);
+            Sample(history, stats, second);
         }
 
         using JsonDocument json = JsonDocument.Parse(history.DistributionJson());
@@ -97,9 +95,8 @@ public sealed class BatchStatsHistoryTests
     [Fact]
     public void Distribution_ZeroDurations_ShowAsTheZeroBucketFirst()
     {
-        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 100, CacheValidTime = TimeSpan.Zero, HistogramScale = 0 });
+        LockFreeBatchStats stats = ScaleZeroTracker();
         var history = new Hosting.BatchStatsHistory();
-        var start = new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero);
         long stamp = 0;
         for (int second = 0; second <= 70; second++)
         {
@@ -114,7 +111,7 @@ public sealed class BatchStatsHistoryTests
                 stats.Update(new BatchSample(0.1, 1, 0, 0, 0, ++stamp));
             }
 
-            history.Add(start.AddSeconds(second), stats.GetStats(), stats.GetHistograms().ProcessingTime);
+            Sample(history, stats, second);
         }
 
         using JsonDocument json = JsonDocument.Parse(history.DistributionJson());
@@ -130,9 +127,8 @@ public sealed class BatchStatsHistoryTests
     [Fact]
     public void Distribution_FirstMinute_IncludesRecordsFromBeforeTheFirstSample()
     {
-        var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 100, CacheValidTime = TimeSpan.Zero, HistogramScale = 0 });
+        LockFreeBatchStats stats = ScaleZeroTracker();
         var history = new Hosting.BatchStatsHistory();
-        var start = new DateTimeOffset(2026, 11, 29, 0, 0, 0, TimeSpan.Zero);
         for (int i = 1; i <= 7; i++)
         {
             stats.Update(new BatchSample(0.003, 1, 0, 0.003, 0, i)); // before the hosted service's first sample
@@ -140,12 +136,20 @@ public sealed class BatchStatsHistoryTests
 
         for (int second = 0; second < Hosting.BatchStatsHistory.DistributionSeconds; second++)
         {
-            history.Add(start.AddSeconds(second), stats.GetStats(), stats.GetHistograms().ProcessingTime);
+            Sample(history, stats, second);
             using JsonDocument json = JsonDocument.Parse(history.DistributionJson());
             Assert.Equal(7, Assert.Single(json.RootElement.EnumerateArray()).GetProperty("count").GetDouble());
         }
 
-        history.Add(start.AddSeconds(Hosting.BatchStatsHistory.DistributionSeconds), stats.GetStats(), stats.GetHistograms().ProcessingTime);
+        Sample(history, stats, Hosting.BatchStatsHistory.DistributionSeconds);
         Assert.Equal("[]", System.Text.Encoding.UTF8.GetString(history.DistributionJson())); // a minute on: nothing in the last one
     }
+
+    /// <summary>A tracker whose all-time histograms are at scale 0 (one bucket per power of two), and no cache.</summary>
+    private static LockFreeBatchStats ScaleZeroTracker() =>
+        new(new BatchStatsOptions { WindowSize = 100, CacheValidTime = TimeSpan.Zero, HistogramScale = 0 });
+
+    /// <summary>What the hosted service does once a second: adds the tracker's snapshot and all-time processing times.</summary>
+    private static void Sample(Hosting.BatchStatsHistory history, LockFreeBatchStats stats, int second) =>
+        history.Add(s_start.AddSeconds(second), stats.GetStats(), stats.GetHistograms().ProcessingTime);
 }
