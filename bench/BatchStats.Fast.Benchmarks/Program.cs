@@ -13,6 +13,7 @@ internal static class Program
     // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --paired-checks [rounds]   (writer-handle thread checks)
     // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --churn [threads]   (registration latency under thread churn)
     // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --laps [seconds]   (reader copies lapped by a writer)
+    // dotnet run -c Release --project bench/BatchStats.Fast.Benchmarks -- --first-lap   (page faults in a new ring's first lap)
     private static void Main(string[] args)
     {
         if (args.Contains("--quick"))
@@ -26,6 +27,12 @@ internal static class Program
         {
             int seconds = tail + 1 < args.Length && int.TryParse(args[tail + 1], out int s) ? s : 10;
             TailLatency.Print(TimeSpan.FromSeconds(seconds), 1000);
+            return;
+        }
+
+        if (args.Contains("--first-lap"))
+        {
+            FirstLap.Print();
             return;
         }
 

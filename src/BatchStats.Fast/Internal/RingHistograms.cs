@@ -45,6 +45,7 @@ internal sealed partial class RingHistograms
         _keyLast = layout.KeyCount - 1;
         _stride = layout.CellCount;
         _cells = new long[SeriesCount * _stride];
+        _cells.AsSpan().Clear(); // commits the pages now (a fresh large array may not be written yet), not on a record that bins
         _stats = new double[SeriesCount * 3];
         _sliceThresholds = layout.SliceThresholds;
         for (int s = 0; s < SeriesCount; s++)
