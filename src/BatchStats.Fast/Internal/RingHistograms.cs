@@ -55,6 +55,9 @@ internal sealed partial class RingHistograms
         }
     }
 
+    /// <summary>The cell memory of all three series, for tests that check which of its pages the OS has committed.</summary>
+    internal ReadOnlySpan<long> CellsForTests => _cells;
+
     /// <summary>The all-time distributions of all <paramref name="rings"/> together (any thread; each count only grows between calls).</summary>
     public static BatchStatsHistograms Sum(WriterRing[] rings, ExponentialLayout layout) =>
         new(Series(rings, layout, Processing), Series(rings, layout, Queue), Series(rings, layout, Latency));

@@ -60,6 +60,9 @@ internal sealed partial class WriterRing
 
     public int Capacity => _slots.Length;
 
+    /// <summary>The slot memory, for tests that check which of its pages the OS has committed.</summary>
+    internal ReadOnlySpan<Slot> SlotsForTests => _slots;
+
     /// <summary>
     /// The thread's <see cref="BatchStatsWriter"/> for this ring, if one was created and is still reachable. Set by
     /// the owner thread (<see cref="LockFreeBatchStats.CreateWriter"/>); read by the owner and, under the registry
