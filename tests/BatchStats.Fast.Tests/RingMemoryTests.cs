@@ -72,16 +72,10 @@ public sealed unsafe partial class RingMemoryTests
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
     }
 
-    private static void OnFreshThread(Action action)
-    {
-        using var thread = new WriterThreads(1);
-        thread.Run(0, action);
-    }
-
     [LinuxFact]
     public void CreateWriter_CommitsEverySlotOfTheRing()
     {
-        OnFreshThread(() =>
+        WriterThreads.OnFreshThread(() =>
         {
             CompactHeap();
             var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 200_000 }); // 524,288 slots: 20 MiB
@@ -94,7 +88,7 @@ public sealed unsafe partial class RingMemoryTests
     [LinuxFact]
     public void ARingsHistograms_CommitEveryCell()
     {
-        OnFreshThread(() =>
+        WriterThreads.OnFreshThread(() =>
         {
             CompactHeap();
             var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 64, HistogramScale = 6 }); // 240 KiB of cells
@@ -114,7 +108,7 @@ public sealed unsafe partial class RingMemoryTests
     [InlineData(300)]
     public void CreateWriter_AfterRecords_KeepsTheWindow(int recorded)
     {
-        OnFreshThread(() =>
+        WriterThreads.OnFreshThread(() =>
         {
             var stats = new LockFreeBatchStats(new BatchStatsOptions { WindowSize = 100 }); // a ring of 256 slots
             for (int i = 1; i <= recorded; i++)

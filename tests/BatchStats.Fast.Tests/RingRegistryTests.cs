@@ -15,13 +15,6 @@ public sealed class RingRegistryTests
     private static RingRegistry NewRegistry(int windowSize = 16) =>
         new(new object(), windowSize, ExponentialLayout.Build(3), ReaderPools.Shared, () => long.MinValue);
 
-    /// <summary>Runs <paramref name="action"/> on a fresh thread, so the per-thread ring caches start empty.</summary>
-    private static void OnFreshThread(Action action)
-    {
-        using var thread = new WriterThreads(1);
-        thread.Run(0, action);
-    }
-
     /// <summary>
     /// A ring holds the window twice over, in a power of two (a reader's copy is lapped only when the writer records a
     /// whole window meanwhile). 129 and 300 are sizes where the window plus a fixed margin would round up to less.
@@ -34,7 +27,7 @@ public sealed class RingRegistryTests
     [InlineData(5000)]
     public void Current_NewRing_HoldsTheWindowTwice(int windowSize)
     {
-        OnFreshThread(() =>
+        WriterThreads.OnFreshThread(() =>
         {
             int capacity = NewRegistry(windowSize).Current().Capacity;
             Assert.True(capacity >= 2 * windowSize, $"capacity {capacity} for a window of {windowSize}");
@@ -50,7 +43,7 @@ public sealed class RingRegistryTests
     [Fact]
     public void Current_BackFromMoreTrackersThanTheThreadCaches_FindsItsOwnRing()
     {
-        OnFreshThread(() =>
+        WriterThreads.OnFreshThread(() =>
         {
             RingRegistry[] registries = [.. Enumerable.Range(0, 6).Select(_ => NewRegistry())];
             WriterRing[] first = [.. registries.Select(r => r.Current())];

@@ -46,6 +46,13 @@ internal sealed class WriterThreads : IDisposable
         }
     }
 
+    /// <summary>Runs <paramref name="action"/> on a new thread and waits: its per-thread state (ring caches, counters) starts empty.</summary>
+    public static void OnFreshThread(Action action)
+    {
+        using var thread = new WriterThreads(1);
+        thread.Run(0, action);
+    }
+
     public void Dispose()
     {
         foreach (var q in _queues)
