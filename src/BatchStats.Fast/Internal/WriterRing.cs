@@ -321,7 +321,6 @@ internal sealed partial class WriterRing
         Volatile.Write(ref slot.QueueLength, queueLength); // release: as above
     }
 
-
     /// <summary>Writer-owned state, padded to its own cache lines so rings never false-share.</summary>
     /// <remarks>Mutable struct: do not make readonly.</remarks>
     [StructLayout(LayoutKind.Explicit, Size = 192)]
@@ -346,11 +345,4 @@ internal struct ErrorEvent
 {
     public long Timestamp;
     public long Count;
-}
-
-/// <summary>One ring's all-time counters as read by a snapshot (or several rings' summed).</summary>
-internal readonly record struct RingCounters(long BatchCount, long TotalProcessed, long Errors, long Rejected)
-{
-    public static RingCounters operator +(RingCounters a, RingCounters b) =>
-        new(a.BatchCount + b.BatchCount, a.TotalProcessed + b.TotalProcessed, a.Errors + b.Errors, a.Rejected + b.Rejected);
 }
